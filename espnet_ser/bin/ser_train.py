@@ -1,0 +1,17 @@
+"""Train (or collect stats for) an SER model with ESPnet's trainer: ``python -m espnet_ser.bin.ser_train --help``."""
+
+import espnet_ser.bin  # noqa: F401  (keeps ESPnet's import-time notice off stdout)
+from espnet_ser.tasks.ser import SERTask
+
+
+def get_parser():
+    return SERTask.get_parser()
+
+
+def main(cmd=None):
+    """Run SER training; ``cmd`` is a list of arguments (default: ``sys.argv[1:]``)."""
+    SERTask.main(cmd=cmd)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Drive ESPnet's SER training for one experiment: collect stats, then train.
+
+The same two calls that ``ser.sh`` makes through ``python -m espnet_ser.bin.ser_train``; kept here as
+functions so that tests and the demo run them in-process.
+"""
+
+from pathlib import Path
+from typing import List, Sequence, Union
+
+from espnet_ser.tasks.ser import SERTask
+
+PathLike = Union[str, Path]
+#: data file -> (data name, ESPnet loader type)
+DATA_FILES = (("wav.scp", "speech", "sound"), ("emotion", "emotion", "text"), ("vad", "vad", "text_float"))
+
+
+def data_args(phase: str, data_dir: PathLike) -> List[str]:
+    """``--{phase}_data_path_and_name_and_type`` arguments for the files present in ``data_dir``."""
+    d = Path(data_dir)
+    if not (d / "wav.scp").exists():
+        raise FileNotFoundError(f"{d}/wav.scp not found: not a data directory")
+    args = []
+    for fname, name, kind in DATA_FILES:
+        if (d / fname).exists():
+            args += [f"--{phase}_data_path_and_name_and_type", f"{d / fname},{name},{kind}"]
+    return args
+
+
+def collect_stats(config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike, extra: Sequence[str] = ()) -> Path:
+    """ESPnet's collect-stats pass: shape files (for the batch samplers) and feature statistics."""
+    stats_dir = Path(stats_dir)
+    SERTask.main(
+        cmd=[
+            "--config", str(config),
+            "--collect_stats", "true",
+            "--use_preprocessor", "true",
+            "--output_dir", str(stats_dir),
+            "--train_shape_file", str(Path(train_dir) / "wav.scp"),
+            "--valid_shape_file", str(Path(valid_dir) / "wav.scp"),
+            *data_args("train", train_dir),
+            *data_args("valid", valid_dir),
+            *extra,
+        ]
+    )
+    return stats_dir
+
+
+def train(
+    config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike, exp_dir: PathLike, extra: Sequence[str] = ()
+) -> Path:
+    """Train into ``exp_dir`` (ESPnet layout: config.yaml, checkpoint.pth, *.best.pth, RESULTS)."""
+    stats_dir = Path(stats_dir)
+    SERTask.main(
+        cmd=[
+            "--config", str(config),
+            "--output_dir", str(exp_dir),
+            "--train_shape_file", str(stats_dir / "train" / "speech_shape"),
+            "--valid_shape_file", str(stats_dir / "valid" / "speech_shape"),
+            "--resume", "true",
+            *data_args("train", train_dir),
+            *data_args("valid", valid_dir),
+            *extra,
+        ]
+    )
+    return Path(exp_dir)

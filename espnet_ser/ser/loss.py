@@ -1,0 +1,86 @@
+"""Losses of the method, with partial-label masking.
+
+Concordance correlation coefficient (Lin, 1989), on N paired values x (prediction), y (target)::
+
+    CCC = 2 * s_xy / (s_x^2 + s_y^2 + (m_x - m_y)^2)
+
+with means m, *population* variances s^2 (divide by N) and covariance s_xy. The CCC loss of the paper
+(eq. 2) is ``L_ccc = sum_d (1 - CCC_d)`` summed over the dimensions d in (valence, arousal, dominance);
+the cross-entropy loss ``L_ce`` is computed on the discrete classes, and the total loss is
+``alpha * L_ccc + beta * L_ce``.
+
+Partial labels (mismatched training). A missing class is the index ``IGNORE_INDEX`` (-1); a missing
+dimension is NaN. Rules:
+
+* CE uses only the items that carry a class. With none in the batch it is exactly 0.
+* CCC for a dimension uses only the items labelled in that dimension. A dimension with fewer than
+  ``MIN_CCC_ITEMS`` (2) labelled items in the batch is *skipped*: it adds nothing to ``L_ccc``
+  (the CCC of fewer than two points is undefined) and its statistic is reported as missing.
+  With no dimension usable, ``L_ccc`` is exactly 0.
+
+Both losses keep a graph to the predictions even when they are zero, so ``backward()`` is always legal
+and gives zero gradients.
+"""
+
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+
+IGNORE_INDEX = -1
+MIN_CCC_ITEMS = 2
+#: Added to the CCC denominator. It only matters when both series are constant and equal.
+CCC_EPS = 1e-8
+
+
+def concordance_cc(pred: torch.Tensor, target: torch.Tensor, eps: float = CCC_EPS) -> torch.Tensor:
+    """CCC of two 1-D tensors (population statistics), differentiable.
+
+    >>> x = torch.tensor([1.0, 2.0, 3.0, 4.0]); y = torch.tensor([1.0, 2.0, 3.0, 5.0])
+    >>> round(concordance_cc(x, x).item(), 6)
+    1.0
+    >>> round(concordance_cc(x, y).item(), 4)   # 2*1.375 / (1.25 + 2.1875 + 0.0625)
+    0.7857
+    """
+    if pred.shape != target.shape or pred.dim() != 1:
+        raise ValueError(f"expected two 1-D tensors of one shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
+    pm, tm = pred.mean(), target.mean()
+    pc, tc = pred - pm, target - tm
+    cov = (pc * tc).mean()
+    return 2.0 * cov / (pc.pow(2).mean() + tc.pow(2).mean() + (pm - tm).pow(2) + eps)
+
+
+def ccc_loss(
+    pred: torch.Tensor, target: torch.Tensor, min_items: int = MIN_CCC_ITEMS
+) -> Tuple[torch.Tensor, List[Optional[torch.Tensor]]]:
+    """``sum_d (1 - CCC_d)`` over the columns of (B, D) tensors; NaN targets are ignored.
+
+    Returns the loss and, per dimension, the CCC (detached) or None where the dimension was skipped
+    (fewer than ``min_items`` labelled items).
+    """
+    if pred.shape != target.shape or pred.dim() != 2:
+        raise ValueError(f"expected (B, D) tensors of one shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
+    loss = pred.sum() * 0.0
+    cccs: List[Optional[torch.Tensor]] = []
+    for d in range(pred.size(1)):
+        mask = ~torch.isnan(target[:, d])
+        if int(mask.sum()) < min_items:
+            cccs.append(None)
+            continue
+        ccc = concordance_cc(pred[mask, d], target[mask, d])
+        loss = loss + (1.0 - ccc)
+        cccs.append(ccc.detach())
+    return loss, cccs
+
+
+def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """Mean CE over the items whose label is not ``IGNORE_INDEX``; exactly 0 when there are none.
+
+    Returns the loss and the accuracy on the labelled items (None when there are none).
+    """
+    mask = labels != IGNORE_INDEX
+    if not bool(mask.any()):
+        return logits.sum() * 0.0, None
+    loss = F.cross_entropy(logits[mask], labels[mask])
+    acc = (logits[mask].argmax(-1) == labels[mask]).float().mean().detach()
+    return loss, acc

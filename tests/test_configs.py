@@ -1,0 +1,69 @@
+"""The paper configs build (with the upstream pointed at a local tiny HuBERT) and print back."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+
+ROOT = Path(__file__).resolve().parents[1]
+VARIANTS = ["baseline_c", "baseline_d", "multitask", "hierarchical_dc", "hierarchical_cd"]
+
+
+def ser_train(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "espnet_ser.bin.ser_train", *args], cwd=cwd, capture_output=True, text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_hf(tmp_path_factory):
+    return save_hf_hubert(tmp_path_factory.mktemp("hf") / "hubert")
+
+
+def test_paper_configs_differ_only_in_decoder_and_loss_weights():
+    confs = {v: yaml.safe_load((ROOT / f"conf/train_ser_{v}.yaml").read_text()) for v in VARIANTS}
+    for v, c in confs.items():
+        assert c["decoder"] == v
+        assert c["frontend_conf"]["upstream"] == "hubert_large_ll60k"
+        assert c["encoder"] == "conformer" and c["encoder_conf"]["num_blocks"] == 4
+        assert c["optim"] == "adam" and c["optim_conf"]["lr"] == 1e-3
+        assert c["scheduler"] == "warmuplr" and c["scheduler_conf"]["warmup_steps"] == 15000
+        assert c["decoder_conf"]["hidden_sizes"] == [64, 32] and c["decoder_conf"]["dropout"] == 0.2
+    strip = lambda c: {k: v for k, v in c.items() if k not in ("decoder", "model_conf", "best_model_criterion")}
+    assert all(strip(c) == strip(confs["multitask"]) for c in confs.values())
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_paper_config_dry_run_with_local_tiny_upstream(variant, tiny_hf, tmp_path):
+    out = tmp_path / "exp"
+    r = ser_train(
+        "--config", str(ROOT / f"conf/train_ser_{variant}.yaml"),
+        "--frontend_conf", "upstream=hf_hubert_custom", "--frontend_conf", f"path_or_url={tiny_hf}",
+        "--dry_run", "true", "--output_dir", str(out), cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["decoder"] == variant and saved["class_list"] == ["neutral", "angry", "happy", "sad", "disgust"]
+
+
+def test_print_config_parses_back(tmp_path):
+    r = ser_train("--config", str(ROOT / "conf/train_ser_hierarchical_cd.yaml"), "--print_config", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    conf = yaml.safe_load(r.stdout)
+    assert conf["decoder"] == "hierarchical_cd" and conf["pooling"] == "self_attentive"
+    assert conf["encoder_conf"]["num_blocks"] == 4 and conf["model_conf"]["alpha"] == 1.0
+    (tmp_path / "printed.yaml").write_text(r.stdout)
+    r2 = ser_train("--config", str(tmp_path / "printed.yaml"), "--print_config", cwd=tmp_path)
+    assert r2.returncode == 0 and yaml.safe_load(r2.stdout) == conf
+
+
+def test_help_lists_the_registries(tmp_path):
+    r = ser_train("--help", cwd=tmp_path)
+    assert r.returncode == 0
+    for opt in ("--frontend", "--pooling", "--decoder", "--class_list", "--model_conf", "hierarchical_dc"):
+        assert opt in r.stdout

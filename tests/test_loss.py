@@ -1,0 +1,77 @@
+import audmetric
+import numpy as np
+import pytest
+import torch
+
+from espnet_ser.ser.loss import IGNORE_INDEX, ccc_loss, concordance_cc, masked_cross_entropy
+
+
+def literal_ccc(x, y):
+    """CCC = 2 s_xy / (s_x^2 + s_y^2 + (m_x - m_y)^2), population statistics, written out by hand."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y)) / n
+    sx2 = sum((a - mx) ** 2 for a in x) / n
+    sy2 = sum((b - my) ** 2 for b in y) / n
+    return 2 * sxy / (sx2 + sy2 + (mx - my) ** 2)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ccc_matches_literal_formula_and_audmetric(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.uniform(0, 1, 50)
+    x = 0.6 * y + rng.normal(0.1, 0.2, 50)
+    got = concordance_cc(torch.tensor(x), torch.tensor(y)).item()
+    assert got == pytest.approx(literal_ccc(x, y), abs=1e-6)
+    assert got == pytest.approx(audmetric.concordance_cc(y, x), abs=1e-6)
+
+
+def test_ccc_loss_is_sum_of_one_minus_ccc():
+    rng = np.random.default_rng(1)
+    y = rng.uniform(0, 1, (20, 3))
+    x = y + rng.normal(0, 0.3, (20, 3))
+    loss, cccs = ccc_loss(torch.tensor(x), torch.tensor(y))
+    expected = sum(1 - literal_ccc(x[:, d], y[:, d]) for d in range(3))
+    assert loss.item() == pytest.approx(expected, abs=1e-6)
+    assert [c.item() for c in cccs] == pytest.approx([literal_ccc(x[:, d], y[:, d]) for d in range(3)], abs=1e-6)
+
+
+def test_ccc_gradcheck():
+    torch.manual_seed(0)
+    x = torch.rand(8, 3, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(8, 3, dtype=torch.float64)
+    y[0, 1] = float("nan")
+    assert torch.autograd.gradcheck(lambda p: ccc_loss(p, y)[0], (x,))
+
+
+def test_ccc_masks_missing_and_skips_dimensions_with_fewer_than_two_items():
+    x = torch.tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]], requires_grad=True)
+    nan = float("nan")
+    y = torch.tensor([[0.2, nan, nan], [0.5, 0.4, nan], [0.6, nan, 0.9]])
+    loss, cccs = ccc_loss(x, y)
+    assert cccs[1] is None and cccs[2] is None  # one labelled item each: skipped
+    assert loss.item() == pytest.approx(1 - literal_ccc([0.1, 0.4, 0.7], [0.2, 0.5, 0.6]), abs=1e-6)
+    loss.backward()
+    assert torch.isfinite(x.grad).all() and (x.grad[:, 1:] == 0).all()
+
+
+def test_empty_labels_give_exact_zero_and_a_legal_backward():
+    x = torch.rand(4, 3, requires_grad=True)
+    loss, cccs = ccc_loss(x, torch.full((4, 3), float("nan")))
+    assert loss.item() == 0.0 and cccs == [None, None, None]
+    logits = torch.randn(4, 5, requires_grad=True)
+    ce, acc = masked_cross_entropy(logits, torch.full((4,), IGNORE_INDEX))
+    assert ce.item() == 0.0 and acc is None
+    (loss + ce).backward()
+    assert (x.grad == 0).all() and (logits.grad == 0).all()
+
+
+def test_masked_ce_equals_ce_on_labelled_items():
+    torch.manual_seed(0)
+    logits = torch.randn(6, 5)
+    labels = torch.tensor([0, IGNORE_INDEX, 3, 4, IGNORE_INDEX, 1])
+    ce, acc = masked_cross_entropy(logits, labels)
+    keep = labels >= 0
+    assert ce.item() == pytest.approx(torch.nn.functional.cross_entropy(logits[keep], labels[keep]).item())
+    assert acc.item() == pytest.approx((logits[keep].argmax(-1) == labels[keep]).float().mean().item())

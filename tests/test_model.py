@@ -1,0 +1,105 @@
+"""Every decoder variant: forward/backward with full, partial and empty labels; frozen frontend."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from espnet_ser.ser.loss import IGNORE_INDEX
+from espnet_ser.tasks.ser import SERTask
+
+ROOT = Path(__file__).resolve().parents[1]
+VARIANTS = ["baseline_c", "baseline_d", "multitask", "hierarchical_dc", "hierarchical_cd"]
+STATS = ["loss", "loss_ce", "loss_ccc", "ccc_valence", "ccc_arousal", "ccc_dominance", "ccc_mean", "acc"]
+NAN = float("nan")
+
+
+def build(variant, *extra):
+    args = SERTask.get_parser().parse_args(
+        ["--config", str(ROOT / "conf/tuning/train_ser_tiny_fbank.yaml"), "--decoder", variant, *extra]
+    )
+    return SERTask.build_model(args)
+
+
+def batch(labels):
+    torch.manual_seed(0)
+    speech = torch.randn(4, 8000)
+    lengths = torch.tensor([8000, 6000, 5000, 3000])
+    emotion = {"full": [0, 1, 2, 3], "class_only": [0, 1, 2, 3], "vad_only": [-1] * 4, "one_dim": [-1] * 4, "empty": [-1] * 4,
+               "mixed": [0, -1, 2, -1]}[labels]
+    vad = torch.rand(4, 3)
+    if labels in ("class_only", "empty"):
+        vad[:] = NAN
+    if labels == "one_dim":
+        vad[:, 1:] = NAN
+    if labels == "mixed":
+        vad[0] = NAN
+        vad[2, 0] = NAN
+    return dict(speech=speech, speech_lengths=lengths, emotion=torch.tensor(emotion).view(4, 1),
+                emotion_lengths=torch.ones(4, dtype=torch.long), vad=vad, vad_lengths=torch.full((4,), 3))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("labels", ["full", "class_only", "vad_only", "one_dim", "empty", "mixed"])
+def test_forward_backward_with_partial_labels(variant, labels):
+    model = build(variant)
+    loss, stats, weight = model(**batch(labels))
+    assert torch.isfinite(loss) and weight.item() == 4
+    assert set(STATS) <= set(stats)
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad and p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
+    has_c, has_d = variant != "baseline_d", variant != "baseline_c"
+    if labels == "empty" or (labels == "class_only" and not has_d) or (labels in ("vad_only", "one_dim") and not has_c):
+        assert loss.item() == 0.0  # nothing to learn from: exactly zero, never NaN
+    if labels == "one_dim" and has_c:
+        assert stats["ccc_valence"] is not None and stats["ccc_arousal"] is None and stats["ccc_dominance"] is None
+        assert stats["ccc_mean"] == stats["ccc_valence"]
+    if labels == "full":
+        assert (stats["acc"] is not None) == has_d
+        assert (stats["ccc_mean"] is not None) == has_c
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_outputs_have_paper_shapes(variant):
+    model = build(variant).eval()
+    out = model.predict(torch.randn(2, 8000), torch.tensor([8000, 4000]))
+    if variant == "baseline_c":
+        assert out["probs"] is None
+    else:
+        assert out["probs"].shape == (2, 5) and torch.allclose(out["probs"].sum(-1), torch.ones(2))
+    if variant == "baseline_d":
+        assert out["vad"] is None
+    else:
+        assert out["vad"].shape == (2, 3) and (out["vad"] >= 0).all()
+
+
+def test_hierarchical_heads_see_both_embeddings():
+    dc, cd = build("hierarchical_dc").decoder, build("hierarchical_cd").decoder
+    assert dc.vad_head.linear.in_features == 64 and dc.class_head.in_features == 32
+    assert cd.class_head.in_features == 64 and cd.vad_head.linear.in_features == 32
+    mt = build("multitask").decoder
+    assert mt.vad_head.linear.in_features == 32 and mt.class_head.in_features == 32
+
+
+def test_hierarchical_dc_vad_depends_on_discrete_branch():
+    model = build("hierarchical_dc").eval()
+    x, lens = torch.randn(1, 8000), torch.tensor([8000])
+    before = model.predict(x, lens)["vad"]
+    with torch.no_grad():
+        for p in model.decoder.branch_d.parameters():
+            p.add_(0.5)
+    assert not torch.allclose(before, model.predict(x, lens)["vad"])
+
+
+def test_loss_weights_alpha_beta():
+    b = batch("full")
+    l1 = build("multitask", "--model_conf", "alpha=1.0", "--model_conf", "beta=0.0")(**b)[1]
+    l2 = build("multitask", "--model_conf", "alpha=2.0", "--model_conf", "beta=3.0")(**b)[1]
+    assert l1["loss"].item() == pytest.approx(l1["loss_ccc"].item(), rel=1e-5)
+    assert l2["loss"].item() == pytest.approx(2 * l2["loss_ccc"].item() + 3 * l2["loss_ce"].item(), rel=1e-5)
+
+
+def test_sizes_are_configurable():
+    model = build("multitask", "--decoder_conf", "hidden_sizes=[16, 8]")
+    assert model.decoder.class_head.in_features == 8
