@@ -1,0 +1,123 @@
+"""Corpus preparation: ``python -m espnet_ser.bin.prepare_data {iemocap,msp_podcast,manifest,combine,mini,validate} --help``.
+
+Every sub-command writes Kaldi data dirs, prints a kept/dropped summary by reason, and validates what
+it wrote (sorted ids, the same keys in every file, readable audio).
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import List
+
+from espnet_ser.data.combine import LABEL_TYPES, combine
+from espnet_ser.data.iemocap import CLASS_SETS, prepare_iemocap
+from espnet_ser.data.manifest import prepare_manifest
+from espnet_ser.data.mini import make_mini
+from espnet_ser.data.msp_podcast import prepare_msp_podcast
+from espnet_ser.data.validate import summary_table, validate_data_dir
+
+
+def data_dirs_under(root: Path) -> List[Path]:
+    return sorted(p.parent for p in Path(root).rglob("wav.scp"))
+
+
+def validate_all(root: Path, check_audio: bool = True) -> str:
+    rows = []
+    for d in data_dirs_under(root):
+        counts = validate_data_dir(d, check_audio=check_audio)
+        rows.append({"dir": str(d.relative_to(root)) if d != root else ".", **counts})
+    if not rows:
+        raise ValueError(f"{root}: no data dirs (no wav.scp) found")
+    return summary_table(rows)
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="prepare_data", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("iemocap", help="IEMOCAP release -> all/ and fold{1..5}/{train,dev,test}")
+    s.add_argument("corpus_dir", type=Path, help="the IEMOCAP directory holding Session1..Session5")
+    s.add_argument("out_dir", type=Path, help="where the data dirs are written")
+    s.add_argument("--class_set", choices=sorted(CLASS_SETS), default="paper5",
+                   help="paper5: neutral angry happy sad disgust; 4class: excited merged into happy (default: paper5)")
+    s.add_argument("--drop_unlabelled", action="store_true",
+                   help="drop utterances whose class is outside the set (default: keep them with V/A/D only)")
+    s.add_argument("--dev_strategy", choices=["speaker", "session"], default="speaker",
+                   help="dev set of each fold: held-out speakers of the training sessions (default) or the next session")
+    s.add_argument("--dev_speakers", type=int, default=1, help="speakers held out for dev with --dev_strategy speaker (default 1)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the dev-speaker choice (default 0)")
+
+    s = sub.add_parser("msp_podcast", help="MSP-Podcast release -> one dir per Split_Set (+ train_subset)")
+    s.add_argument("corpus_dir", type=Path, help="the MSP-Podcast directory holding Labels/ and Audios/")
+    s.add_argument("out_dir", type=Path, help="where the data dirs are written")
+    s.add_argument("--drop_unlabelled", action="store_true", help="drop utterances whose class is not N A H S D")
+    s.add_argument("--subset_size", type=int, default=None, help="also write train_subset: this many random Train utterances")
+    s.add_argument("--subset_like", type=Path, default=None,
+                   help="size train_subset like this data dir (e.g. an IEMOCAP fold's train dir)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the subset (default 0)")
+
+    s = sub.add_parser("manifest", help="any corpus from a CSV: utt_id,path,speaker[,emotion][,valence][,arousal][,dominance][,split]")
+    s.add_argument("csv", type=Path, help="the manifest CSV (relative audio paths are relative to it)")
+    s.add_argument("out_dir", type=Path, help="where the data dirs are written")
+    s.add_argument("--scale", type=float, nargs=2, default=(1.0, 5.0), metavar=("LO", "HI"),
+                   help="the range of the V/A/D columns, mapped to 0-1 (default 1 5)")
+    s.add_argument("--classes", nargs="+", default=None, help="allowed class names (default: any)")
+
+    s = sub.add_parser("combine", help="merge data dirs keeping chosen label types (mismatched training)")
+    s.add_argument("out_dir", type=Path, help="the merged data dir")
+    s.add_argument("--source", action="append", required=True, metavar="PREFIX:DIR:TYPES",
+                   help=f"a data dir, its id prefix and the label types kept from it, e.g. iemocap:data/iemocap/fold1/train:emotion; "
+                        f"TYPES joined by '+' among {'/'.join(LABEL_TYPES)}; repeat per source")
+
+    s = sub.add_parser("mini", help="write the synthetic mini corpus in the IEMOCAP and MSP-Podcast layouts")
+    s.add_argument("out_dir", type=Path, help="gets IEMOCAP/ and MSP-Podcast/")
+    s.add_argument("--seed", type=int, default=0, help="seed (default 0); the output is byte-identical for a seed")
+    s.add_argument("--utts_per_dialog", type=int, default=10, help="IEMOCAP utterances per dialog (10 dialogs; default 10)")
+
+    s = sub.add_parser("validate", help="check every data dir under a folder and print a summary table")
+    s.add_argument("root", type=Path, help="a data dir or a folder of them")
+    s.add_argument("--no_audio", action="store_true", help="skip opening the audio files")
+    return p
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    out = getattr(args, "out_dir", None)
+    if args.command == "iemocap":
+        report = prepare_iemocap(args.corpus_dir, out, args.class_set, args.drop_unlabelled,
+                                 args.dev_strategy, args.dev_speakers, args.seed)
+    elif args.command == "msp_podcast":
+        size = args.subset_size
+        if args.subset_like is not None:
+            size = sum(1 for _ in open(args.subset_like / "wav.scp"))
+        report = prepare_msp_podcast(args.corpus_dir, out, None, args.drop_unlabelled, size, args.seed)
+    elif args.command == "manifest":
+        report = prepare_manifest(args.csv, out, tuple(args.scale), args.classes)
+    elif args.command == "combine":
+        sources = []
+        for spec in args.source:
+            parts = spec.split(":")
+            if len(parts) != 3:
+                raise SystemExit(f"--source {spec!r}: expected PREFIX:DIR:TYPES")
+            sources.append((parts[0], Path(parts[1]), parts[2].split("+")))
+        report = combine(sources, out)
+    elif args.command == "mini":
+        paths = make_mini(out, args.seed, args.utts_per_dialog)
+        print(json.dumps({k: str(v) for k, v in paths.items()}))
+        return 0
+    else:
+        print(validate_all(args.root, check_audio=not args.no_audio))
+        return 0
+    for w in report.get("warnings", []):
+        print(f"WARNING: {w}", file=sys.stderr)
+    if "summary" in report:
+        print(report["summary"])
+    else:
+        print(json.dumps(report, indent=1))
+    print(validate_all(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Counts of what preparation kept and dropped, by reason, with a printable summary."""
+
+from collections import Counter
+from typing import Dict, List
+
+
+class DropCounter:
+    def __init__(self, corpus: str):
+        self.corpus = corpus
+        self.kept = 0
+        self.dropped: Counter = Counter()
+        #: labels removed from utterances that were kept (e.g. a class outside the class set)
+        self.labels_removed: Counter = Counter()
+        self.examples: Dict[str, List[str]] = {}
+
+    def drop(self, reason: str, utt_id: str) -> None:
+        self.dropped[reason] += 1
+        self.examples.setdefault(reason, [])
+        if len(self.examples[reason]) < 5:
+            self.examples[reason].append(utt_id)
+
+    def remove_label(self, reason: str) -> None:
+        self.labels_removed[reason] += 1
+
+    def summary(self) -> str:
+        lines = [f"{self.corpus}: kept {self.kept}, dropped {sum(self.dropped.values())}"]
+        for reason, n in sorted(self.dropped.items()):
+            lines.append(f"  dropped  {reason:<28} {n:>7}   e.g. {' '.join(self.examples[reason])}")
+        for reason, n in sorted(self.labels_removed.items()):
+            lines.append(f"  label removed  {reason:<22} {n:>7}")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        return {"kept": self.kept, "dropped": dict(self.dropped), "labels_removed": dict(self.labels_removed)}

@@ -1,0 +1,64 @@
+"""Any corpus from a CSV manifest: ``utt_id,path,speaker[,emotion][,valence][,arousal][,dominance][,split]``.
+
+Every label column may be absent or empty per row (discrete-only corpora such as MELD, continuous-only
+ones ...). V/A/D are mapped from ``scale=(lo, hi)`` to 0-1. Relative paths are relative to the CSV.
+With a ``split`` column, one data dir per split; otherwise a single ``all`` dir.
+"""
+
+import json
+from pathlib import Path
+from typing import Optional, Sequence, Tuple
+
+from espnet_ser.data.audio import audio_problem
+from espnet_ser.data.csv_labels import parse_float, read_csv_rows, scale_vad
+from espnet_ser.data.drops import DropCounter
+from espnet_ser.data.kaldi_dir import Utterance, write_data_dir
+
+REQUIRED = ("utt_id", "path", "speaker")
+
+
+def prepare_manifest(csv_path, out_dir, scale: Tuple[float, float] = (1.0, 5.0),
+                     classes: Optional[Sequence[str]] = None) -> dict:
+    csv_path = Path(csv_path)
+    counter = DropCounter(f"manifest {csv_path.name}")
+    seen, utts = {}, []
+    for n, row in read_csv_rows(csv_path, REQUIRED):
+        where = f"{csv_path}:{n}"
+        uid = (row["utt_id"] or "").strip()
+        if not uid or any(c.isspace() for c in uid):
+            raise ValueError(f"{where}: utt_id must be non-empty without spaces: {uid!r}")
+        if uid in seen:
+            raise ValueError(f"{where}: utterance {uid} already listed on line {seen[uid]}")
+        seen[uid] = n
+        emotion = (row.get("emotion") or "").strip() or None
+        if emotion is not None and classes is not None and emotion not in classes:
+            raise ValueError(f"{where}: class {emotion!r} is not one of {list(classes)}")
+        raw = [parse_float(row.get(c), f"{where} column {c}") for c in ("valence", "arousal", "dominance")]
+        vad, bad = scale_vad(raw, *scale)
+        if bad:
+            counter.remove_label("vad_out_of_range")
+        path = Path(row["path"].strip())
+        path = path if path.is_absolute() else csv_path.parent / path
+        problem = audio_problem(path)
+        if problem:
+            counter.drop(problem, uid)
+            continue
+        if emotion is None and vad is None:
+            counter.drop("no_label", uid)
+            continue
+        counter.kept += 1
+        split = (row.get("split") or "").strip() or "all"
+        utts.append(Utterance(uid, str(path.resolve()), row["speaker"].strip() or uid, emotion, vad, extra={"split": split}))
+    out = Path(out_dir)
+    report = {"corpus": "manifest", "drops": counter.as_dict(), "splits": {}}
+    for split in sorted({u.extra["split"] for u in utts}):
+        part = [u for u in utts if u.extra["split"] == split]
+        write_data_dir(part, out / split)
+        report["splits"][split] = len(part)
+    report["summary"] = counter.summary()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "prep_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    return report
+
+
+__all__ = ["prepare_manifest"]

@@ -1,0 +1,69 @@
+"""Format-exact IEMOCAP and MSP-Podcast fixtures with known contents and planted bad input."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+
+def tone(seconds=0.3, fs=16000, channels=1):
+    t = np.arange(int(fs * seconds)) / fs
+    x = (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    return x if channels == 1 else np.stack([x] * channels, axis=1)
+
+
+def write_iemocap(root: Path, codes_per_session, bad=True):
+    """codes_per_session: {session: [(utt_suffix, code, (v, a, d))...]}; returns the expected kept utterances.
+
+    With ``bad``, Session1 also gets: a missing wav, a corrupt wav, an empty wav, an 8 kHz wav, a stereo
+    wav (all dropped) and one utterance with out-of-range V/A/D (kept, V/A/D removed).
+    """
+    expected = {}
+    for s, items in codes_per_session.items():
+        dialog = f"Ses0{s}F_impro01"
+        lines = ["% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]", ""]
+        wav_dir = root / f"Session{s}/sentences/wav/{dialog}"
+        wav_dir.mkdir(parents=True, exist_ok=True)
+        extra = []
+        if bad and s == 1:
+            extra = [("F900", "neu", (3, 3, 3), "missing"), ("F901", "ang", (2, 4, 4), "corrupt"),
+                     ("M902", "sad", (2, 2, 2), "empty"), ("M903", "hap", (4, 3, 3), "8k"),
+                     ("F904", "neu", (3, 3, 3), "stereo"), ("M905", "ang", (6.5, 3, 3), "ok")]
+        for j, (suffix, code, vad, *kind) in enumerate([(*x, "ok") for x in items] + extra):
+            kind = kind[0]
+            uid = f"{dialog}_{suffix}"
+            lines.append(f"[{j + 1.0:.4f} - {j + 1.5:.4f}]\t{uid}\t{code}\t[{vad[0]:.4f}, {vad[1]:.4f}, {vad[2]:.4f}]")
+            lines += ["C-E2:\tNeutral state;\t()", "A-F1:\tval 3; act 2; dom  3;\t()", ""]
+            wav = wav_dir / f"{uid}.wav"
+            if kind == "ok":
+                sf.write(wav, tone(), 16000)
+                expected[uid] = (s, code, vad)
+            elif kind == "corrupt":
+                wav.write_bytes(b"RIFF\x00\x00garbage-not-a-wave-file")
+            elif kind == "empty":
+                sf.write(wav, np.zeros(0, np.float32), 16000)
+            elif kind == "8k":
+                sf.write(wav, tone(fs=8000), 8000)
+            elif kind == "stereo":
+                sf.write(wav, tone(channels=2), 16000)
+        d = root / f"Session{s}/dialog/EmoEvaluation"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"{dialog}.txt").write_text("\n".join(lines) + "\n")
+    return expected
+
+
+MSP_HEADER = ["FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set"]
+
+
+def write_msp(root: Path, rows, header=MSP_HEADER, audio=True):
+    """rows: [FileName, EmoClass, EmoAct, EmoVal, EmoDom, SpkrID, Gender, Split_Set]; audio written for each."""
+    (root / "Audios").mkdir(parents=True, exist_ok=True)
+    (root / "Labels").mkdir(parents=True, exist_ok=True)
+    with open(root / "Labels/labels_consensus.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    if audio:
+        for r in rows:
+            sf.write(root / "Audios" / r[0], tone(), 16000)

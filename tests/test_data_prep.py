@@ -1,0 +1,230 @@
+"""Corpus preparation through the CLI: counts, folds, splits, bad input, combinations, the mini corpus."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from corpus_fixtures import MSP_HEADER, write_iemocap, write_msp
+from espnet_ser.bin.prepare_data import main as prepare
+from espnet_ser.data.combine import TABLE2_ROWS, table2_sources
+from espnet_ser.data.kaldi_dir import read_data_dir, read_table
+from espnet_ser.data.validate import validate_data_dir
+
+CODES = ["neu", "ang", "hap", "sad", "exc", "fru", "dis", "xxx"]
+PAPER5 = {"neu": "neutral", "ang": "angry", "hap": "happy", "sad": "sad", "dis": "disgust"}
+
+
+def iemocap_items():
+    """Session s: speakers F and M, 8 utterances each cycling the codes; V/A/D vary with the index."""
+    out = {}
+    for s in range(1, 6):
+        items = []
+        for i in range(16):
+            spk = "FM"[i % 2]
+            items.append((f"{spk}{i:03d}", CODES[(i + s) % len(CODES)], (1 + (i % 5), 2.5, 1 + (s % 5))))
+        out[s] = items
+    return out
+
+
+@pytest.fixture
+def iemocap(tmp_path):
+    expected = write_iemocap(tmp_path / "IEMOCAP", iemocap_items())
+    return tmp_path / "IEMOCAP", expected
+
+
+def test_iemocap_counts_folds_and_drops(iemocap, tmp_path, capsys):
+    corpus, expected = iemocap
+    out = tmp_path / "data"
+    assert prepare(["iemocap", str(corpus), str(out)]) == 0
+    printed = capsys.readouterr().out
+    for reason in ("missing_audio", "unreadable_audio", "empty_audio", "sample_rate_not_16000", "not_mono"):
+        assert f"dropped  {reason}" in printed
+    report = json.loads((out / "prep_report.json").read_text())
+    assert report["drops"]["dropped"] == {"missing_audio": 1, "unreadable_audio": 1, "empty_audio": 1,
+                                          "sample_rate_not_16000": 1, "not_mono": 1}
+    assert report["drops"]["labels_removed"]["vad_nan_or_out_of_range"] == 1
+    utts = {u.utt_id: u for u in read_data_dir(out / "all")}
+    assert set(utts) == set(expected)
+    # per class: what the fixture was built with; codes outside the set keep V/A/D without a class
+    want = {}
+    for uid, (s, code, vad) in expected.items():
+        want[PAPER5.get(code, "<none>")] = want.get(PAPER5.get(code, "<none>"), 0) + 1
+        u = utts[uid]
+        assert u.emotion == PAPER5.get(code)
+        if max(vad) <= 5:
+            assert u.vad == pytest.approx(tuple((v - 1) / 4 for v in vad))
+        else:
+            assert u.vad is None or all(math.isnan(v) for v in u.vad)
+    assert report["classes"] == dict(sorted(want.items()))
+    assert "disgust" in " ".join(report["warnings"])
+    for k in range(1, 6):
+        train, dev, test = (read_data_dir(out / f"fold{k}" / p) for p in ("train", "dev", "test"))
+        test_spk = {u.speaker for u in test}
+        assert test_spk == {f"Ses0{k}F", f"Ses0{k}M"}
+        assert not test_spk & {u.speaker for u in train + dev}
+        assert not {u.speaker for u in dev} & {u.speaker for u in train}
+        session_utts = sorted(uid for uid, (s, _, _) in expected.items() if s == k)
+        assert sorted(u.utt_id for u in test) == session_utts  # every utterance once
+        assert len(train) + len(dev) + len(test) == len(expected)
+        assert report["folds"][f"fold{k}"]["test"] == len(session_utts)
+        validate_data_dir(out / f"fold{k}" / "train")
+
+
+def test_iemocap_speaker_and_4class_options(iemocap, tmp_path):
+    corpus, expected = iemocap
+    prepare(["iemocap", str(corpus), str(tmp_path / "a"), "--class_set", "4class", "--drop_unlabelled",
+             "--dev_strategy", "session"])
+    utts = read_data_dir(tmp_path / "a" / "all")
+    assert {u.emotion for u in utts} == {"neutral", "angry", "happy", "sad"}
+    n_exc = sum(code == "exc" for _, code, _ in expected.values())
+    n_hap = sum(code == "hap" for _, code, _ in expected.values())
+    assert sum(u.emotion == "happy" for u in utts) == n_exc + n_hap
+    dev = read_data_dir(tmp_path / "a" / "fold1" / "dev")
+    assert {u.speaker for u in dev} == {"Ses02F", "Ses02M"}
+    assert read_table(tmp_path / "a/all/utt2spk")["Ses01F_impro01_M003"] == "Ses01M"
+    # seeded: the same dev speakers twice, another seed may differ but never overlaps test
+    prepare(["iemocap", str(corpus), str(tmp_path / "b"), "--seed", "3"])
+    prepare(["iemocap", str(corpus), str(tmp_path / "c"), "--seed", "3"])
+    assert (tmp_path / "b/fold2/dev/wav.scp").read_text() == (tmp_path / "c/fold2/dev/wav.scp").read_text()
+
+
+@pytest.mark.parametrize("bad_line,match", [
+    ("[1.0 - 2.0]\tSes01F_impro01_F050\tneu\t[2.0, 2.0]", "V/A/D is not three numbers"),
+    ("[1.0 - 2.0]\tSes01F_impro01_F050\tneu", "malformed evaluation line"),
+    ("[1.0 - 2.0]\tSes01F_impro01_F050\tzzz\t[2.0, 2.0, 2.0]", "unknown emotion code 'zzz'"),
+    ("[1.0 - 2.0]\tSes01F_impro01_F000\tneu\t[2.0, 2.0, 2.0]", "already defined at"),
+])
+def test_iemocap_bad_label_lines_name_file_and_line(iemocap, tmp_path, bad_line, match):
+    corpus, _ = iemocap
+    f = corpus / "Session1/dialog/EmoEvaluation/Ses01F_impro01.txt"
+    n_lines = len(f.read_text().splitlines())
+    f.write_text(f.read_text() + bad_line + "\n")
+    with pytest.raises(ValueError, match=rf"Ses01F_impro01.txt:{n_lines + 1}: .*{match}"):
+        prepare(["iemocap", str(corpus), str(tmp_path / "out")])
+
+
+def test_empty_corpus_dirs_are_errors(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="not an IEMOCAP directory"):
+        prepare(["iemocap", str(tmp_path / "empty"), str(tmp_path / "o")])
+    with pytest.raises(FileNotFoundError, match="empty or missing MSP-Podcast"):
+        prepare(["msp_podcast", str(tmp_path / "empty"), str(tmp_path / "o")])
+
+
+def msp_rows():
+    rows = []
+    codes = ["N", "A", "H", "S", "D", "X", "O", "C", "U", "F"]
+    for i, split in enumerate(["Train"] * 20 + ["Development"] * 6 + ["Test1"] * 8 + ["Test2"] * 2):
+        spk = "Unknown" if i % 7 == 0 else str(100 + i % 5)
+        rows.append([f"MSP-PODCAST_0001_{i:04d}.wav", codes[i % 10], "4.0", f"{1 + i % 7}.0", "5.5", spk, "Female", split])
+    return rows
+
+
+def test_msp_counts_splits_subset_and_drops(tmp_path, capsys):
+    rows = msp_rows()
+    rows[3][3] = "9.0"  # out-of-range valence: kept, V/A/D value removed
+    rows[4][2] = ""     # missing arousal (EmoAct)
+    write_msp(tmp_path / "MSP", rows)
+    (tmp_path / "MSP/Audios" / rows[5][0]).unlink()
+    prepare(["msp_podcast", str(tmp_path / "MSP"), str(tmp_path / "data"), "--subset_size", "10"])
+    report = json.loads((tmp_path / "data/prep_report.json").read_text())
+    assert report["drops"]["dropped"] == {"missing_audio": 1}
+    assert report["splits"] == {"train": 19, "development": 6, "test1": 8, "test2": 2, "train_subset": 10}
+    train = {u.utt_id: u for u in read_data_dir(tmp_path / "data/train")}
+    mapped = {"N": "neutral", "A": "angry", "H": "happy", "S": "sad", "D": "disgust"}
+    for r in rows[:20]:
+        uid = r[0][:-4]
+        if r is rows[5]:
+            assert uid not in train
+            continue
+        assert train[uid].emotion == mapped.get(r[1])
+    u3 = train[rows[3][0][:-4]]
+    assert math.isnan(u3.vad[0]) and u3.vad[1] == pytest.approx(0.5)  # V A D order, 1-7 -> 0-1
+    assert math.isnan(train[rows[4][0][:-4]].vad[1])
+    assert read_table(tmp_path / "data/train/utt2spk")[rows[0][0][:-4]].startswith("mspunk_")
+    subset = read_data_dir(tmp_path / "data/train_subset")
+    assert {u.utt_id for u in subset} <= set(train)
+    prepare(["msp_podcast", str(tmp_path / "MSP"), str(tmp_path / "data2"), "--subset_size", "10"])
+    assert (tmp_path / "data/train_subset/wav.scp").read_bytes() == (tmp_path / "data2/train_subset/wav.scp").read_bytes()
+
+
+@pytest.mark.parametrize("mutate,match", [
+    (lambda rows, header: (rows, [h for h in header if h != "EmoDom"]), "missing column.*EmoDom"),
+    (lambda rows, header: (rows[:2] + [rows[1]], header), "already listed on line 3"),
+    (lambda rows, header: ([rows[0][:1] + ["Q"] + rows[0][2:]], header), r":2: unknown EmoClass 'Q'"),
+    (lambda rows, header: ([rows[0][:2] + ["abc"] + rows[0][3:]], header), r":2 column EmoAct: not a number"),
+])
+def test_msp_bad_csv_errors_name_the_file(tmp_path, mutate, match):
+    rows, header = mutate(msp_rows(), list(MSP_HEADER))
+    if len(header) != len(MSP_HEADER):
+        rows = [r[:-1] for r in rows]
+    write_msp(tmp_path / "MSP", rows, header)
+    with pytest.raises(ValueError, match=f"labels_consensus.csv.*{match}"):
+        prepare(["msp_podcast", str(tmp_path / "MSP"), str(tmp_path / "o")])
+
+
+def test_manifest_partial_labels(tmp_path):
+    import soundfile as sf
+    from corpus_fixtures import tone
+
+    (tmp_path / "a").mkdir()
+    for i in range(4):
+        sf.write(tmp_path / f"a/{i}.wav", tone(), 16000)
+    (tmp_path / "m.csv").write_text(
+        "utt_id,path,speaker,emotion,valence,arousal,split\n"
+        "u0,a/0.wav,s1,happy,,,train\nu1,a/1.wav,s1,,3,5,train\nu2,a/2.wav,s2,sad,1,1,test\nu3,a/9.wav,s2,sad,,,test\n"
+    )
+    prepare(["manifest", str(tmp_path / "m.csv"), str(tmp_path / "out"), "--scale", "1", "5"])
+    assert read_table(tmp_path / "out/train/emotion") == {"u0": "happy", "u1": "nan"}
+    assert read_table(tmp_path / "out/train/vad") == {"u0": "nan nan nan", "u1": "0.500000 1.000000 nan"}
+    assert list(read_table(tmp_path / "out/test/wav.scp")) == ["u2"]  # u3: missing audio, dropped
+    (tmp_path / "bad.csv").write_text("utt_id,path\nx,a/0.wav\n")
+    with pytest.raises(ValueError, match="bad.csv: missing column.*speaker"):
+        prepare(["manifest", str(tmp_path / "bad.csv"), str(tmp_path / "o2")])
+
+
+def test_table2_combinations_have_the_intended_label_types(iemocap, tmp_path):
+    corpus, _ = iemocap
+    prepare(["iemocap", str(corpus), str(tmp_path / "iem")])
+    write_msp(tmp_path / "MSP", msp_rows())
+    prepare(["msp_podcast", str(tmp_path / "MSP"), str(tmp_path / "msp")])
+    dirs = {"iemocap": tmp_path / "iem/fold1/train", "msp": tmp_path / "msp/train"}
+    assert len(TABLE2_ROWS) == 8 and len(set(TABLE2_ROWS)) == 8
+    for variant, d_src, c_src in TABLE2_ROWS:
+        out = tmp_path / f"t2/{variant}_{d_src}_{c_src}"
+        args = ["combine", str(out)]
+        for prefix, d, keep in table2_sources(d_src, c_src, dirs):
+            args += ["--source", f"{prefix}:{d}:{'+'.join(keep)}"]
+        prepare(args)
+        emo, vad = read_table(out / "emotion"), read_table(out / "vad")
+        for uid in read_table(out / "wav.scp"):
+            corpus_of = uid.split("-")[0]
+            has_class = emo[uid] != "nan"
+            has_vad = vad[uid] != "nan nan nan"
+            if corpus_of != d_src:
+                assert not has_class, uid
+            if corpus_of != c_src:
+                assert not has_vad, uid
+        with_class = {u.split("-")[0] for u, e in emo.items() if e != "nan"}
+        with_vad = {u.split("-")[0] for u, v in vad.items() if v != "nan nan nan"}
+        assert with_class == {d_src} and with_vad == {c_src}
+        validate_data_dir(out)
+
+
+def test_mini_is_byte_identical_and_prepares_cleanly(tmp_path, capsys):
+    for run in ("a", "b"):
+        prepare(["mini", str(tmp_path / run)])
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert files_a == files_b and len(files_a) > 200
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files_a)
+    prepare(["iemocap", str(tmp_path / "a/IEMOCAP"), str(tmp_path / "d/iemocap")])
+    prepare(["msp_podcast", str(tmp_path / "a/MSP-Podcast"), str(tmp_path / "d/msp"),
+             "--subset_like", str(tmp_path / "d/iemocap/fold1/train")])
+    for name in ("iemocap", "msp"):
+        report = json.loads((tmp_path / f"d/{name}/prep_report.json").read_text())
+        assert report["drops"]["dropped"] == {}
+    assert sum(1 for _ in open(tmp_path / "d/msp/train_subset/wav.scp")) == sum(
+        1 for _ in open(tmp_path / "d/iemocap/fold1/train/wav.scp"))
