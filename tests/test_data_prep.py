@@ -2,7 +2,6 @@
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 
@@ -55,8 +54,9 @@ def test_iemocap_counts_folds_and_drops(iemocap, tmp_path, capsys):
         assert u.emotion == PAPER5.get(code)
         if max(vad) <= 5:
             assert u.vad == pytest.approx(tuple((v - 1) / 4 for v in vad))
-        else:
-            assert u.vad is None or all(math.isnan(v) for v in u.vad)
+        else:  # out of range: that dimension is removed, the others stay
+            assert [math.isnan(v) for v in u.vad] == [v > 5 for v in vad]
+            assert [x for x, v in zip(u.vad, vad) if v <= 5] == pytest.approx([(v - 1) / 4 for v in vad if v <= 5])
     assert report["classes"] == dict(sorted(want.items()))
     assert "disgust" in " ".join(report["warnings"])
     for k in range(1, 6):

@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from espnet_ser.ser.loss import IGNORE_INDEX
 from espnet_ser.tasks.ser import SERTask
 
 ROOT = Path(__file__).resolve().parents[1]

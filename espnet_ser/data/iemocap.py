@@ -21,11 +21,12 @@ import math
 import random
 import re
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from espnet_ser.data.audio import audio_problem
 from espnet_ser.data.drops import DropCounter
-from espnet_ser.data.kaldi_dir import Utterance, write_data_dir
+from espnet_ser.data.csv_labels import scale_vad
+from espnet_ser.data.kaldi_dir import Utterance, count_classes, write_data_dir
 
 CODES = ("neu", "ang", "hap", "sad", "exc", "fru", "sur", "fea", "dis", "oth", "xxx")
 CLASS_SETS: Dict[str, Dict[str, str]] = {
@@ -69,13 +70,6 @@ def speaker_of(utt_id: str) -> str:
     return utt_id[:5] + utt_id.split("_")[-1][0]
 
 
-def normalise_vad(vad, lo: float, hi: float) -> Tuple[Optional[Tuple[float, ...]], bool]:
-    """Map to 0-1; (None, True) when a value is NaN or outside [lo, hi]."""
-    if any(math.isnan(v) or v < lo or v > hi for v in vad):
-        return None, True
-    return tuple((v - lo) / (hi - lo) for v in vad), False
-
-
 def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = False) -> Tuple[List[Utterance], DropCounter, Dict[str, int]]:
     corpus = Path(corpus_dir)
     if class_set not in CLASS_SETS:
@@ -100,8 +94,8 @@ def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = 
                     counter.drop(f"class_{code}_not_in_set", uid)
                     continue
                 counter.remove_label(f"class_{code}_not_in_set")
-            vad, bad = normalise_vad(raw_vad, *VAD_RANGE)
-            if bad:
+            vad, bad = scale_vad(raw_vad, *VAD_RANGE)
+            if bad or any(math.isnan(v) for v in raw_vad):
                 counter.remove_label("vad_nan_or_out_of_range")
             dialog = uid.rsplit("_", 1)[0]
             wav = corpus / f"Session{session}" / "sentences" / "wav" / dialog / f"{uid}.wav"
@@ -156,7 +150,7 @@ def prepare_iemocap(
     out = Path(out_dir)
     write_data_dir(utts, out / "all")
     report = {"corpus": "iemocap", "class_set": class_set, "codes": codes, "drops": counter.as_dict(),
-              "classes": _count_classes(utts), "folds": {}, "warnings": []}
+              "classes": count_classes(utts), "folds": {}, "warnings": []}
     total = sum(codes.values())
     if total >= 0.9 * sum(FULL_RELEASE.values()) and codes != FULL_RELEASE:
         report["warnings"].append(f"parsed code counts differ from the full release: {codes} vs {FULL_RELEASE}")
@@ -175,10 +169,3 @@ def prepare_iemocap(
     (out / "prep_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return report
 
-
-def _count_classes(utts: List[Utterance]) -> Dict[str, int]:
-    counts: Dict[str, int] = {}
-    for u in utts:
-        key = u.emotion if u.emotion is not None else "<none>"
-        counts[key] = counts.get(key, 0) + 1
-    return dict(sorted(counts.items()))

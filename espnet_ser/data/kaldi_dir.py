@@ -109,5 +109,14 @@ def read_table(path: Union[str, Path]) -> Dict[str, str]:
     return table
 
 
+def count_classes(utts: Iterable[Utterance]) -> Dict[str, int]:
+    """Utterances per class, ``<none>`` for those without one, sorted by name."""
+    counts: Dict[str, int] = {}
+    for u in utts:
+        key = u.emotion if u.emotion is not None else "<none>"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def _write(path: Path, lines: Sequence[str]) -> None:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

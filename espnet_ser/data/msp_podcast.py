@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 from espnet_ser.data.audio import audio_problem
 from espnet_ser.data.csv_labels import parse_float, read_csv_rows, scale_vad
 from espnet_ser.data.drops import DropCounter
-from espnet_ser.data.kaldi_dir import Utterance, write_data_dir
+from espnet_ser.data.kaldi_dir import Utterance, count_classes, write_data_dir
 
 COLUMNS = ("FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set")
 CODES = {"A": "angry", "S": "sad", "H": "happy", "U": "surprise", "F": "fear", "D": "disgust",
@@ -91,7 +91,7 @@ def prepare_msp_podcast(
         part = [u for u in utts if u.extra["split"] == split]
         write_data_dir(part, out / split)
         report["splits"][split] = len(part)
-        report["classes"][split] = _count(part)
+        report["classes"][split] = count_classes(part)
     if subset_size is not None:
         train = sorted((u for u in utts if u.extra["split"] == "train"), key=lambda u: u.utt_id)
         if subset_size > len(train):
@@ -103,9 +103,3 @@ def prepare_msp_podcast(
     (out / "prep_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return report
 
-
-def _count(utts: List[Utterance]) -> Dict[str, int]:
-    counts: Dict[str, int] = {}
-    for u in utts:
-        counts[u.emotion or "<none>"] = counts.get(u.emotion or "<none>", 0) + 1
-    return dict(sorted(counts.items()))
