@@ -19,7 +19,8 @@ for a in "$@"; do
 done
 
 pyver=$("$python" -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')
-venv=${ESPNET_SER_VENV:-$HOME/.cache/espnet-ser/venv-py$pyver}
+cache=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}
+venv=${ESPNET_SER_VENV:-$cache/espnet-ser/venv-py$pyver}
 want=$(cat "$root"/requirements/*.txt | sha256sum | cut -c1-16)
 have=$(cat "$venv/.espnet_ser_stamp" 2>/dev/null || true)
 
