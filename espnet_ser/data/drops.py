@@ -1,7 +1,10 @@
 """Counts of what preparation kept and dropped, by reason, with a printable summary."""
 
 from collections import Counter
+from pathlib import Path
 from typing import Dict, List
+
+from espnet_ser.data.audio import audio_problem
 
 
 class DropCounter:
@@ -18,6 +21,18 @@ class DropCounter:
         self.examples.setdefault(reason, [])
         if len(self.examples[reason]) < 5:
             self.examples[reason].append(utt_id)
+
+    def admit(self, utt_id: str, wav: Path, has_label: bool, no_label_reason: str = "no_usable_label") -> bool:
+        """Keep an utterance whose audio is usable and that still carries a label; else count the drop."""
+        problem = audio_problem(wav)
+        if problem:
+            self.drop(problem, utt_id)
+            return False
+        if not has_label:
+            self.drop(no_label_reason, utt_id)
+            return False
+        self.kept += 1
+        return True
 
     def remove_label(self, reason: str) -> None:
         self.labels_removed[reason] += 1

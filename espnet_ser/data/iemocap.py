@@ -23,7 +23,6 @@ import re
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from espnet_ser.data.audio import audio_problem
 from espnet_ser.data.drops import DropCounter
 from espnet_ser.data.csv_labels import scale_vad
 from espnet_ser.data.kaldi_dir import Utterance, count_classes, write_data_dir
@@ -99,14 +98,8 @@ def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = 
                 counter.remove_label("vad_nan_or_out_of_range")
             dialog = uid.rsplit("_", 1)[0]
             wav = corpus / f"Session{session}" / "sentences" / "wav" / dialog / f"{uid}.wav"
-            problem = audio_problem(wav)
-            if problem:
-                counter.drop(problem, uid)
+            if not counter.admit(uid, wav, emotion is not None or vad is not None):
                 continue
-            if emotion is None and vad is None:
-                counter.drop("no_usable_label", uid)
-                continue
-            counter.kept += 1
             utts.append(Utterance(uid, str(wav.resolve()), speaker_of(uid), emotion, vad,
                                   extra={"session": str(session), "code": code}))
     return utts, counter, codes

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
-from espnet_ser.data.audio import audio_problem
 from espnet_ser.data.csv_labels import parse_float, read_csv_rows, scale_vad
 from espnet_ser.data.drops import DropCounter
 from espnet_ser.data.kaldi_dir import Utterance, write_data_dir
@@ -39,14 +38,8 @@ def prepare_manifest(csv_path, out_dir, scale: Tuple[float, float] = (1.0, 5.0),
             counter.remove_label("vad_out_of_range")
         path = Path(row["path"].strip())
         path = path if path.is_absolute() else csv_path.parent / path
-        problem = audio_problem(path)
-        if problem:
-            counter.drop(problem, uid)
+        if not counter.admit(uid, path, emotion is not None or vad is not None, "no_label"):
             continue
-        if emotion is None and vad is None:
-            counter.drop("no_label", uid)
-            continue
-        counter.kept += 1
         split = (row.get("split") or "").strip() or "all"
         utts.append(Utterance(uid, str(path.resolve()), row["speaker"].strip() or uid, emotion, vad, extra={"split": split}))
     out = Path(out_dir)

@@ -17,7 +17,6 @@ import random
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from espnet_ser.data.audio import audio_problem
 from espnet_ser.data.csv_labels import parse_float, read_csv_rows, scale_vad
 from espnet_ser.data.drops import DropCounter
 from espnet_ser.data.kaldi_dir import Utterance, count_classes, write_data_dir
@@ -65,16 +64,10 @@ def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, dro
                 continue
             counter.remove_label(f"class_{code}_not_in_set")
         wav = corpus / "Audios" / name
-        problem = audio_problem(wav)
-        if problem:
-            counter.drop(problem, uid)
-            continue
-        if emotion is None and vad is None:
-            counter.drop("no_usable_label", uid)
+        if not counter.admit(uid, wav, emotion is not None or vad is not None):
             continue
         spk = row["SpkrID"].strip()
         speaker = f"msp{spk}" if spk and spk.lower() != "unknown" else f"mspunk_{uid}"
-        counter.kept += 1
         utts.append(Utterance(uid, str(wav.resolve()), speaker, emotion, vad,
                               extra={"split": split.lower(), "code": code, "gender": row["Gender"].strip()}))
     return utts, counter
