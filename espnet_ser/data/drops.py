@@ -1,10 +1,12 @@
 """Counts of what preparation kept and dropped, by reason, with a printable summary."""
 
+import math
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from espnet_ser.data.audio import audio_problem
+from espnet_ser.data.csv_labels import scale_vad
 
 
 class DropCounter:
@@ -33,6 +35,24 @@ class DropCounter:
             return False
         self.kept += 1
         return True
+
+    def map_class(self, utt_id: str, code: str, mapping: Mapping[str, str], drop_unlabelled: bool) -> Tuple[Optional[str], bool]:
+        """(class name or None, keep?) for a corpus code; a code outside ``mapping`` loses its class
+        (counted) or, with ``drop_unlabelled``, drops the utterance (counted)."""
+        emotion = mapping.get(code)
+        if emotion is None:
+            if drop_unlabelled:
+                self.drop(f"class_{code}_not_in_set", utt_id)
+                return None, False
+            self.remove_label(f"class_{code}_not_in_set")
+        return emotion, True
+
+    def corpus_vad(self, raw: Sequence[float], lo: float, hi: float) -> Optional[Tuple[float, ...]]:
+        """V/A/D from a corpus scale to 0-1 (``scale_vad``); NaN or out-of-range values are counted."""
+        vad, bad = scale_vad(raw, lo, hi)
+        if bad or any(math.isnan(v) for v in raw):
+            self.remove_label("vad_nan_or_out_of_range")
+        return vad
 
     def remove_label(self, reason: str) -> None:
         self.labels_removed[reason] += 1

@@ -17,14 +17,12 @@ Folds: ``fold{k}`` tests on session k. Its dev set holds out whole speakers from
 """
 
 import json
-import math
 import random
 import re
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 from espnet_ser.data.drops import DropCounter
-from espnet_ser.data.csv_labels import scale_vad
 from espnet_ser.data.kaldi_dir import Utterance, count_classes, write_data_dir
 
 CODES = ("neu", "ang", "hap", "sad", "exc", "fru", "sur", "fea", "dis", "oth", "xxx")
@@ -87,15 +85,10 @@ def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = 
                 raise ValueError(f"{path}:{n}: utterance {uid} already defined at {seen[uid]}")
             seen[uid] = f"{path}:{n}"
             codes[code] += 1
-            emotion = mapping.get(code)
-            if emotion is None:
-                if drop_unlabelled:
-                    counter.drop(f"class_{code}_not_in_set", uid)
-                    continue
-                counter.remove_label(f"class_{code}_not_in_set")
-            vad, bad = scale_vad(raw_vad, *VAD_RANGE)
-            if bad or any(math.isnan(v) for v in raw_vad):
-                counter.remove_label("vad_nan_or_out_of_range")
+            emotion, keep = counter.map_class(uid, code, mapping, drop_unlabelled)
+            if not keep:
+                continue
+            vad = counter.corpus_vad(raw_vad, *VAD_RANGE)
             dialog = uid.rsplit("_", 1)[0]
             wav = corpus / f"Session{session}" / "sentences" / "wav" / dialog / f"{uid}.wav"
             if not counter.admit(uid, wav, emotion is not None or vad is not None):

@@ -12,12 +12,11 @@ it to an IEMOCAP fold's training set, section 3.6).
 """
 
 import json
-import math
 import random
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from espnet_ser.data.csv_labels import parse_float, read_csv_rows, scale_vad
+from espnet_ser.data.csv_labels import parse_float, read_csv_rows
 from espnet_ser.data.drops import DropCounter
 from espnet_ser.data.kaldi_dir import Utterance, count_classes, write_data_dir
 
@@ -54,15 +53,10 @@ def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, dro
         if split not in SPLITS:
             raise ValueError(f"{where}: unknown Split_Set {split!r} (known: {' '.join(SPLITS)})")
         raw = [parse_float(row[c], f"{where} column {c}") for c in ("EmoVal", "EmoAct", "EmoDom")]
-        vad, bad = scale_vad(raw, *VAD_RANGE)
-        if bad or any(math.isnan(v) for v in raw):
-            counter.remove_label("vad_nan_or_out_of_range")
-        emotion = class_map.get(code)
-        if emotion is None:
-            if drop_unlabelled:
-                counter.drop(f"class_{code}_not_in_set", uid)
-                continue
-            counter.remove_label(f"class_{code}_not_in_set")
+        vad = counter.corpus_vad(raw, *VAD_RANGE)
+        emotion, keep = counter.map_class(uid, code, class_map, drop_unlabelled)
+        if not keep:
+            continue
         wav = corpus / "Audios" / name
         if not counter.admit(uid, wav, emotion is not None or vad is not None):
             continue
