@@ -7,10 +7,24 @@
 Input audio may have any sample rate (it is resampled to the model's) and any number of channels
 (averaged to mono). A 2-D array is read as (samples, channels), soundfile's layout, unless its first
 axis is clearly the channel axis (at most 8 rows and more columns than rows).
+
+Long recordings (``predict_file``, ``ser_inference``) are cut into ``n = max(1, round(T / W))`` equal
+windows of about W seconds (default 20 s, so each lies within 2/3 W .. 3/2 W), read from disk one at
+a time (memory stays bounded by one window, whatever the file's length). The recording's class
+probabilities and V/A/D are the duration-weighted means of the windows' outputs; its class is the
+argmax of the mean probabilities.
+
+Loading: ``Speech2Emotion(config, model_file)`` (an ESPnet exp dir's files),
+``Speech2Emotion.from_pretrained(path)`` (a packed zip from ``pack_model``, or an exp dir).
 """
 
+import tempfile
+import zipfile
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Dict, Iterator, List, Optional, Tuple, Union
+
+import soundfile as sf
+import yaml
 
 import numpy as np
 import torch
@@ -57,6 +71,33 @@ class Speech2Emotion:
         self.class_list = list(model.class_list)
         self.fs = int((args.frontend_conf or {}).get("fs", 16000))
 
+    @classmethod
+    def from_exp_dir(cls, exp_dir: Union[str, Path], model_file: Optional[str] = None, device: str = "cpu"):
+        """The best checkpoint of an ESPnet exp dir (``best_model_pth``), or ``model_file`` inside it."""
+        exp = Path(exp_dir)
+        return cls(exp / "config.yaml", exp / (model_file or best_model_pth(exp)), device)
+
+    @classmethod
+    def from_pretrained(cls, path: Union[str, Path], device: str = "cpu") -> "Speech2Emotion":
+        """A packed model (zip from ``pack_model``) or an exp dir. Zip weights load with
+        ``torch.load(weights_only=True)``: no arbitrary unpickling from a file of unknown origin."""
+        path = Path(path)
+        if path.is_dir():
+            return cls.from_exp_dir(path, device=device)
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path}: neither an exp dir nor a packed model zip")
+        from espnet_ser.pack import unpack_config
+
+        tmp = tempfile.TemporaryDirectory(prefix="espnet_ser_model_")
+        with zipfile.ZipFile(path) as z:
+            z.extractall(tmp.name)
+        config = unpack_config(Path(tmp.name))
+        self = cls(config, None, device)
+        state = torch.load(Path(tmp.name) / "model.pth", map_location=device, weights_only=True)
+        self.model.load_state_dict(state, strict=True)
+        self._tmp = tmp  # the normalisation stats file must outlive the constructor
+        return self
+
     @torch.no_grad()
     def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
         """Raw model outputs for a padded batch of mono waveforms at the model's sample rate."""
@@ -79,3 +120,47 @@ class Speech2Emotion:
         if out["vad"] is not None:
             result["vad"] = dict(zip(VAD_DIMS, out["vad"][i].float().cpu().tolist()))
         return result
+
+    def windows(self, path: Union[str, Path], window_s: float = 20.0) -> Iterator[Tuple[torch.Tensor, float]]:
+        """Mono windows of a file at the model's rate (see the module docstring), with their durations."""
+        with sf.SoundFile(str(path)) as f:
+            total = f.frames
+            if total == 0:
+                raise ValueError(f"{path}: empty audio")
+            n = max(1, int(round(total / (window_s * f.samplerate))))
+            bounds = np.linspace(0, total, n + 1).astype(np.int64)
+            for a, b in zip(bounds[:-1], bounds[1:]):
+                f.seek(int(a))
+                chunk = f.read(int(b - a), dtype="float32", always_2d=True)
+                yield resample(to_mono(chunk), f.samplerate, self.fs), (b - a) / f.samplerate
+
+    @torch.no_grad()
+    def predict_file(self, path: Union[str, Path], window_s: float = 20.0) -> Dict:
+        """A whole file, window by window, aggregated (duration-weighted means)."""
+        probs, vad, weights = [], [], []
+        for wav, dur in self.windows(path, window_s):
+            out = self.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]))
+            weights.append(dur)
+            if out["probs"] is not None:
+                probs.append(out["probs"][0].float().cpu())
+            if out["vad"] is not None:
+                vad.append(out["vad"][0].float().cpu())
+        w = torch.tensor(weights) / sum(weights)
+        agg = {
+            "probs": None if not probs else (torch.stack(probs) * w[:, None]).sum(0, keepdim=True),
+            "vad": None if not vad else (torch.stack(vad) * w[:, None]).sum(0, keepdim=True),
+        }
+        result = self.format(agg, 0)
+        result["windows"] = len(weights)
+        return result
+
+
+def best_model_pth(exp_dir: Union[str, Path]) -> str:
+    """``valid.<stat>.best.pth`` of the first ``best_model_criterion`` in the exp's config.yaml."""
+    exp = Path(exp_dir)
+    conf = yaml.safe_load((exp / "config.yaml").read_text())
+    names: List[str] = [f"{ph}.{stat}.best.pth" for ph, stat, _ in conf.get("best_model_criterion") or []]
+    for name in names + sorted(p.name for p in exp.glob("*.best.pth")):
+        if (exp / name).exists():
+            return name
+    raise FileNotFoundError(f"{exp}: no *.best.pth (is training finished?); looked for {names}")

@@ -1,0 +1,1 @@
+"""Fold aggregation, significance tests, the paper's tables and figures (``ser_report``)."""

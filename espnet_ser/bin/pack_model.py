@@ -1,0 +1,28 @@
+"""Pack an exp dir's best model (config, weights, class list, normalisation stats) into a zip.
+
+    python -m espnet_ser.bin.pack_model --exp exp/ser_hierarchical_dc_fold1 --out exp/.../model.zip
+"""
+
+import argparse
+from pathlib import Path
+
+from espnet_ser.pack import pack_model
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pack_model", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--exp", type=Path, required=True, help="ESPnet exp dir (config.yaml + *.best.pth)")
+    p.add_argument("--out", type=Path, required=True, help="zip file to write")
+    p.add_argument("--model_file", default=None, help="checkpoint inside --exp (default: the config's first best-model criterion)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    out = pack_model(args.exp, args.out, args.model_file)
+    print(f"packed {args.exp} -> {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""Score SER predictions against a data directory: ``scores.json`` and ``scores.md`` in ``--out``.
+
+    python -m espnet_ser.bin.ser_score --ref dump/fold1/test --hyp exp/ser_x/inference/test --out DIR
+
+Scores only the label types present in both the reference (``emotion``/``vad``) and the predictions.
+"""
+
+import argparse
+from pathlib import Path
+
+from espnet_ser.scoring import score, scores_markdown, write_scores
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ser_score", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ref", type=Path, required=True, help="data dir with wav.scp and the emotion and/or vad files")
+    p.add_argument("--hyp", type=Path, required=True, help="prediction dir written by ser_inference")
+    p.add_argument("--out", type=Path, required=True, help="where scores.json and scores.md go")
+    return p
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    result = score(args.ref, args.hyp)
+    write_scores(result, args.out)
+    print(scores_markdown(result), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

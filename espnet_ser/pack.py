@@ -1,0 +1,62 @@
+"""Pack a trained model into one zip that loads anywhere with ``Speech2Emotion.from_pretrained``.
+
+The zip holds ``config.yaml`` (the training config, with the class list inlined and file paths made
+relative to the zip), ``model.pth`` (a plain state dict of tensors, loadable with
+``torch.load(weights_only=True)``), ``class_list``, the feature normalisation statistics when the
+config uses them (``feats_stats.npz``) and ``meta.json`` (source, model file, versions).
+A frozen SSL frontend's weights are in the state dict, but building the model still constructs the
+frontend from ``frontend_conf`` (s3prl/HF name or local path) before the weights are loaded.
+"""
+
+import datetime
+import json
+import zipfile
+from pathlib import Path
+from typing import Optional, Union
+
+import torch
+import yaml
+
+import espnet_ser
+from espnet_ser.inference import best_model_pth
+from espnet_ser.tasks.ser import load_class_list
+
+PathLike = Union[str, Path]
+STATS_NAME = "feats_stats.npz"
+
+
+def pack_model(exp_dir: PathLike, out_zip: PathLike, model_file: Optional[str] = None) -> Path:
+    exp = Path(exp_dir)
+    model_file = model_file or best_model_pth(exp)
+    conf = yaml.safe_load((exp / "config.yaml").read_text())
+    classes = load_class_list(conf.get("class_list"))
+    conf["class_list"] = list(classes)
+    state = torch.load(exp / model_file, map_location="cpu", weights_only=True)
+    stats = (conf.get("normalize_conf") or {}).get("stats_file")
+    out = Path(out_zip)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        if stats:
+            z.write(stats, STATS_NAME)
+            conf["normalize_conf"]["stats_file"] = STATS_NAME
+        z.writestr("config.yaml", yaml.safe_dump(conf, sort_keys=False))
+        with z.open("model.pth", "w") as f:
+            torch.save(state, f)
+        z.writestr("class_list", "".join(c + "\n" for c in classes))
+        meta = {"espnet_ser": espnet_ser.__version__, "torch": torch.__version__, "source": str(exp.resolve()),
+                "model_file": model_file, "classes": list(classes),
+                "created": datetime.datetime.now().isoformat(timespec="seconds")}
+        z.writestr("meta.json", json.dumps(meta, indent=1) + "\n")
+    tmp.replace(out)  # a half-written zip never takes the final name
+    return out
+
+
+def unpack_config(unzipped: Path) -> Path:
+    """Point the config's relative file entries at the unzipped copies; returns config.yaml's path."""
+    path = unzipped / "config.yaml"
+    conf = yaml.safe_load(path.read_text())
+    if (conf.get("normalize_conf") or {}).get("stats_file") == STATS_NAME:
+        conf["normalize_conf"]["stats_file"] = str(unzipped / STATS_NAME)
+    path.write_text(yaml.safe_dump(conf, sort_keys=False))
+    return path
