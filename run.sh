@@ -1,8 +1,77 @@
 #!/usr/bin/env bash
-# The one command. Without corpus paths it runs the demo on the embedded mini corpus:
-# mini IEMOCAP/MSP-Podcast -> data prep -> train -> predict (python -m espnet_ser.demo --help).
-# The staged paper recipes live in egs2/ (see README).
+# The one command. With no corpus paths in db.sh it runs the whole pipeline on the embedded mini
+# corpus (the demo): all five variants on IEMOCAP-style 5-fold CV (Table 1), the MSP-style split
+# (Table 3) and the eight mismatched-label combinations (Table 2), ending with RESULTS.md and plots.
+# With IEMOCAP and MSP_PODCAST set in db.sh it runs the paper's recipes (egs2/*/ser1) instead.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
+root=$PWD
+
+corpus=all            # iemocap | msp_podcast | iemocap_msp | all
+variants="baseline_c baseline_d multitask hierarchical_dc hierarchical_cd"
+folds="1 2 3 4 5"
+stage=1
+stop_stage=10
+ngpu=0
+demo=auto             # true: mini corpus; false: db.sh corpora; auto: demo when db.sh names no corpus
+demo_epochs=4         # training epochs per model in the demo
+table2_folds=1        # IEMOCAP folds for the Table-2 models in the demo (8 models per fold)
+workdir=              # where data, dump, exp and RESULTS.md go (default: demo/ or the recipe dirs)
+help_message="Usage: $0 [options]    (Python environment first: ./setup.sh)
+  --corpus ($corpus)          iemocap (Table 1) | msp_podcast (Table 3) | iemocap_msp (Table 2) | all
+  --variants \"$variants\"
+  --folds \"$folds\"
+  --stage ($stage) --stop_stage ($stop_stage)   ser.sh stages (egs2/TEMPLATE/ser1/ser.sh --help)
+  --ngpu ($ngpu)              GPUs per training job
+  --demo ($demo)            true | false | auto (demo when db.sh sets no corpus)
+  --demo_epochs ($demo_epochs)  --table2_folds \"$table2_folds\"
+  --workdir ($workdir)         default: demo/ for the demo; each recipe's own dir otherwise"
 . ./path.sh
-exec python -m espnet_ser.demo "$@"
+. egs2/TEMPLATE/ser1/utils/parse_options.sh
+. ./db.sh
+if [ "$demo" = auto ]; then
+  if [ -z "$IEMOCAP" ] && [ -z "$MSP_PODCAST" ]; then demo=true; else demo=false; fi
+fi
+case $corpus in all) recipes="iemocap msp_podcast iemocap_msp" ;; iemocap|msp_podcast|iemocap_msp) recipes=$corpus ;;
+  *) echo "$0: --corpus must be iemocap, msp_podcast, iemocap_msp or all" >&2; exit 2 ;; esac
+
+common=(--ngpu "$ngpu")
+if $demo; then
+  workdir=${workdir:-$root/demo}
+  echo "[run.sh] demo on the embedded mini corpus -> $workdir (db.sh sets no corpus; see README)"
+  python -m espnet_ser.bin.prepare_data mini "$workdir/mini_corpus" > /dev/null
+  export IEMOCAP=$workdir/mini_corpus/IEMOCAP MSP_PODCAST=$workdir/mini_corpus/MSP-Podcast
+  common+=(--ser_config conf/tuning/train_ser_tiny_fbank.yaml --ser_args "--max_epoch $demo_epochs" --nj "$(nproc)" --inference_nj "$(nproc)")
+fi
+start=$(date +%s)
+report=()
+# recipe ARGS...: run one recipe's ser.sh with the shared options
+recipe() {
+  local r=$1 f=$folds v=$variants; shift
+  [ "$r" = iemocap_msp ] && $demo && f=$table2_folds
+  [ "$r" = iemocap_msp ] && v=$(echo "$variants" | tr ' ' '\n' | grep hierarchical | tr '\n' ' ' || true)
+  local dirs=()
+  [ -n "$workdir" ] && dirs=(--datadir "$workdir/$r/data" --dumpdir "$workdir/$r/dump" --expdir "$workdir/$r/exp" --results_dir "$workdir/$r")
+  "egs2/$r/ser1/run.sh" "${common[@]}" --variants "$v" --folds "$f" "${dirs[@]}" "$@"
+}
+run=""
+for r in $recipes; do
+  if [ "$r" = iemocap_msp ] && ! echo "$variants" | grep -q hierarchical; then
+    echo "[run.sh] skipping iemocap_msp: Table 2 needs a hierarchical variant"; continue
+  fi
+  run="$run $r"
+  echo "[run.sh] === $r: stages $stage-$(( stop_stage < 8 ? stop_stage : 8 )) ==="
+  [ "$stage" -le 8 ] && recipe "$r" --stage "$stage" --stop_stage "$(( stop_stage < 8 ? stop_stage : 8 ))"
+  exp=${workdir:+$workdir/$r/exp}; exp=${exp:-$root/egs2/$r/ser1/exp}
+  case $r in iemocap) report+=(--table1 "$exp") ;; iemocap_msp) report+=(--table2 "$exp") ;; msp_podcast) report+=(--table3 "$exp") ;; esac
+done
+out=${workdir:-$root/results}
+if [ "$stop_stage" -ge 9 ] && [ "$stage" -le 9 ] && [ "${#report[@]}" -gt 0 ]; then
+  echo "[run.sh] stage 9: all tables -> $out/RESULTS.md"
+  python -m espnet_ser.bin.ser_report "${report[@]}" --out "$out" \
+    --header "Run by ./run.sh ($( $demo && echo "demo on the mini corpus, $demo_epochs epochs per model" || echo "db.sh corpora")); stages 1-8 took $(( $(date +%s) - start )) s." > /dev/null
+fi
+if [ "$stop_stage" -ge 10 ]; then
+  for r in $run; do recipe "$r" --stage 10 --stop_stage 10; done
+fi
+echo "[run.sh] done in $(( $(date +%s) - start )) s${report:+: $out/RESULTS.md}"

@@ -21,15 +21,15 @@ Loading: ``Speech2Emotion(config, model_file)`` (an ESPnet exp dir's files),
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterator, Optional, Tuple, Union
 
 import soundfile as sf
-import yaml
 
 import numpy as np
 import torch
 
 from espnet_ser import VAD_DIMS
+from espnet_ser.pack import best_model_pth, unpack_config
 from espnet_ser.tasks.ser import SERTask
 
 
@@ -86,8 +86,6 @@ class Speech2Emotion:
             return cls.from_exp_dir(path, device=device)
         if not zipfile.is_zipfile(path):
             raise ValueError(f"{path}: neither an exp dir nor a packed model zip")
-        from espnet_ser.pack import unpack_config
-
         tmp = tempfile.TemporaryDirectory(prefix="espnet_ser_model_")
         with zipfile.ZipFile(path) as z:
             z.extractall(tmp.name)
@@ -154,13 +152,3 @@ class Speech2Emotion:
         result["windows"] = len(weights)
         return result
 
-
-def best_model_pth(exp_dir: Union[str, Path]) -> str:
-    """``valid.<stat>.best.pth`` of the first ``best_model_criterion`` in the exp's config.yaml."""
-    exp = Path(exp_dir)
-    conf = yaml.safe_load((exp / "config.yaml").read_text())
-    names: List[str] = [f"{ph}.{stat}.best.pth" for ph, stat, _ in conf.get("best_model_criterion") or []]
-    for name in names + sorted(p.name for p in exp.glob("*.best.pth")):
-        if (exp / name).exists():
-            return name
-    raise FileNotFoundError(f"{exp}: no *.best.pth (is training finished?); looked for {names}")

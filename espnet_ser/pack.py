@@ -18,8 +18,7 @@ import torch
 import yaml
 
 import espnet_ser
-from espnet_ser.inference import best_model_pth
-from espnet_ser.tasks.ser import load_class_list
+from espnet_ser import DEFAULT_CLASSES
 
 PathLike = Union[str, Path]
 STATS_NAME = "feats_stats.npz"
@@ -29,7 +28,9 @@ def pack_model(exp_dir: PathLike, out_zip: PathLike, model_file: Optional[str] =
     exp = Path(exp_dir)
     model_file = model_file or best_model_pth(exp)
     conf = yaml.safe_load((exp / "config.yaml").read_text())
-    classes = load_class_list(conf.get("class_list"))
+    classes = conf.get("class_list") or list(DEFAULT_CLASSES)
+    if isinstance(classes, str):  # a class-list file, one name a line
+        classes = [c.strip() for c in Path(classes).read_text().splitlines() if c.strip()]
     conf["class_list"] = list(classes)
     state = torch.load(exp / model_file, map_location="cpu", weights_only=True)
     stats = (conf.get("normalize_conf") or {}).get("stats_file")
@@ -50,6 +51,17 @@ def pack_model(exp_dir: PathLike, out_zip: PathLike, model_file: Optional[str] =
         z.writestr("meta.json", json.dumps(meta, indent=1) + "\n")
     tmp.replace(out)  # a half-written zip never takes the final name
     return out
+
+
+def best_model_pth(exp_dir: PathLike) -> str:
+    """``valid.<stat>.best.pth`` of the first ``best_model_criterion`` in the exp's config.yaml."""
+    exp = Path(exp_dir)
+    conf = yaml.safe_load((exp / "config.yaml").read_text())
+    names = [f"{ph}.{stat}.best.pth" for ph, stat, _ in conf.get("best_model_criterion") or []]
+    for name in names + sorted(p.name for p in exp.glob("*.best.pth")):
+        if (exp / name).exists():
+            return name
+    raise FileNotFoundError(f"{exp}: no *.best.pth (is training finished?); looked for {names}")
 
 
 def unpack_config(unzipped: Path) -> Path:

@@ -1,13 +1,13 @@
 """Drive ESPnet's SER training for one experiment: collect stats, then train.
 
 The same two calls that ``ser.sh`` makes through ``python -m espnet_ser.bin.ser_train``; kept here as
-functions so that tests and the demo run them in-process.
+functions so that tests and the demo run them in-process; the ``*_args`` functions give the
+command lines the recipe's job files hold (importing this module does not import ESPnet).
 """
 
 from pathlib import Path
 from typing import List, Sequence, Union
 
-from espnet_ser.tasks.ser import SERTask
 
 PathLike = Union[str, Path]
 #: data file -> (data name, ESPnet loader type)
@@ -26,11 +26,10 @@ def data_args(phase: str, data_dir: PathLike) -> List[str]:
     return args
 
 
-def collect_stats(config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike, extra: Sequence[str] = ()) -> Path:
-    """ESPnet's collect-stats pass: shape files (for the batch samplers) and feature statistics."""
-    stats_dir = Path(stats_dir)
-    SERTask.main(
-        cmd=[
+def collect_stats_args(config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike,
+                       extra: Sequence[str] = ()) -> List[str]:
+    """``ser_train`` arguments of ESPnet's collect-stats pass."""
+    return [
             "--config", str(config),
             "--collect_stats", "true",
             "--use_preprocessor", "true",
@@ -40,18 +39,23 @@ def collect_stats(config: PathLike, train_dir: PathLike, valid_dir: PathLike, st
             *data_args("train", train_dir),
             *data_args("valid", valid_dir),
             *extra,
-        ]
-    )
-    return stats_dir
+    ]
 
 
-def train(
+def collect_stats(config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike, extra: Sequence[str] = ()) -> Path:
+    """ESPnet's collect-stats pass: shape files (for the batch samplers) and feature statistics."""
+    from espnet_ser.tasks.ser import SERTask
+
+    SERTask.main(cmd=collect_stats_args(config, train_dir, valid_dir, stats_dir, extra))
+    return Path(stats_dir)
+
+
+def train_args(
     config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike, exp_dir: PathLike, extra: Sequence[str] = ()
-) -> Path:
-    """Train into ``exp_dir`` (ESPnet layout: config.yaml, checkpoint.pth, *.best.pth, RESULTS)."""
+) -> List[str]:
+    """``ser_train`` arguments of a training run (resumable: ``--resume true``)."""
     stats_dir = Path(stats_dir)
-    SERTask.main(
-        cmd=[
+    return [
             "--config", str(config),
             "--output_dir", str(exp_dir),
             "--train_shape_file", str(stats_dir / "train" / "speech_shape"),
@@ -60,6 +64,14 @@ def train(
             *data_args("train", train_dir),
             *data_args("valid", valid_dir),
             *extra,
-        ]
-    )
+    ]
+
+
+def train(
+    config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike, exp_dir: PathLike, extra: Sequence[str] = ()
+) -> Path:
+    """Train into ``exp_dir`` (ESPnet layout: config.yaml, checkpoint.pth, *.best.pth, RESULTS)."""
+    from espnet_ser.tasks.ser import SERTask
+
+    SERTask.main(cmd=train_args(config, train_dir, valid_dir, stats_dir, exp_dir, extra))
     return Path(exp_dir)

@@ -25,6 +25,8 @@ FOLD_TEST = "paired t-test over folds, two-sided"
 
 
 def _codes(p: Paired):
+    if not p.class_list:  # a model without a discrete head: only V/A/D metrics apply
+        return None, None
     classes = {c: i for i, c in enumerate(p.class_list or [])}
     ref = None if p.ref_emotion is None else np.array([-1 if e is None else classes[e] for e in p.ref_emotion])
     hyp = None if p.hyp_emotion is None else np.array([classes[e] for e in p.hyp_emotion])

@@ -82,13 +82,14 @@ def variant_table(title: str, aggs: Dict[str, Aggregate], metrics: Sequence[str]
     pooled = ["", "Pooled predictions (every utterance scored once):", ""] + _header(["Model"] + [LABELS[m] for m in metrics])
     for v in VARIANTS:
         if v in aggs:
-            pooled.append("| " + " | ".join([VARIANT_NAMES[v]] + [_num(aggs[v].metrics.get(m, {}).get("pooled")) for m in metrics]) + " |")
+            vals = [_num(aggs[v].metrics[m]["pooled"]) if m in aggs[v].metrics else "–" for m in metrics]
+            pooled.append("| " + " | ".join([VARIANT_NAMES[v]] + vals) + " |")
     return "\n".join(lines + pooled + ["", _legend()]) + "\n", details
 
 
 def table2(aggs: Dict[Tuple[str, str, str], Dict[str, Aggregate]]) -> Tuple[str, Dict]:
     """``aggs[(variant, d_src, c_src)][test corpus]`` -> the eight rows of Table 2."""
-    cols = ["Model", "discrete labels", "continuous labels", "n"]
+    cols = ["Model", "discrete labels", "continuous labels", "n (folds: IEMOCAP/MSP utts)"]
     spec = (("iemocap", "ccc_mean"), ("iemocap", "ua"), ("msp", "ccc_mean"), ("msp", "f1_macro"))
     for corpus, m in spec:
         cols += [f"{CORPUS_NAMES[corpus]} {LABELS[m]}", "paper"]
@@ -96,8 +97,10 @@ def table2(aggs: Dict[Tuple[str, str, str], Dict[str, Aggregate]]) -> Tuple[str,
     details: Dict = {}
     for key in sorted(aggs, key=lambda k: (VARIANTS.index(k[0]), k[1] != k[2], k[1], k[2])):
         v, d_src, c_src = key
-        ns = [str(next(iter(a.metrics.values()))["n"]) for a in aggs[key].values() if a.metrics]
-        row = [VARIANT_NAMES[v], CORPUS_NAMES[d_src], CORPUS_NAMES[c_src], "/".join(ns)]
+        first = {c: next(iter(a.metrics.values())) for c, a in aggs[key].items() if a.metrics}
+        folds = max((m["n"] for m in first.values()), default=0)
+        utts = "/".join(str(first[c]["n_utts"]) if c in first else "0" for c in ("iemocap", "msp"))
+        row = [VARIANT_NAMES[v], CORPUS_NAMES[d_src], CORPUS_NAMES[c_src], f"{folds}: {utts}"]
         for corpus, m in spec:
             base = aggs.get((v, corpus, corpus), {}).get(corpus)
             text, tests = cell(aggs[key].get(corpus), m, base)

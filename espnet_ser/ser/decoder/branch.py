@@ -46,11 +46,18 @@ class EmbeddingBranch(torch.nn.Module):
 
 
 class VADHead(torch.nn.Module):
-    """Linear -> ReLU: continuous outputs are kept non-negative (targets lie on a 0-1 scale)."""
+    """Linear -> ReLU: continuous outputs are kept non-negative (targets lie on a 0-1 scale).
+
+    The bias starts at 0.5, the middle of the target range, so every output starts in the ReLU's active
+    region: an output whose pre-activations all start negative would get no gradient and stay at 0.
+    """
+
+    INIT_BIAS = 0.5
 
     def __init__(self, input_size: int, num_dims: int = 3):
         super().__init__()
         self.linear = torch.nn.Linear(input_size, num_dims)
+        torch.nn.init.constant_(self.linear.bias, self.INIT_BIAS)
 
     def forward(self, emb: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.linear(emb))

@@ -1,0 +1,5 @@
+# Where the licensed corpora live: the only place their paths are written. Every recipe's db.sh links
+# here. Leave a path empty to run without that corpus (the root ./run.sh then runs the mini-corpus demo).
+# Environment variables of the same name override these lines.
+IEMOCAP=${IEMOCAP:-}          # the IEMOCAP release: the directory holding Session1 .. Session5
+MSP_PODCAST=${MSP_PODCAST:-}  # the MSP-Podcast release: the directory holding Labels/ and Audios/

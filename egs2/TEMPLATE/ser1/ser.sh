@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# ser.sh: the stage engine of the espnet-ser recipes (run from a recipe dir, egs2/<corpus>/ser1).
+# The shell only sequences stages; every decision is made in Python (python -m espnet_ser.bin.recipe).
+set -euo pipefail
+
+log() { echo "$(date '+%F %T') [ser.sh] $*"; }
+die() { echo "$(date '+%F %T') [ser.sh] ERROR: $*" >&2; exit 1; }
+
+stage=1                  # first stage to run
+stop_stage=10            # last stage to run
+skip_data_prep=false     # skip stages 1-4 (data, format, filter, features)
+skip_train=false         # skip stages 5-6 (stats, training)
+skip_eval=false          # skip stages 7-9 (inference, scoring, report)
+recipe=                  # iemocap | msp_podcast | iemocap_msp
+variants="baseline_c baseline_d multitask hierarchical_dc hierarchical_cd"
+folds="1 2 3 4 5"        # IEMOCAP leave-one-session-out folds to run
+ser_config="conf/train_ser_{variant}.yaml"  # training YAML; {variant} -> the variant name
+ser_args=                # extra ser_train arguments, e.g. "--max_epoch 30 --seed 1"
+inference_args=          # extra ser_inference arguments, e.g. "--vad_scale 1-5"
+ngpu=0                   # GPUs per training job (>1: ESPnet distributed training on one node)
+nj=0                     # parallel jobs for stats/training (0: one job per experiment)
+inference_nj=0           # parallel jobs for inference (0: one per experiment and test set)
+local_data_opts=         # options for local/data.sh
+datadir=data             # prepared data dirs (local/data.sh)
+dumpdir=dump             # 16 kHz mono copies (stage 2)
+expdir=exp               # experiments: <expdir>/ser_<variant>_<split>/
+min_dur=0                # stage 3: drop train/dev utterances shorter than this (seconds)
+max_dur=0                # stage 3: ... and longer than this (0: no limit)
+results_dir=.            # stage 9 writes RESULTS.md and figures/ here
+
+help_message="Usage: $0 --recipe <iemocap|msp_podcast|iemocap_msp> [options]
+Stages:  1 data prep (local/data.sh + splits)   2 format audio to 16 kHz mono (dump)
+         3 duration filter   4 frozen-feature extraction (reserved; runs on the fly)
+         5 collect stats     6 train     7 inference     8 scoring
+         9 fold aggregation, tables, plots -> RESULTS.md     10 pack models (zip)
+Options (default):
+  --stage ($stage) --stop_stage ($stop_stage)
+  --skip_data_prep ($skip_data_prep) --skip_train ($skip_train) --skip_eval ($skip_eval)
+  --recipe ($recipe)        iemocap | msp_podcast | iemocap_msp
+  --variants \"$variants\"
+  --folds \"$folds\"
+  --ser_config ($ser_config)   {variant} is replaced; without it --decoder <variant> is added
+  --ser_args \"$ser_args\"        extra ser_train arguments
+  --inference_args \"$inference_args\"  extra ser_inference arguments
+  --ngpu ($ngpu)  --nj ($nj: one job per experiment)  --inference_nj ($inference_nj)
+  --local_data_opts \"$local_data_opts\"
+  --datadir ($datadir) --dumpdir ($dumpdir) --expdir ($expdir) --results_dir ($results_dir)
+  --min_dur ($min_dur) --max_dur ($max_dur: no limit)
+Job backends come from cmd.sh (train_cmd, cuda_cmd, decode_cmd): local or Slurm."
+
+. ./path.sh
+. ./cmd.sh
+. utils/parse_options.sh
+[ $# -eq 0 ] || die "unexpected arguments: $* (see --help)"
+case $recipe in iemocap|msp_podcast|iemocap_msp) ;; *) die "--recipe must be iemocap, msp_podcast or iemocap_msp (got '$recipe')" ;; esac
+[ -z "${ser_config##*\{variant\}*}" ] || [ -f "$ser_config" ] || die "--ser_config $ser_config not found"
+
+dump=$dumpdir/raw
+ncpu=${SER_MAX_JOBS:-$(nproc)}
+want() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
+if $skip_data_prep; then [ "$stage" -ge 5 ] || stage=5; fi
+
+# run_stage NAME NJ CMD [CMD OPTIONS]: write NAME's job file, run it through the backend CMD.
+run_stage() {
+  local name=$1 want_nj=$2; shift 2
+  local jobs=$expdir/jobs/$name.jobs n parts
+  n=$(python -m espnet_ser.bin.recipe jobs --stage "$name" --recipe "$recipe" --root "$dump" --expdir "$expdir" \
+        --variants $variants --folds $folds --ser_config "$ser_config" --ser_args "$ser_args" \
+        --inference_args "$inference_args" --ngpu "$ngpu" --out "$jobs")
+  parts=$n; [ "$want_nj" -gt 0 ] && [ "$want_nj" -lt "$n" ] && parts=$want_nj
+  log "stage $name: $n jobs in $parts parallel job(s); logs $expdir/logs/$name.*.log"
+  # parallel jobs on one machine share its CPUs: oversubscribed OpenMP threads slow torch down many-fold
+  [ "${SER_BACKEND:-local}" = local ] && export OMP_NUM_THREADS=$(( ncpu / (parts < ncpu ? parts : ncpu) ))
+  "$@" JOB=1:"$parts" "$expdir/logs/$name.JOB.log" \
+      python -m espnet_ser.bin.run_jobs "$jobs" --part JOB --nparts "$parts" \
+    || die "stage $name failed: see $expdir/logs/$name.*.log and the job logs they name"
+}
+
+if want 1; then
+  log "stage 1: data preparation (local/data.sh $local_data_opts)"
+  # shellcheck disable=SC2086
+  local/data.sh --datadir "$datadir" $local_data_opts
+  python -m espnet_ser.bin.recipe splits --recipe "$recipe" --data "$datadir" --folds $folds
+fi
+if want 2; then
+  log "stage 2: format audio (16 kHz mono) $datadir -> $dump"
+  ${train_cmd} JOB=1:1 "$expdir/logs/format.log" python -m espnet_ser.bin.recipe format --src "$datadir" --dst "$dump" \
+    || die "stage 2 failed: see $expdir/logs/format.log"
+fi
+if want 3; then
+  log "stage 3: duration filter ($min_dur..$max_dur s) on training and dev sets"
+  max_opt=(); [ "$max_dur" != 0 ] && max_opt=(--max_dur "$max_dur")
+  python -m espnet_ser.bin.recipe filter --root "$dump" --min_dur "$min_dur" "${max_opt[@]}"
+fi
+if want 4; then
+  log "stage 4: frozen-feature extraction not enabled: the frontend runs on the fly"
+fi
+if ! $skip_train; then
+  if want 5; then run_stage stats "$nj" ${train_cmd}; fi
+  if want 6; then run_stage train "$nj" ${cuda_cmd} --gpu "$ngpu"; fi
+fi
+if ! $skip_eval; then
+  if want 7; then run_stage inference "$inference_nj" ${decode_cmd}; fi
+  if want 8; then run_stage score "$inference_nj" ${decode_cmd}; fi
+  if want 9; then
+    table=$(case $recipe in iemocap) echo table1 ;; iemocap_msp) echo table2 ;; msp_podcast) echo table3 ;; esac)
+    log "stage 9: fold aggregation, significance, tables and plots -> $results_dir/RESULTS.md"
+    python -m espnet_ser.bin.ser_report --"$table" "$expdir" --out "$results_dir" > "$expdir/logs/report.log" \
+      || die "stage 9 failed: see $expdir/logs/report.log"
+  fi
+fi
+if want 10; then run_stage pack "$inference_nj" ${decode_cmd}; fi
+log "done (stages $stage-$stop_stage)"

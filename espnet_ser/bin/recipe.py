@@ -1,0 +1,79 @@
+"""The Python side of ser.sh's stages (each sub-command has --help).
+
+    python -m espnet_ser.bin.recipe splits --recipe iemocap --data data --folds 1 2
+    python -m espnet_ser.bin.recipe format --src data --dst dump/raw
+    python -m espnet_ser.bin.recipe filter --root dump/raw --min_dur 0.5 --max_dur 30
+    python -m espnet_ser.bin.recipe jobs --stage train --recipe iemocap --root dump/raw --expdir exp ...
+"""
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+
+from espnet_ser.data.dump import filter_durations, format_data_dir
+from espnet_ser.recipe import RECIPES, data_dirs, make_splits, plan_stage, read_splits, write_jobs, write_splits
+
+VARIANTS = ("baseline_c", "baseline_d", "multitask", "hierarchical_dc", "hierarchical_cd")
+STAGES = ("stats", "train", "inference", "score", "pack")
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="recipe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("splits", help="write <data>/splits.tsv (and the Table-2 combined dirs)")
+    s.add_argument("--recipe", required=True, choices=RECIPES)
+    s.add_argument("--data", type=Path, required=True, help="data root written by local/data.sh")
+    s.add_argument("--folds", type=int, nargs="*", default=None, help="IEMOCAP folds (default or none given: 1..5)")
+    s = sub.add_parser("format", help="every data dir of <src>/splits.tsv -> 16 kHz mono copy under <dst>")
+    s.add_argument("--src", type=Path, required=True, help="data root with splits.tsv")
+    s.add_argument("--dst", type=Path, required=True, help="dump root (same relative layout)")
+    s = sub.add_parser("filter", help="drop training/dev utterances outside the duration limits")
+    s.add_argument("--root", type=Path, required=True, help="dump root with splits.tsv")
+    s.add_argument("--min_dur", type=float, default=0.0, help="seconds (default 0)")
+    s.add_argument("--max_dur", type=float, default=None, help="seconds (default: no limit)")
+    s = sub.add_parser("jobs", help="write the job file of a stage; prints the number of jobs")
+    s.add_argument("--stage", required=True, choices=STAGES)
+    s.add_argument("--recipe", required=True, choices=RECIPES)
+    s.add_argument("--root", type=Path, required=True, help="dump root with splits.tsv")
+    s.add_argument("--expdir", type=Path, required=True)
+    s.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    s.add_argument("--folds", type=int, nargs="*", default=None, help="only splits of these folds (default: all)")
+    s.add_argument("--ser_config", required=True, help="training YAML; {variant} is replaced by the variant name")
+    s.add_argument("--ser_args", default="", help="extra ser_train arguments (one shell-quoted string)")
+    s.add_argument("--inference_args", default="", help="extra ser_inference arguments (one shell-quoted string)")
+    s.add_argument("--ngpu", type=int, default=0)
+    s.add_argument("--out", type=Path, required=True, help="job file to write")
+    return p
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    if args.cmd == "splits":
+        splits = make_splits(args.recipe, args.data, args.folds or [1, 2, 3, 4, 5])
+        write_splits(splits, args.data / "splits.tsv")
+        print(f"{len(splits)} splits -> {args.data / 'splits.tsv'}")
+    elif args.cmd == "format":
+        splits = read_splits(args.src / "splits.tsv")
+        for rel in data_dirs(splits):
+            r = format_data_dir(args.src / rel, args.dst / rel)
+            print(f"{rel}: {r['utterances']} utterances, {r['kept_as_is']} kept as they are, {r['converted']} converted to 16 kHz mono")
+        write_splits(splits, args.dst / "splits.tsv")
+    elif args.cmd == "filter":
+        splits = read_splits(args.root / "splits.tsv")
+        for rel in sorted({d for s in splits for d in (s.train, s.dev)}):
+            r = filter_durations(args.root / rel, args.min_dur, args.max_dur)
+            print(f"{rel}: kept {r['kept']}, dropped {json.dumps(r.get('dropped', {}))}")
+    else:
+        splits = read_splits(args.root / "splits.tsv")
+        if args.folds:
+            splits = [s for s in splits if s.fold is None or s.fold in args.folds]
+        jobs = plan_stage(args.stage, args.recipe, splits, args.root, args.expdir, args.variants, args.ser_config,
+                          shlex.split(args.ser_args), shlex.split(args.inference_args), args.ngpu)
+        write_jobs(jobs, args.out)
+        print(len(jobs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""Run a share of a stage's job file in this process (the worker behind ``$cmd JOB=1:N``).
+
+    python -m espnet_ser.bin.run_jobs exp/jobs/train.jobs --part 2 --nparts 4
+
+Line i (0-based) belongs to part ``i % nparts + 1``. Each job is ``python -m <module> <args>`` run
+in-process (ESPnet is imported once per worker, not once per job), with its output in the job's log.
+A job whose stamp holds the hash of the same command is skipped (the stage is idempotent); a job that
+succeeds writes the stamp. A failed job does not stop the others; the worker then exits 1 naming
+every failed job's log. Training jobs (``on_change: error``) refuse to touch an exp dir that was
+started with another command, and record ``meta.json`` and ``provenance.json`` there first.
+"""
+
+import argparse
+import contextlib
+import hashlib
+import importlib
+import json
+import logging
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Dict, List
+
+LOG_FORMAT = "%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"
+
+
+def command_key(job: Dict) -> str:
+    return hashlib.sha256(json.dumps([job["module"], job["args"]]).encode()).hexdigest()[:16]
+
+
+def _read(p: Path) -> str:
+    return p.read_text().strip() if p.exists() else ""
+
+
+def run_job(job: Dict) -> str:
+    """Run one job: returns ``done`` or ``skipped``; raises on failure (the log has the traceback)."""
+    key = command_key(job)
+    stamp, log = Path(job["stamp"]), Path(job["log"])
+    if _read(stamp) == key:
+        return "skipped"
+    started = stamp.with_name(stamp.name + ".cmd")
+    previous = _read(stamp) or _read(started)
+    if previous and previous != key and job.get("on_change") == "error":
+        raise RuntimeError(
+            f"{stamp.parent} was started with another command (stamp {previous}, now {key}); "
+            f"remove {stamp.parent} or choose another --expdir to train with the new settings")
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started.write_text(key + "\n")
+    if "meta" in job:
+        from espnet_ser.recipe import provenance
+
+        (stamp.parent / "meta.json").write_text(json.dumps(job["meta"], indent=1) + "\n")
+        (stamp.parent / "provenance.json").write_text(json.dumps(provenance(job["args"]), indent=1) + "\n")
+    with open(log, "a") as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
+        handler = logging.StreamHandler(f)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        print(f"# python -m {job['module']} " + " ".join(job["args"]), flush=True)
+        print(f"# started {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
+        try:
+            module = importlib.import_module(job["module"])
+            try:
+                rc = module.main(job["args"])
+            except SystemExit as e:
+                rc = e.code
+            if rc not in (None, 0):
+                raise RuntimeError(f"{job['module']} exited with status {rc}")
+        except BaseException:
+            traceback.print_exc(file=f)
+            print(f"# failed {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
+            raise
+        finally:
+            root.removeHandler(handler)
+        print(f"# finished {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
+    stamp.write_text(key + "\n")
+    return "done"
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run_jobs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("jobs", type=Path, help="job file (one JSON object per line), written by espnet_ser.bin.recipe jobs")
+    p.add_argument("--part", type=int, default=1, help="which share to run, 1..nparts (the JOB of $cmd JOB=1:N)")
+    p.add_argument("--nparts", type=int, default=1, help="number of shares")
+    return p
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    if not 1 <= args.part <= args.nparts:
+        get_parser().error(f"--part must be within 1..{args.nparts}")
+    lines = [line for line in args.jobs.read_text().splitlines() if line.strip()]
+    mine = [json.loads(line) for i, line in enumerate(lines) if i % args.nparts == args.part - 1]
+    failed: List[str] = []
+    for job in mine:
+        t0 = time.time()
+        try:
+            status = run_job(job)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # noqa: BLE001 - every failure is reported with its log
+            failed.append(job["log"])
+            print(f"[run_jobs] FAILED {job['module']} ({type(e).__name__}: {e}); log: {job['log']}", file=sys.stderr, flush=True)
+            continue
+        print(f"[run_jobs] {status} in {time.time() - t0:.1f}s: {job['log']}", flush=True)
+    if failed:
+        print(f"[run_jobs] {len(failed)} of {len(mine)} jobs failed; see " + " ".join(failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

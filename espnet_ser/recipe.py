@@ -1,0 +1,209 @@
+"""What ``ser.sh`` runs, decided in Python: data splits, experiments, and the job files of each stage.
+
+Splits (``splits.tsv`` under a data root; paths relative to it), one per line::
+
+    name  fold  d_src  c_src  train_dir  dev_dir  test=dir[,test=dir...]
+
+* ``iemocap``: ``fold<k>`` for each leave-one-session-out fold, test ``iemocap``.
+* ``msp_podcast``: one split ``msp`` (train or train_subset / development), test ``msp`` (test1).
+* ``iemocap_msp``: the four Table-2 pairings of label sources per fold (``d-<d>_c-<c>_fold<k>``),
+  built with :func:`espnet_ser.data.combine.combine`; tests ``iemocap`` (fold k) and ``msp`` (test1).
+
+An experiment is (variant, split) with tag ``<variant>_<split>``. A job file holds one JSON object per
+line: ``module`` and ``args`` (run in-process by ``run_jobs``), ``log``, ``stamp`` (written on success
+with a hash of the command; a later run with the same command is skipped) and ``on_change``
+(``error`` for training: an exp dir trained with other settings is never resumed or overwritten).
+"""
+
+import datetime
+import json
+import platform
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Union
+
+from espnet_ser.data.combine import combine, table2_sources
+from espnet_ser.pipeline import collect_stats_args, train_args
+
+PathLike = Union[str, Path]
+RECIPES = ("iemocap", "msp_podcast", "iemocap_msp")
+PAIRINGS = (("iemocap", "iemocap"), ("msp", "msp"), ("iemocap", "msp"), ("msp", "iemocap"))
+ALL_FOLDS = (1, 2, 3, 4, 5)
+
+
+@dataclass
+class Split:
+    name: str
+    fold: Optional[int]
+    d_src: str
+    c_src: str
+    train: str
+    dev: str
+    tests: Dict[str, str]
+
+    def line(self) -> str:
+        tests = ",".join(f"{k}={v}" for k, v in self.tests.items())
+        return "\t".join([self.name, str(self.fold or "-"), self.d_src, self.c_src, self.train, self.dev, tests])
+
+
+def _msp_train(data: Path) -> str:
+    return "msp_podcast/train_subset" if (data / "msp_podcast" / "train_subset" / "wav.scp").exists() else "msp_podcast/train"
+
+
+def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS) -> List[Split]:
+    """The splits of ``recipe`` over the prepared data under ``data`` (runs the Table-2 combinations)."""
+    data = Path(data)
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r}; choose from {RECIPES}")
+    bad = [k for k in folds if k not in ALL_FOLDS]
+    if bad:
+        raise ValueError(f"folds must be among {ALL_FOLDS}, got {bad}")
+    splits = []
+    if recipe == "iemocap":
+        for k in folds:
+            f = f"iemocap/fold{k}"
+            splits.append(Split(f"fold{k}", k, "iemocap", "iemocap", f"{f}/train", f"{f}/dev", {"iemocap": f"{f}/test"}))
+    elif recipe == "msp_podcast":
+        splits.append(Split("msp", None, "msp", "msp", _msp_train(data), "msp_podcast/development", {"msp": "msp_podcast/test1"}))
+    else:
+        for k in folds:
+            for d_src, c_src in PAIRINGS:
+                name = f"d-{d_src}_c-{c_src}_fold{k}"
+                for part, iem, msp in (("train", f"iemocap/fold{k}/train", _msp_train(data)),
+                                       ("dev", f"iemocap/fold{k}/dev", "msp_podcast/development")):
+                    dirs = {"iemocap": data / iem, "msp": data / msp}
+                    combine(table2_sources(d_src, c_src, dirs), data / "table2" / name / part)
+                splits.append(Split(name, k, d_src, c_src, f"table2/{name}/train", f"table2/{name}/dev",
+                                    {"iemocap": f"iemocap/fold{k}/test", "msp": "msp_podcast/test1"}))
+    for s in splits:
+        for rel in [s.train, s.dev, *s.tests.values()]:
+            if not (data / rel / "wav.scp").exists():
+                raise FileNotFoundError(f"{data / rel}/wav.scp missing: was the data stage (local/data.sh) run?")
+    return splits
+
+
+def write_splits(splits: Sequence[Split], path: PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(s.line() + "\n" for s in splits))
+    return path
+
+
+def read_splits(path: PathLike) -> List[Split]:
+    splits = []
+    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 7:
+            raise ValueError(f"{path}:{n}: expected 7 tab-separated fields, got {len(parts)}")
+        name, fold, d_src, c_src, train, dev, tests = parts
+        splits.append(Split(name, None if fold == "-" else int(fold), d_src, c_src, train, dev,
+                            dict(t.split("=", 1) for t in tests.split(","))))
+    return splits
+
+
+def data_dirs(splits: Sequence[Split]) -> List[str]:
+    """Every data dir the splits use (relative), each once, in a stable order."""
+    seen: Dict[str, None] = {}
+    for s in splits:
+        for rel in [s.train, s.dev, *s.tests.values()]:
+            seen.setdefault(rel, None)
+    return list(seen)
+
+
+def config_for(template: str, variant: str) -> List[str]:
+    """``--config`` (and ``--decoder``) for a variant: ``{variant}`` in the template is filled in;
+    a template without it is one config for all variants with the decoder overridden."""
+    if "{variant}" in template:
+        return ["--config", template.format(variant=variant)]
+    return ["--config", template, "--decoder", variant]
+
+
+def _job(module: str, args: Sequence[str], log: Path, stamp: Path, on_change: str = "rerun", **extra) -> Dict:
+    return {"module": module, "args": [str(a) for a in args], "log": str(log), "stamp": str(stamp), "on_change": on_change, **extra}
+
+
+def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: PathLike, expdir: PathLike,
+               variants: Sequence[str], ser_config: str, ser_args: Sequence[str] = (),
+               inference_args: Sequence[str] = (), ngpu: int = 0) -> List[Dict]:
+    """The jobs of one stage (``stats``, ``train``, ``inference``, ``score``, ``pack``)."""
+    data, exp = Path(data_root), Path(expdir)
+    jobs = []
+    if stage == "stats":
+        for s in splits:
+            out = exp / "stats" / s.name
+            cfg = config_for(ser_config, variants[0])
+            args = collect_stats_args(cfg[1], data / s.train, data / s.dev, out, [*cfg[2:], *ser_args])
+            jobs.append(_job("espnet_ser.bin.ser_train", args, out / "collect_stats.log", out / ".done"))
+        return jobs
+    gpu = ["--ngpu", str(ngpu)] + (["--multiprocessing_distributed", "true"] if ngpu > 1 else [])
+    for s in splits:
+        for v in variants:
+            tag = f"ser_{v}_{s.name}"
+            e = exp / tag
+            if stage == "train":
+                cfg = config_for(ser_config, v)
+                args = train_args(cfg[1], data / s.train, data / s.dev, exp / "stats" / s.name, e, [*cfg[2:], *gpu, *ser_args])
+                meta = {"tag": tag, "recipe": recipe, "variant": v, "split": s.name, "fold": s.fold, "d_src": s.d_src,
+                        "c_src": s.c_src, "train": str(data / s.train), "dev": str(data / s.dev),
+                        "tests": {k: str(data / t) for k, t in s.tests.items()}}
+                jobs.append(_job("espnet_ser.bin.ser_train", args, e / "train.log", e / ".done.train", "error", meta=meta))
+            elif stage == "pack":
+                jobs.append(_job("espnet_ser.bin.pack_model", ["--exp", e, "--out", e / "packed" / "model.zip"],
+                                 e / "packed" / "pack.log", e / "packed" / ".done"))
+            else:
+                for name, rel in s.tests.items():
+                    hyp = e / "inference" / name
+                    if stage == "inference":
+                        args = ["--model", e, "--wav_scp", data / rel / "wav.scp", "--out", hyp, "--no_progress", *inference_args]
+                        jobs.append(_job("espnet_ser.bin.ser_inference", args, hyp / "inference.log", hyp / ".done"))
+                    elif stage == "score":
+                        args = ["--ref", data / rel, "--hyp", hyp, "--out", hyp / "score"]
+                        jobs.append(_job("espnet_ser.bin.ser_score", args, hyp / "score" / "score.log", hyp / "score" / ".done"))
+                    else:
+                        raise ValueError(f"unknown stage {stage!r}")
+    return jobs
+
+
+def provenance(config_args: Sequence[str]) -> Dict:
+    """What an exp dir records about how it was made: command, seed, git commit, versions, host."""
+    def git(*cmd):
+        try:
+            return subprocess.run(["git", *cmd], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    from importlib import metadata
+
+    versions = {}
+    for pkg in ("espnet", "espnet-ser", "torch", "torchaudio", "espnet-s3prl", "transformers", "numpy", "scikit-learn"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    import espnet_ser
+
+    versions["espnet_ser (source)"] = espnet_ser.__version__
+    seed = None
+    args = list(config_args)
+    if "--seed" in args:
+        seed = int(args[len(args) - 1 - args[::-1].index("--seed") + 1])
+    else:
+        import yaml
+
+        conf = args[args.index("--config") + 1] if "--config" in args else None
+        if conf and Path(conf).exists():
+            seed = (yaml.safe_load(Path(conf).read_text()) or {}).get("seed", 0)
+    return {"command": ["python", "-m", "espnet_ser.bin.ser_train", *args], "seed": seed,
+            "git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain")),
+            "versions": versions, "python": platform.python_version(), "host": platform.node(),
+            "started": datetime.datetime.now().isoformat(timespec="seconds")}
+
+
+def write_jobs(jobs: Sequence[Dict], path: PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(j) + "\n" for j in jobs))
+    return path

@@ -1,0 +1,235 @@
+"""The staged recipe end to end (trimmed), resuming a killed training, job runners, Slurm, --help, db.sh."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from espnet_ser.bin import run_jobs
+from espnet_ser.data.mini import make_mini
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ROOT / "egs2" / "iemocap" / "ser1"
+UTILS = ROOT / "egs2" / "TEMPLATE" / "ser1" / "utils"
+TINY = "conf/tuning/train_ser_tiny_fbank.yaml"
+
+
+def env_with(**extra):
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    env["PYTHONPATH"] = f"{ROOT}:{env.get('PYTHONPATH', '')}"
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def ser(work: Path, *args, env=None, check=True, **popen):
+    cmd = ["./run.sh", "--datadir", work / "data", "--dumpdir", work / "dump", "--expdir", work / "exp",
+           "--results_dir", work, "--ser_config", TINY, *args]
+    run = subprocess.Popen if popen.pop("background", False) else subprocess.run
+    kw = dict(cwd=RECIPE, env=env or env_with(IEMOCAP=work / "corpus" / "IEMOCAP"), **popen)
+    if run is subprocess.run:
+        kw.update(capture_output=True, text=True)
+    p = run([str(c) for c in cmd], **kw)
+    if check and run is subprocess.run and p.returncode != 0:
+        raise AssertionError(f"ser.sh failed ({p.returncode}):\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+    return p
+
+
+@pytest.fixture(scope="module")
+def recipe_run(tmp_path_factory):
+    """Stages 1-10 of the IEMOCAP recipe on the mini corpus: fold 1, two variants, 1 epoch."""
+    work = tmp_path_factory.mktemp("recipe")
+    make_mini(work / "corpus")
+    p = ser(work, "--folds", "1", "--variants", "baseline_c hierarchical_dc", "--ser_args", "--max_epoch 1", "--nj", "2")
+    return work, p
+
+
+def test_recipe_end_to_end(recipe_run):
+    work, p = recipe_run
+    exp = work / "exp"
+    for tag in ("ser_baseline_c_fold1", "ser_hierarchical_dc_fold1"):
+        e = exp / tag
+        assert (e / "config.yaml").exists() and (e / "1epoch.pth").exists()
+        meta = json.loads((e / "meta.json").read_text())
+        prov = json.loads((e / "provenance.json").read_text())
+        assert meta["fold"] == 1 and meta["tests"]["iemocap"].endswith("iemocap/fold1/test")
+        assert prov["seed"] == 0 and prov["versions"]["espnet"] == "202511" and prov["command"][:3] == ["python", "-m", "espnet_ser.bin.ser_train"]
+        assert len(prov["git_commit"]) in (0, 40)
+        scores = json.loads((e / "inference" / "iemocap" / "score" / "scores.json").read_text())
+        n_test = len((work / "dump" / "raw" / "iemocap" / "fold1" / "test" / "wav.scp").read_text().splitlines())
+        assert scores["metrics"]["n"] == n_test and np.isfinite(scores["metrics"]["ccc_mean"])
+        assert zipfile.is_zipfile(e / "packed" / "model.zip")
+    assert "ua" not in json.loads((exp / "ser_baseline_c_fold1/inference/iemocap/score/scores.json").read_text())["metrics"]
+    results = (work / "RESULTS.md").read_text()
+    assert "Table 1" in results and "| Hierarchical D-C | 1/" in results and "0.667" in results
+    for png in re.findall(r"\]\((figures/[^)]+\.png)\)", results):
+        assert (work / png).stat().st_size > 1000
+
+
+def test_rerun_is_a_no_op(recipe_run):
+    work, _ = recipe_run
+    before = {f: f.stat().st_mtime for f in (work / "exp").rglob("*.pth")}
+    t0 = time.time()
+    ser(work, "--folds", "1", "--variants", "baseline_c hierarchical_dc", "--ser_args", "--max_epoch 1", "--nj", "2",
+            "--stage", "2", "--stop_stage", "8")
+    assert {f: f.stat().st_mtime for f in (work / "exp").rglob("*.pth")} == before
+    logs = "".join(f.read_text() for f in (work / "exp" / "logs").glob("train.*.log"))
+    assert "skipped" in logs and "done in" not in logs.split("skipped")[-1]
+    assert time.time() - t0 < 120
+    # other settings for a finished exp dir: refused, naming the exp dir and the log
+    bad = ser(work, "--folds", "1", "--variants", "baseline_c", "--ser_args", "--max_epoch 2", "--stage", "6", "--stop_stage", "6", check=False)
+    assert bad.returncode != 0 and "stage train failed" in bad.stderr
+    worker_log = (work / "exp" / "logs" / "train.1.log").read_text()
+    assert "started with another command" in worker_log and "ser_baseline_c_fold1" in worker_log
+
+
+def test_killed_training_resumes(recipe_run):
+    work, _ = recipe_run
+    args = ["--folds", "1", "--variants", "multitask", "--ser_args", "--max_epoch 6", "--stage", "6", "--stop_stage", "6"]
+    log = work / "exp" / "ser_multitask_fold1" / "train.log"
+    p = ser(work, *args, background=True, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if log.exists() and len(re.findall(r"\d+epoch results", log.read_text())) >= 2:
+            break
+        time.sleep(0.2)
+    else:
+        p.kill()
+        raise AssertionError("training did not reach epoch 2 in time")
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    killed_at = len(re.findall(r"\d+epoch results", log.read_text()))
+    assert killed_at < 6 and not (log.parent / ".done.train").exists()
+    ser(work, *args)
+    text = log.read_text()
+    epochs = [int(e) for e in re.findall(r"(\d+)epoch results", text)]
+    assert sorted(epochs) == list(range(1, 7)), epochs           # every epoch exactly once: no duplicate work
+    second = text.split("# started")[-1]
+    assert re.findall(r"(\d+)/6epoch started", second)[0] == str(killed_at + 1)
+    import torch
+
+    ckpt = torch.load(log.parent / "checkpoint.pth", map_location="cpu", weights_only=False)
+    assert ckpt["reporter"]["epoch"] == 6
+
+
+def test_packed_model_same_predictions_in_fresh_process(recipe_run, tmp_path):
+    work, _ = recipe_run
+    e = work / "exp" / "ser_hierarchical_dc_fold1"
+    out = tmp_path / "pred"
+    subprocess.run([sys.executable, "-m", "espnet_ser.bin.ser_inference", "--model", e / "packed" / "model.zip",
+                    "--wav_scp", work / "dump/raw/iemocap/fold1/test/wav.scp", "--out", out, "--no_progress"],
+                   check=True, env=env_with(), capture_output=True)
+    for f in ("probs", "vad", "emotion"):
+        assert (out / f).read_text() == (e / "inference" / "iemocap" / f).read_text()
+
+
+def test_help_lists_every_option():
+    ser_sh = (ROOT / "egs2/TEMPLATE/ser1/ser.sh").read_text()
+    options = re.findall(r"^([a-z_]+)=", ser_sh.split("help_message=")[0], flags=re.M)
+    assert len(options) >= 20
+    for cmd in (["./ser.sh", "--help"], ["./run.sh", "--help"]):
+        for d in ("iemocap", "msp_podcast", "iemocap_msp"):
+            out = subprocess.run(cmd, cwd=ROOT / "egs2" / d / "ser1", capture_output=True, text=True, env=env_with())
+            assert out.returncode == 0, out.stderr
+            missing = [o for o in options if f"--{o}" not in out.stdout]
+            assert not missing, (cmd, d, missing)
+    root_sh = (ROOT / "run.sh").read_text()
+    out = subprocess.run(["./run.sh", "--help"], cwd=ROOT, capture_output=True, text=True, env=env_with()).stdout
+    for o in re.findall(r"^([a-z_0-9]+)=", root_sh.split("help_message=")[0], flags=re.M):
+        assert f"--{o}" in out, o
+
+
+def test_bad_corpus_path_fails_at_once_naming_db_sh(tmp_path):
+    t0 = time.time()
+    p = ser(tmp_path, env=env_with(IEMOCAP="/no/such/IEMOCAP"), check=False)
+    assert p.returncode != 0 and time.time() - t0 < 30
+    assert "IEMOCAP=/no/such/IEMOCAP in db.sh does not exist" in p.stderr
+    p = ser(tmp_path, env=env_with(IEMOCAP=""), check=False)
+    assert p.returncode != 0 and "IEMOCAP is not set: edit db.sh" in p.stderr
+    assert not (tmp_path / "exp").exists()
+
+
+def test_unknown_option_is_an_error():
+    p = subprocess.run(["./ser.sh", "--recipe", "iemocap", "--nj_typo", "3"], cwd=RECIPE, capture_output=True, text=True, env=env_with())
+    assert p.returncode == 2 and "unknown option --nj_typo" in p.stderr
+
+
+def test_local_runner_parallel_logs_and_failures(tmp_path):
+    marker = tmp_path / "m"
+    p = subprocess.run([UTILS / "run_local.sh", "--max_jobs_run", "2", "JOB=1:4", tmp_path / "log" / "x.JOB.log",
+                        "bash", "-c", f"echo job JOB; touch {marker}.JOB; [ JOB -ne 3 ]"], capture_output=True, text=True)
+    assert p.returncode == 1 and "1 of 4 jobs failed" in p.stderr and "x.3.log" in p.stderr
+    for j in range(1, 5):
+        assert f"job {j}" in (tmp_path / "log" / f"x.{j}.log").read_text() and Path(f"{marker}.{j}").exists()
+    ok = subprocess.run([UTILS / "run_local.sh", "JOB=1:2", tmp_path / "ok.JOB.log", "true"])
+    assert ok.returncode == 0
+
+
+FAKE_SBATCH = """#!/usr/bin/env bash
+# fake sbatch: record the arguments, run the batch script locally with its --output
+echo "$@" >> "$SBATCH_RECORD"
+out=/dev/null
+for a in "$@"; do case $a in --output=*) out=${a#--output=} ;; esac; done
+script=${@: -1}
+bash "$script" > "$out" 2>&1
+"""
+
+
+def test_slurm_backend_with_fake_sbatch(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text(FAKE_SBATCH)
+    (bin_dir / "sbatch").chmod(0o755)
+    record = tmp_path / "record"
+    conf = tmp_path / "slurm.conf"
+    conf.write_text("partition=gpuq\ncpus_per_task=4\nmem=32G\n")
+    env = env_with(SBATCH_RECORD=record)
+    env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    p = subprocess.run([UTILS / "slurm.sh", "--config", conf, "--gpu", "2", "JOB=1:3", tmp_path / "logs" / "train.JOB.log",
+                        "bash", "-c", "echo running JOB; [ JOB -ne 2 ]"], capture_output=True, text=True, env=env)
+    calls = record.read_text().splitlines()
+    assert len(calls) == 3
+    for j in range(1, 4):
+        call = next(c for c in calls if f"--output={tmp_path}/logs/train.{j}.log" in c)
+        assert "--gres=gpu:2" in call and "--partition=gpuq" in call and "--mem=32G" in call and "--wait" in call
+        assert f"running {j}" in (tmp_path / "logs" / f"train.{j}.log").read_text()
+    assert p.returncode == 1 and "train.2.log" in p.stderr
+
+
+def test_ser_sh_stage_through_slurm(recipe_run, tmp_path):
+    work, _ = recipe_run
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text(FAKE_SBATCH)
+    (bin_dir / "sbatch").chmod(0o755)
+    record = tmp_path / "record"
+    env = env_with(IEMOCAP=work / "corpus" / "IEMOCAP", SER_BACKEND="slurm", SBATCH_RECORD=record)
+    env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    ser(work, "--folds", "1", "--variants", "baseline_c hierarchical_dc", "--stage", "8", "--stop_stage", "8", env=env)
+    calls = record.read_text().splitlines()
+    assert len(calls) == 2 and all("--partition=gpu" in c for c in calls)  # the repository's conf/slurm.conf
+    assert {re.search(r"--output=(\S+)", c).group(1) for c in calls} == {f"{work}/exp/logs/score.{j}.log" for j in (1, 2)}
+
+
+def test_run_jobs_stamps_and_failures(tmp_path):
+    good = {"module": "espnet_ser.bin.prepare_data", "args": ["mini", str(tmp_path / "c")], "log": str(tmp_path / "a.log"),
+            "stamp": str(tmp_path / "a.done"), "on_change": "rerun"}
+    bad = {"module": "espnet_ser.bin.ser_score", "args": ["--ref", "/nope", "--hyp", "/nope", "--out", str(tmp_path)],
+           "log": str(tmp_path / "b.log"), "stamp": str(tmp_path / "b.done"), "on_change": "rerun"}
+    jobs = tmp_path / "j.jobs"
+    jobs.write_text(json.dumps(bad) + "\n" + json.dumps(good) + "\n")
+    assert run_jobs.main([str(jobs)]) == 1                                    # one failure, the other job still ran
+    assert (tmp_path / "a.done").exists() and not (tmp_path / "b.done").exists()
+    assert "Traceback" in (tmp_path / "b.log").read_text()
+    assert run_jobs.run_job(good) == "skipped"
+    changed = dict(good, args=["mini", str(tmp_path / "c"), "--seed", "1"], on_change="error")
+    with pytest.raises(RuntimeError, match="started with another command"):
+        run_jobs.run_job(changed)
