@@ -5,7 +5,7 @@
 # With IEMOCAP and MSP_PODCAST set in db.sh it runs the paper's recipes (egs2/*/ser1) instead.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-root=$PWD
+TOP=$PWD
 
 corpus=all            # iemocap | msp_podcast | iemocap_msp | all
 variants="baseline_c baseline_d multitask hierarchical_dc hierarchical_cd"
@@ -37,7 +37,7 @@ case $corpus in all) recipes="iemocap msp_podcast iemocap_msp" ;; iemocap|msp_po
 
 common=(--ngpu "$ngpu")
 if $demo; then
-  workdir=${workdir:-$root/demo}
+  workdir=${workdir:-$TOP/demo}
   echo "[run.sh] demo on the embedded mini corpus -> $workdir (db.sh sets no corpus; see README)"
   python -m espnet_ser.bin.prepare_data mini "$workdir/mini_corpus" > /dev/null
   export IEMOCAP=$workdir/mini_corpus/IEMOCAP MSP_PODCAST=$workdir/mini_corpus/MSP-Podcast
@@ -62,10 +62,10 @@ for r in $recipes; do
   run="$run $r"
   echo "[run.sh] === $r: stages $stage-$(( stop_stage < 8 ? stop_stage : 8 )) ==="
   [ "$stage" -le 8 ] && recipe "$r" --stage "$stage" --stop_stage "$(( stop_stage < 8 ? stop_stage : 8 ))"
-  exp=${workdir:+$workdir/$r/exp}; exp=${exp:-$root/egs2/$r/ser1/exp}
+  exp=${workdir:+$workdir/$r/exp}; exp=${exp:-$TOP/egs2/$r/ser1/exp}
   case $r in iemocap) report+=(--table1 "$exp") ;; iemocap_msp) report+=(--table2 "$exp") ;; msp_podcast) report+=(--table3 "$exp") ;; esac
 done
-out=${workdir:-$root/results}
+out=${workdir:-$TOP/results}
 if [ "$stop_stage" -ge 9 ] && [ "$stage" -le 9 ] && [ "${#report[@]}" -gt 0 ]; then
   echo "[run.sh] stage 9: all tables -> $out/RESULTS.md"
   python -m espnet_ser.bin.ser_report "${report[@]}" --out "$out" \

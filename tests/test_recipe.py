@@ -233,3 +233,78 @@ def test_run_jobs_stamps_and_failures(tmp_path):
     changed = dict(good, args=["mini", str(tmp_path / "c"), "--seed", "1"], on_change="error")
     with pytest.raises(RuntimeError, match="started with another command"):
         run_jobs.run_job(changed)
+
+
+def markdown_tables(text):
+    """Every Markdown table as a list of rows of cells; each row must have the header's cell count."""
+    tables, cur = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            cur.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif cur:
+            tables.append(cur)
+            cur = []
+    for t in tables:
+        assert set(t[1]) == {"---"}, t[1]
+        assert all(len(r) == len(t[0]) for r in t), t
+    return tables
+
+
+def test_results_tables_parse_and_hold_numbers(recipe_run):
+    work, _ = recipe_run
+    tables = markdown_tables((work / "RESULTS.md").read_text())
+    main = tables[0]
+    assert main[0][:3] == ["Model", "n (folds/utts)", "CCC"]
+    rows = {r[0]: r for r in main[2:]}
+    assert set(rows) == {"Baseline C", "Hierarchical D-C"}
+    assert re.fullmatch(r"-?\d\.\d{3} ± \d\.\d{3}[*†]*", rows["Hierarchical D-C"][2])
+    assert rows["Baseline C"][main[0].index("Acc (UA)")] == "–"      # Baseline C has no class output
+
+
+def write_tone(path, seconds, fs, channels, chunk_s=30):
+    import soundfile as sf
+
+    with sf.SoundFile(path, "w", fs, channels, subtype="PCM_16") as f:
+        done = 0
+        while done < seconds:
+            n = int(min(chunk_s, seconds - done) * fs)
+            t = (np.arange(n) + done * fs) / fs
+            x = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.2 * t))
+            f.write(np.repeat(x[:, None], channels, axis=1).astype(np.float32))
+            done += n / fs
+
+
+MEMORY_SCRIPT = """
+import json, resource, sys
+from espnet_ser.inference import Speech2Emotion
+s2e = Speech2Emotion.from_pretrained(sys.argv[1])
+short = s2e.predict_file(sys.argv[2])
+rss_short = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+long = s2e.predict_file(sys.argv[3])
+rss_long = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"short": short, "long": long, "rss_short_kb": rss_short, "rss_long_kb": rss_long}))
+"""
+
+
+def test_inference_stereo_44k_and_long_file_bounded_memory(recipe_run, tmp_path):
+    """A 10-minute 44.1 kHz stereo file (212 MB as float32 if read whole) adds < 100 MB to the peak RSS."""
+    work, _ = recipe_run
+    model = work / "exp" / "ser_hierarchical_dc_fold1" / "packed" / "model.zip"
+    write_tone(tmp_path / "short.wav", 10, 44100, 2)
+    write_tone(tmp_path / "long.wav", 600, 44100, 2)
+    p = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, model, tmp_path / "short.wav", tmp_path / "long.wav"],
+                       capture_output=True, text=True, env=env_with(), check=True)
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    assert r["short"]["windows"] == 1 and r["long"]["windows"] == 30
+    for k in ("short", "long"):
+        assert abs(sum(r[k]["probs"].values()) - 1) < 1e-5 and min(r[k]["vad"].values()) >= 0
+    grew_mb = (r["rss_long_kb"] - r["rss_short_kb"]) / 1024
+    assert grew_mb < 100, f"peak memory grew by {grew_mb:.0f} MB on the long file"
+    # the CLI on audio files: 44.1 kHz stereo in, every output file written, V/A/D on a 1-7 scale
+    out = tmp_path / "cli"
+    subprocess.run([sys.executable, "-m", "espnet_ser.bin.ser_inference", "--model", model, "--out", out, "--vad_scale", "1-7",
+                    tmp_path / "short.wav"], check=True, env=env_with(), capture_output=True)
+    assert (out / "emotion").read_text().split()[0] == "short"
+    rows = json.loads((out / "results.json").read_text())
+    assert 1 <= rows[0]["valence_1-7"] <= 7 and rows[0]["valence_1-7"] == pytest.approx(1 + 6 * rows[0]["valence"], abs=1e-5)
+    assert (out / "results.csv").read_text().startswith("utt_id,emotion,p_neutral")
