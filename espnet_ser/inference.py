@@ -30,6 +30,7 @@ import torch
 
 from espnet_ser import VAD_DIMS
 from espnet_ser.pack import best_model_pth, unpack_config
+from espnet_ser.ser.frontend.cached import AudioThroughCache, CachedFeatures
 from espnet_ser.tasks.ser import SERTask
 
 
@@ -58,6 +59,7 @@ class Speech2Emotion:
         train_config: Union[str, Path],
         model_file: Optional[Union[str, Path]] = None,
         device: str = "cpu",
+        attach_source: bool = True,
     ):
         model, args = SERTask.build_model_from_file(train_config, model_file, device)
         if model.frontend is None:
@@ -70,6 +72,14 @@ class Speech2Emotion:
         self.device = device
         self.class_list = list(model.class_list)
         self.fs = int((args.frontend_conf or {}).get("fs", 16000))
+        if attach_source:
+            self.attach_source()
+
+    def attach_source(self) -> None:
+        """A model trained on cached features reads audio through its recorded source frontend."""
+        if isinstance(self.model.frontend, CachedFeatures):
+            source = self.model.frontend.build_source().to(self.device)
+            self.model.frontend = AudioThroughCache(source, self.model.frontend)
 
     @classmethod
     def from_exp_dir(cls, exp_dir: Union[str, Path], model_file: Optional[str] = None, device: str = "cpu"):
@@ -90,9 +100,10 @@ class Speech2Emotion:
         with zipfile.ZipFile(path) as z:
             z.extractall(tmp.name)
         config = unpack_config(Path(tmp.name))
-        self = cls(config, None, device)
+        self = cls(config, None, device, attach_source=False)
         state = torch.load(Path(tmp.name) / "model.pth", map_location=device, weights_only=True)
         self.model.load_state_dict(state, strict=True)
+        self.attach_source()
         self._tmp = tmp  # the normalisation stats file must outlive the constructor
         return self
 

@@ -14,13 +14,25 @@ PathLike = Union[str, Path]
 DATA_FILES = (("wav.scp", "speech", "sound"), ("emotion", "emotion", "text"), ("vad", "vad", "text_float"))
 
 
+def speech_file(data_dir: PathLike) -> Path:
+    """``feats.scp`` of a feature-cache dir (extract_feats), else ``wav.scp``."""
+    d = Path(data_dir)
+    for f in ("feats.scp", "wav.scp"):
+        if (d / f).exists():
+            return d / f
+    raise FileNotFoundError(f"{d}: neither wav.scp nor feats.scp: not a data directory")
+
+
 def data_args(phase: str, data_dir: PathLike) -> List[str]:
     """``--{phase}_data_path_and_name_and_type`` arguments for the files present in ``data_dir``."""
     d = Path(data_dir)
-    if not (d / "wav.scp").exists():
-        raise FileNotFoundError(f"{d}/wav.scp not found: not a data directory")
+    speech = speech_file(d)
     args = []
+    if speech.name == "feats.scp":
+        args += [f"--{phase}_data_path_and_name_and_type", f"{speech},speech,npy"]
     for fname, name, kind in DATA_FILES:
+        if fname == "wav.scp" and speech.name == "feats.scp":
+            continue
         if (d / fname).exists():
             args += [f"--{phase}_data_path_and_name_and_type", f"{d / fname},{name},{kind}"]
     return args
@@ -34,8 +46,8 @@ def collect_stats_args(config: PathLike, train_dir: PathLike, valid_dir: PathLik
             "--collect_stats", "true",
             "--use_preprocessor", "true",
             "--output_dir", str(stats_dir),
-            "--train_shape_file", str(Path(train_dir) / "wav.scp"),
-            "--valid_shape_file", str(Path(valid_dir) / "wav.scp"),
+            "--train_shape_file", str(speech_file(train_dir)),
+            "--valid_shape_file", str(speech_file(valid_dir)),
             *data_args("train", train_dir),
             *data_args("valid", valid_dir),
             *extra,

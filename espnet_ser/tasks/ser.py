@@ -39,6 +39,7 @@ from espnet_ser.ser.decoder.hierarchical_cd import HierarchicalCDDecoder
 from espnet_ser.ser.decoder.hierarchical_dc import HierarchicalDCDecoder
 from espnet_ser.ser.decoder.multitask import MultitaskDecoder
 from espnet_ser.ser.espnet_model import ESPnetSERModel
+from espnet_ser.ser.frontend.cached import CachedFeatures
 from espnet_ser.ser.frontend.hf_hubert import HFHubertFrontend
 from espnet_ser.ser.frontend.s3prl import S3prlFrozenFrontend
 from espnet_ser.ser.pooling.abs_pooling import AbsPooling
@@ -48,7 +49,7 @@ from espnet_ser.ser.preprocessor import SERPreprocessor
 
 frontend_choices = ClassChoices(
     name="frontend",
-    classes=dict(s3prl=S3prlFrozenFrontend, hf_hubert=HFHubertFrontend, fbank=DefaultFrontend),
+    classes=dict(s3prl=S3prlFrozenFrontend, hf_hubert=HFHubertFrontend, fbank=DefaultFrontend, cached=CachedFeatures),
     type_check=AbsFrontend,
     default="s3prl",
 )
@@ -184,6 +185,9 @@ class SERTask(AbsTask):
         if args.input_size is None:
             frontend = frontend_choices.get_class(args.frontend)(**args.frontend_conf)
             input_size = frontend.output_size()
+            # Building a pretrained upstream draws random numbers (its initial weights) and a cached-feature
+            # frontend draws none: reseed so that the trainable part starts the same either way.
+            torch.manual_seed(getattr(args, "seed", 0) or 0)
         else:
             args.frontend, args.frontend_conf, frontend = None, {}, None
             input_size = args.input_size

@@ -7,7 +7,7 @@ the pooling layers. ``path_or_name`` is a local directory holding ``config.json`
 internet access.
 """
 
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
@@ -61,7 +61,8 @@ class HFHubertFrontend(AbsFrontend):
         self.upstream.eval()  # frozen: never dropout
         return self
 
-    def forward(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def hidden_states(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[List[torch.Tensor], torch.Tensor]:
+        """Every layer's output (frozen, no grad) and the frame counts."""
         mask = torch.arange(input.size(1), device=input.device).unsqueeze(0) < input_lengths.unsqueeze(1)
         wav = input.masked_fill(~mask, 0.0)
         if self.normalize_waveform:
@@ -72,6 +73,8 @@ class HFHubertFrontend(AbsFrontend):
         with torch.no_grad():
             out = self.upstream(wav, attention_mask=mask.long(), output_hidden_states=True)
         hidden = [h.detach() for h in out.hidden_states]
-        feats = select_layers(hidden, self.layer, self.weighted_sum)
-        lengths = frames_from_samples(input_lengths, self._convs).clamp(max=feats.size(1))
-        return feats, lengths
+        return hidden, frames_from_samples(input_lengths, self._convs).clamp(max=hidden[0].size(1))
+
+    def forward(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        hidden, lengths = self.hidden_states(input, input_lengths)
+        return select_layers(hidden, self.layer, self.weighted_sum), lengths

@@ -8,7 +8,7 @@ internet access), ``hubert_local`` with ``path_or_url`` pointing at an s3prl-for
 (-1: the last).
 """
 
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
@@ -64,11 +64,15 @@ class S3prlFrozenFrontend(AbsFrontend):
         self.upstream.eval()
         return self
 
-    def forward(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def hidden_states(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[List[torch.Tensor], torch.Tensor]:
+        """Every layer's output (frozen, no grad) and the frame counts."""
         with torch.no_grad():
             hidden, hidden_lens = self.upstream(input, input_lengths)
-        feats = select_layers([h.detach() for h in hidden], self.layer, self.weighted_sum)
-        return feats, hidden_lens[self.layer if self.weighted_sum is None else -1]
+        return [h.detach() for h in hidden], hidden_lens[self.layer if self.weighted_sum is None else -1]
+
+    def forward(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        hidden, lengths = self.hidden_states(input, input_lengths)
+        return select_layers(hidden, self.layer, self.weighted_sum), lengths
 
 
 def _looks_like_download_failure(e: BaseException) -> bool:

@@ -1,0 +1,89 @@
+"""Frozen-feature cache: same training result as on the fly; keyed, resumable, stale caches rebuilt."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from espnet_ser.feature_cache import extract_features
+from espnet_ser.inference import Speech2Emotion
+from espnet_ser.pipeline import collect_stats, train
+from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+from helpers import make_data_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+EPOCHS = 2
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cache")
+    hub = save_hf_hubert(root / "hubert")
+    conf = yaml.safe_load((ROOT / "conf/tuning/train_ser_tiny_hubert.yaml").read_text())
+    conf["frontend_conf"]["path_or_name"] = str(hub)
+    # batch size 1: the tiny HuBERT's group-norm feature extractor sees padding, so padded batches would
+    # change its features (HuBERT-large normalises per frame and is not affected)
+    conf.update(batch_type="unsorted", batch_size=1, max_epoch=EPOCHS, use_matplotlib=False, use_tensorboard=False,
+                keep_nbest_models=EPOCHS, seed=3)
+    conf.pop("fold_length", None)
+    cfg = root / "conf.yaml"
+    cfg.write_text(yaml.safe_dump(conf))
+    tr = make_data_dir(root / "tr", n=8, seed=0, partial=True, prefix="tr")
+    dv = make_data_dir(root / "dv", n=4, seed=1, prefix="dv")
+    return root, cfg, tr, dv
+
+
+def test_cached_training_matches_on_the_fly(setup):
+    root, cfg, tr, dv = setup
+    st = collect_stats(cfg, tr, dv, root / "stats_fly")
+    fly = train(cfg, tr, dv, st, root / "exp_fly")
+
+    reps = [extract_features(d, root / f"feats_{d.parent.name}", cfg, dtype="float32", max_items=1, progress=False) for d in (tr, dv)]
+    assert reps[0]["status"] == "new" and reps[0]["num_layers"] == 3 and reps[0]["feat_dim"] == 32  # all layers kept
+    ctr, cdv = root / "feats_tr", root / "feats_dv"
+    fargs = (ctr / "frontend_args").read_text().split()
+    st2 = collect_stats(cfg, ctr, cdv, root / "stats_cached", fargs)
+    cached = train(cfg, ctr, cdv, st2, root / "exp_cached", fargs)
+
+    def valid(exp):
+        ck = torch.load(exp / "checkpoint.pth", map_location="cpu", weights_only=False)
+        return [ck["reporter"]["stats"][e]["valid"]["loss"] for e in range(1, EPOCHS + 1)]
+
+    # Tolerance: the same arithmetic in another order (features computed in another batch) -> 1e-4 relative
+    assert np.allclose(valid(fly), valid(cached), rtol=1e-4), (valid(fly), valid(cached))
+    a = torch.load(fly / f"{EPOCHS}epoch.pth", map_location="cpu", weights_only=True)
+    b = torch.load(cached / f"{EPOCHS}epoch.pth", map_location="cpu", weights_only=True)
+    shared = [k for k in b if not k.startswith("frontend.")]
+    assert shared and all(torch.allclose(a[k], b[k], atol=1e-4) for k in shared)
+    assert torch.allclose(a["frontend.weighted_sum.weights"], b["frontend.weighted_sum.weights"], atol=1e-4)
+
+    # the cached-feature model reads audio through its recorded source frontend
+    wav = np.sin(2 * np.pi * 220 * np.arange(8000) / 16000).astype(np.float32)
+    p_fly = Speech2Emotion(fly / "config.yaml", fly / f"{EPOCHS}epoch.pth")(wav, 16000)
+    p_cached = Speech2Emotion(cached / "config.yaml", cached / f"{EPOCHS}epoch.pth")(wav, 16000)
+    assert np.allclose(list(p_fly["probs"].values()), list(p_cached["probs"].values()), atol=1e-4)
+    assert np.allclose(list(p_fly["vad"].values()), list(p_cached["vad"].values()), atol=1e-4)
+
+
+def test_cache_is_reused_resumed_and_rebuilt(setup, tmp_path):
+    root, cfg, tr, _ = setup
+    out = tmp_path / "c"
+    first = extract_features(tr, out, cfg, progress=False)
+    assert first["status"] == "new" and first["extracted_now"] == 8 and first["dtype"] == "float16"
+    assert np.load(sorted((out / "npy").glob("*.npy"))[0]).dtype == np.float16
+    assert len((out / "feats.scp").read_text().splitlines()) == 8
+    assert extract_features(tr, out, cfg, progress=False)["status"] == "reused"
+    # interrupted: stamp gone, some utterances missing -> only those are extracted
+    (out / ".done").unlink()
+    for f in sorted((out / "npy").glob("*.npy"))[:3]:
+        f.unlink()
+    again = extract_features(tr, out, cfg, progress=False)
+    assert again["status"] == "resumed" and again["extracted_now"] == 3
+    # another checkpoint (same config, other weights): stale, rebuilt from scratch
+    other = save_hf_hubert(tmp_path / "other_hubert", seed=1)
+    rebuilt = extract_features(tr, out, cfg, [f"path_or_name={other}"], progress=False)
+    assert rebuilt["status"] == "rebuilt" and rebuilt["extracted_now"] == 8
+    # a cache keyed on the layers too
+    assert extract_features(tr, out, cfg, [f"path_or_name={other}", "multilayer_feature=false"], progress=False)["num_layers"] == 1
