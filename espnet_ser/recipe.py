@@ -127,9 +127,14 @@ def _job(module: str, args: Sequence[str], log: Path, stamp: Path, on_change: st
 
 def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: PathLike, expdir: PathLike,
                variants: Sequence[str], ser_config: str, ser_args: Sequence[str] = (),
-               inference_args: Sequence[str] = (), ngpu: int = 0) -> List[Dict]:
-    """The jobs of one stage (``stats``, ``train``, ``inference``, ``score``, ``pack``)."""
+               inference_args: Sequence[str] = (), ngpu: int = 0, eval_root: Optional[PathLike] = None) -> List[Dict]:
+    """The jobs of one stage (``stats``, ``train``, ``inference``, ``score``, ``pack``).
+
+    ``eval_root`` (default ``data_root``) holds the audio data dirs of the test sets that ``meta.json``
+    names when training reads a feature cache under ``data_root``.
+    """
     data, exp = Path(data_root), Path(expdir)
+    evald = Path(eval_root) if eval_root is not None else data
     jobs = []
     if stage == "stats":
         for s in splits:
@@ -148,7 +153,7 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                 args = train_args(cfg[1], data / s.train, data / s.dev, exp / "stats" / s.name, e, [*cfg[2:], *gpu, *ser_args])
                 meta = {"tag": tag, "recipe": recipe, "variant": v, "split": s.name, "fold": s.fold, "d_src": s.d_src,
                         "c_src": s.c_src, "train": str(data / s.train), "dev": str(data / s.dev),
-                        "tests": {k: str(data / t) for k, t in s.tests.items()}}
+                        "tests": {k: str(evald / t) for k, t in s.tests.items()}}
                 jobs.append(_job("espnet_ser.bin.ser_train", args, e / "train.log", e / ".done.train", "error", meta=meta))
             elif stage == "pack":
                 jobs.append(_job("espnet_ser.bin.pack_model", ["--exp", e, "--out", e / "packed" / "model.zip"],

@@ -15,6 +15,7 @@ import pytest
 
 from espnet_ser.bin import run_jobs
 from espnet_ser.data.mini import make_mini
+from espnet_ser.utils.synthetic_audio import write_tone
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "egs2" / "iemocap" / "ser1"
@@ -67,6 +68,8 @@ def test_recipe_end_to_end(recipe_run):
         n_test = len((work / "dump" / "raw" / "iemocap" / "fold1" / "test" / "wav.scp").read_text().splitlines())
         assert scores["metrics"]["n"] == n_test and np.isfinite(scores["metrics"]["ccc_mean"])
         assert zipfile.is_zipfile(e / "packed" / "model.zip")
+        assert "frontend: cached" in (e / "config.yaml").read_text()          # the default path: a feature cache
+    assert (work / "dump" / "feats" / "iemocap" / "fold1" / "train" / "feats.scp").exists()
     assert "ua" not in json.loads((exp / "ser_baseline_c_fold1/inference/iemocap/score/scores.json").read_text())["metrics"]
     results = (work / "RESULTS.md").read_text()
     assert "Table 1" in results and "| Hierarchical D-C | 1/" in results and "0.667" in results
@@ -259,19 +262,6 @@ def test_results_tables_parse_and_hold_numbers(recipe_run):
     assert set(rows) == {"Baseline C", "Hierarchical D-C"}
     assert re.fullmatch(r"-?\d\.\d{3} ± \d\.\d{3}[*†]*", rows["Hierarchical D-C"][2])
     assert rows["Baseline C"][main[0].index("Acc (UA)")] == "–"      # Baseline C has no class output
-
-
-def write_tone(path, seconds, fs, channels, chunk_s=30):
-    import soundfile as sf
-
-    with sf.SoundFile(path, "w", fs, channels, subtype="PCM_16") as f:
-        done = 0
-        while done < seconds:
-            n = int(min(chunk_s, seconds - done) * fs)
-            t = (np.arange(n) + done * fs) / fs
-            x = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.2 * t))
-            f.write(np.repeat(x[:, None], channels, axis=1).astype(np.float32))
-            done += n / fs
 
 
 MEMORY_SCRIPT = """

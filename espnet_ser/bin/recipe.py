@@ -43,6 +43,7 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--ser_args", default="", help="extra ser_train arguments (one shell-quoted string)")
     s.add_argument("--inference_args", default="", help="extra ser_inference arguments (one shell-quoted string)")
     s.add_argument("--ngpu", type=int, default=0)
+    s.add_argument("--eval_root", type=Path, default=None, help="audio data root of the test sets (default --root)")
     s.add_argument("--out", type=Path, required=True, help="job file to write")
     return p
 
@@ -69,7 +70,7 @@ def main(argv=None) -> int:
         if args.folds:
             splits = [s for s in splits if s.fold is None or s.fold in args.folds]
         jobs = plan_stage(args.stage, args.recipe, splits, args.root, args.expdir, args.variants, args.ser_config,
-                          shlex.split(args.ser_args), shlex.split(args.inference_args), args.ngpu)
+                          shlex.split(args.ser_args), shlex.split(args.inference_args), args.ngpu, args.eval_root)
         write_jobs(jobs, args.out)
         print(len(jobs))
     return 0

@@ -26,7 +26,6 @@ from espnet2.tasks.abs_task import AbsTask, optim_classes
 from espnet2.torch_utils.initialize import initialize
 from espnet2.train.class_choices import ClassChoices
 from espnet2.train.collate_fn import CommonCollateFn
-from espnet2.train.trainer import Trainer
 from espnet2.utils.get_default_kwargs import get_default_kwargs
 from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import int_or_none, str2bool, str_or_none
@@ -40,6 +39,7 @@ from espnet_ser.ser.decoder.hierarchical_dc import HierarchicalDCDecoder
 from espnet_ser.ser.decoder.multitask import MultitaskDecoder
 from espnet_ser.ser.espnet_model import ESPnetSERModel
 from espnet_ser.ser.frontend.cached import CachedFeatures
+from espnet_ser.train.atomic_trainer import AtomicCheckpointTrainer
 from espnet_ser.ser.frontend.hf_hubert import HFHubertFrontend
 from espnet_ser.ser.frontend.s3prl import S3prlFrozenFrontend
 from espnet_ser.ser.pooling.abs_pooling import AbsPooling
@@ -113,7 +113,7 @@ class SERTask(AbsTask):
         pooling_choices,  # --pooling, --pooling_conf (one pooling layer per decoder branch)
         decoder_choices,  # --decoder, --decoder_conf
     ]
-    trainer = Trainer
+    trainer = AtomicCheckpointTrainer  # ESPnet's Trainer; checkpoints written atomically (resumable after a kill)
 
     @classmethod
     def add_task_arguments(cls, parser: argparse.ArgumentParser):

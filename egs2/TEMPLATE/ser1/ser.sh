@@ -24,13 +24,15 @@ local_data_opts=         # options for local/data.sh
 datadir=data             # prepared data dirs (local/data.sh)
 dumpdir=dump             # 16 kHz mono copies (stage 2)
 expdir=exp               # experiments: <expdir>/ser_<variant>_<split>/
+feats_type=cached        # cached: stage 4 runs the frozen frontend once, training reads it; raw: on the fly
+extract_args=            # extract_feats options, e.g. "--device cuda --dtype float16"
 min_dur=0                # stage 3: drop train/dev utterances shorter than this (seconds)
 max_dur=0                # stage 3: ... and longer than this (0: no limit)
 results_dir=.            # stage 9 writes RESULTS.md and figures/ here
 
 help_message="Usage: $0 --recipe <iemocap|msp_podcast|iemocap_msp> [options]
 Stages:  1 data prep (local/data.sh + splits)   2 format audio to 16 kHz mono (dump)
-         3 duration filter   4 frozen-feature extraction (reserved; runs on the fly)
+         3 duration filter   4 frozen-feature extraction (--feats_type cached)
          5 collect stats     6 train     7 inference     8 scoring
          9 fold aggregation, tables, plots -> RESULTS.md     10 pack models (zip)
 Options (default):
@@ -46,6 +48,8 @@ Options (default):
   --local_data_opts \"$local_data_opts\"
   --datadir ($datadir) --dumpdir ($dumpdir) --expdir ($expdir) --results_dir ($results_dir)
   --min_dur ($min_dur) --max_dur ($max_dur: no limit)
+  --feats_type ($feats_type)   raw | cached (frozen frontend run once; training reads the cache)
+  --extract_args \"$extract_args\"  extract_feats options
 Job backends come from cmd.sh (train_cmd, cuda_cmd, decode_cmd): local or Slurm."
 
 . ./path.sh
@@ -60,13 +64,20 @@ ncpu=${SER_MAX_JOBS:-$(nproc)}
 want() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 if $skip_data_prep; then [ "$stage" -ge 5 ] || stage=5; fi
 
-# run_stage NAME NJ CMD [CMD OPTIONS]: write NAME's job file, run it through the backend CMD.
+feats=$dumpdir/feats
+case $feats_type in raw) train_root=$dump ;; cached) train_root=$feats ;; *) die "--feats_type must be raw or cached" ;; esac
+
+# run_stage NAME NJ ROOT CMD [CMD OPTIONS]: write NAME's job file over data ROOT, run it through CMD.
 run_stage() {
-  local name=$1 want_nj=$2; shift 2
-  local jobs=$expdir/jobs/$name.jobs n parts
-  n=$(python -m espnet_ser.bin.recipe jobs --stage "$name" --recipe "$recipe" --root "$dump" --expdir "$expdir" \
-        --variants $variants --folds $folds --ser_config "$ser_config" --ser_args "$ser_args" \
-        --inference_args "$inference_args" --ngpu "$ngpu" --out "$jobs")
+  local name=$1 want_nj=$2 root=$3; shift 3
+  local jobs=$expdir/jobs/$name.jobs n parts extra=$ser_args
+  if [ "$root" = "$feats" ]; then
+    [ -f "$feats/frontend_args" ] || die "$feats/frontend_args missing: run stage 4 with --feats_type cached"
+    extra="$(cat "$feats/frontend_args") $ser_args"
+  fi
+  n=$(python -m espnet_ser.bin.recipe jobs --stage "$name" --recipe "$recipe" --root "$root" --expdir "$expdir" \
+        --variants $variants --folds $folds --ser_config "$ser_config" --ser_args "$extra" \
+        --inference_args "$inference_args" --ngpu "$ngpu" --eval_root "$dump" --out "$jobs")
   parts=$n; [ "$want_nj" -gt 0 ] && [ "$want_nj" -lt "$n" ] && parts=$want_nj
   log "stage $name: $n jobs in $parts parallel job(s); logs $expdir/logs/$name.*.log"
   # parallel jobs on one machine share its CPUs: oversubscribed OpenMP threads slow torch down many-fold
@@ -92,16 +103,21 @@ if want 3; then
   max_opt=(); [ "$max_dur" != 0 ] && max_opt=(--max_dur "$max_dur")
   python -m espnet_ser.bin.recipe filter --root "$dump" --min_dur "$min_dur" "${max_opt[@]}"
 fi
-if want 4; then
-  log "stage 4: frozen-feature extraction not enabled: the frontend runs on the fly"
+if want 4 && [ "$feats_type" = cached ]; then
+  first_config=${ser_config//\{variant\}/${variants%% *}}
+  log "stage 4: frozen features of $first_config's frontend, $dump -> $feats"
+  # shellcheck disable=SC2086
+  ${cuda_cmd} --gpu "$ngpu" JOB=1:1 "$expdir/logs/extract.log" python -m espnet_ser.bin.extract_feats \
+      --config "$first_config" --src "$dump" --dst "$feats" --no_progress $extract_args \
+    || die "stage 4 failed: see $expdir/logs/extract.log"
 fi
 if ! $skip_train; then
-  if want 5; then run_stage stats "$nj" ${train_cmd}; fi
-  if want 6; then run_stage train "$nj" ${cuda_cmd} --gpu "$ngpu"; fi
+  if want 5; then run_stage stats "$nj" "$train_root" ${train_cmd}; fi
+  if want 6; then run_stage train "$nj" "$train_root" ${cuda_cmd} --gpu "$ngpu"; fi
 fi
 if ! $skip_eval; then
-  if want 7; then run_stage inference "$inference_nj" ${decode_cmd}; fi
-  if want 8; then run_stage score "$inference_nj" ${decode_cmd}; fi
+  if want 7; then run_stage inference "$inference_nj" "$dump" ${decode_cmd}; fi  # audio in: any model reads it
+  if want 8; then run_stage score "$inference_nj" "$dump" ${decode_cmd}; fi
   if want 9; then
     table=$(case $recipe in iemocap) echo table1 ;; iemocap_msp) echo table2 ;; msp_podcast) echo table3 ;; esac)
     log "stage 9: fold aggregation, significance, tables and plots -> $results_dir/RESULTS.md"
@@ -109,5 +125,5 @@ if ! $skip_eval; then
       || die "stage 9 failed: see $expdir/logs/report.log"
   fi
 fi
-if want 10; then run_stage pack "$inference_nj" ${decode_cmd}; fi
+if want 10; then run_stage pack "$inference_nj" "$dump" ${decode_cmd}; fi
 log "done (stages $stage-$stop_stage)"

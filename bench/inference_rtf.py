@@ -1,0 +1,57 @@
+"""Benchmark 4: CPU inference real-time factor and peak memory of the paper-sized model on long files.
+
+    python bench/inference_rtf.py --durations 10 60 600
+
+Each file is scored in a fresh process (peak RSS = ru_maxrss of that process) through
+Speech2Emotion.predict_file (20-s windows). RTF = processing time / audio duration (model build
+excluded). Target: RTF <= 0.5 and flat memory up to 600 s.
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import ROOT, report  # noqa: E402
+
+CHILD = """
+import json, resource, sys, time
+from espnet_ser.inference import Speech2Emotion
+s2e = Speech2Emotion(sys.argv[1], None)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter(); out = s2e.predict_file(sys.argv[2]); t = time.perf_counter() - t0
+print(json.dumps({"seconds": t, "windows": out["windows"], "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rss_after_build_mb": base / 1024}))
+"""
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--durations", type=float, nargs="+", default=[10, 60, 600])
+    args = p.parse_args()
+    from bench.paper_model import dry_run_exp, paper_config
+    from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+    from espnet_ser.utils.synthetic_audio import write_tone
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_rtf_"))
+    try:
+        hub = save_hf_hubert(tmp / "hubert_large", size="large")
+        config = dry_run_exp(paper_config(tmp / "conf", hub), tmp / "exp")
+        for d in args.durations:
+            wav = tmp / f"tone_{int(d)}s.wav"
+            write_tone(wav, d, 16000, 1)
+            env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "2", "HF_HUB_OFFLINE": "1"}
+            r = subprocess.run([sys.executable, "-c", CHILD, config, wav], capture_output=True, text=True, env=env, check=True)
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+            report("inference_rtf", audio_seconds=d, windows=res["windows"], rtf=round(res["seconds"] / d, 3),
+                   peak_rss_mb=round(res["peak_rss_mb"]), rss_after_model_build_mb=round(res["rss_after_build_mb"]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

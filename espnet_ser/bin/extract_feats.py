@@ -1,0 +1,59 @@
+"""Run a config's frozen frontend once over data dirs and store the features (see espnet_ser.feature_cache).
+
+    python -m espnet_ser.bin.extract_feats --config conf/train_ser_hierarchical_dc.yaml \\
+        --src dump/raw --dst dump/feats --device cuda            # every dir of dump/raw/splits.tsv
+    python -m espnet_ser.bin.extract_feats --config CONF --data_dir dump/raw/x --out_dir dump/feats/x
+
+Training then reads the cache with the arguments in ``<out>/frontend_args`` (``--frontend cached ...``).
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import espnet_ser.bin.espnet_quiet  # noqa: F401  (ESPnet import notice off stdout)
+from espnet_ser.feature_cache import extract_features
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="extract_feats", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", type=Path, required=True, help="training YAML whose frontend (and frontend_conf) is run")
+    p.add_argument("--frontend_conf", action="append", default=[], metavar="KEY=VALUE", help="override a frontend_conf entry (repeatable)")
+    p.add_argument("--src", type=Path, help="data root with splits.tsv: extract every data dir it lists")
+    p.add_argument("--dst", type=Path, help="feature root (same relative layout; splits.tsv copied)")
+    p.add_argument("--data_dir", type=Path, help="one data dir (instead of --src)")
+    p.add_argument("--out_dir", type=Path, help="its feature dir (with --data_dir)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu); cuda uses bf16 autocast")
+    p.add_argument("--dtype", default="float16", choices=["float16", "float32"], help="storage type (default float16)")
+    p.add_argument("--batch_seconds", type=float, default=200.0, help="padded audio per batch in seconds (default 200)")
+    p.add_argument("--max_items", type=int, default=64, help="utterances per batch at most (default 64)")
+    p.add_argument("--no_sort", action="store_true", help="do not group utterances of similar length (naive batching)")
+    p.add_argument("--no_progress", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    if args.data_dir is not None:
+        if args.out_dir is None:
+            get_parser().error("--data_dir needs --out_dir")
+        pairs = [(args.data_dir, args.out_dir)]
+    elif args.src is not None and args.dst is not None:
+        from espnet_ser.recipe import data_dirs, read_splits, write_splits
+
+        splits = read_splits(args.src / "splits.tsv")
+        pairs = [(args.src / rel, args.dst / rel) for rel in data_dirs(splits)]
+        write_splits(splits, args.dst / "splits.tsv")
+    else:
+        get_parser().error("give --src and --dst, or --data_dir and --out_dir")
+    for src, dst in pairs:
+        r = extract_features(src, dst, args.config, args.frontend_conf, args.device, args.dtype, args.batch_seconds,
+                             not args.no_sort, max_items=args.max_items, progress=not args.no_progress)
+        print(f"{src} -> {dst}: {json.dumps(r)}")
+    if args.dst is not None and pairs:
+        (args.dst / "frontend_args").write_text((pairs[0][1] / "frontend_args").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Training-loop additions to ESPnet's Trainer."""
