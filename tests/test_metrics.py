@@ -9,15 +9,7 @@ from espnet_ser.predictions import Predictions, read_predictions, write_predicti
 from espnet_ser.report.significance import _codes, fast_metric, paired_bootstrap, paired_fold_test
 from espnet_ser.scoring import Paired, pair, score
 from helpers import CLASSES, make_data_dir
-
-
-def literal_ccc(x, y):
-    n = len(x)
-    mx, my = sum(x) / n, sum(y) / n
-    vx = sum((a - mx) ** 2 for a in x) / n
-    vy = sum((b - my) ** 2 for b in y) / n
-    cov = sum((a - mx) * (b - my) for a, b in zip(x, y)) / n
-    return 2 * cov / (vx + vy + (mx - my) ** 2)
+from test_loss import literal_ccc
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -5,4 +5,4 @@ datadir=data
 iemocap_opts=   # options of prepare_data iemocap, e.g. "--class_set 4class --dev_strategy session"
 help_message="Usage: $0 [--datadir $datadir] [--iemocap_opts \"...\"]"
 . utils/parse_options.sh
-../../../local/prepare_iemocap.sh "$datadir/iemocap" $iemocap_opts
+../../../local/prepare_corpus.sh iemocap "$datadir/iemocap" $iemocap_opts

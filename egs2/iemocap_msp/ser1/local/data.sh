@@ -7,5 +7,5 @@ msp_opts=
 help_message="Usage: $0 [--datadir $datadir] [--iemocap_opts \"...\"] [--msp_opts \"...\"]"
 . utils/parse_options.sh
 ../../../local/check_db.sh IEMOCAP MSP_PODCAST
-../../../local/prepare_iemocap.sh "$datadir/iemocap" $iemocap_opts
-../../../local/prepare_msp_podcast.sh "$datadir/msp_podcast" $msp_opts
+../../../local/prepare_corpus.sh iemocap "$datadir/iemocap" $iemocap_opts
+../../../local/prepare_corpus.sh msp_podcast "$datadir/msp_podcast" $msp_opts

@@ -5,4 +5,4 @@ datadir=data
 msp_opts=   # options of prepare_data msp_podcast, e.g. "--subset_size 10000"
 help_message="Usage: $0 [--datadir $datadir] [--msp_opts \"...\"]"
 . utils/parse_options.sh
-../../../local/prepare_msp_podcast.sh "$datadir/msp_podcast" $msp_opts
+../../../local/prepare_corpus.sh msp_podcast "$datadir/msp_podcast" $msp_opts
