@@ -65,21 +65,31 @@ def fast_metric(name: str, n_classes: int) -> Callable[..., float]:
     raise ValueError(f"no significance test for metric {name!r}")
 
 
+def _take(x, idx):
+    return None if x is None else x[idx]
+
+
+def _draws(n: int, n_boot: int, seed: int):
+    """``n_boot`` resamples of ``range(n)`` with replacement (seeded), one at a time."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n_boot):
+        yield rng.integers(0, n, size=n)
+
+
 def paired_bootstrap(a: Paired, b: Paired, metric: str, n_boot: int = 1000, seed: int = 0) -> Dict[str, float]:
     """Bootstrap the difference ``metric(b) - metric(a)`` over utterances (see the module docstring)."""
     if a.ids != b.ids:
         raise ValueError("paired bootstrap needs both systems scored on the same utterances in one order")
     fn = fast_metric(metric, len(a.class_list or b.class_list or []))
     (ra, ha), (rb, hb) = _codes(a), _codes(b)
-    rng = np.random.default_rng(seed)
     n = len(a.ids)
 
     def delta(idx):
-        pick = lambda x: None if x is None else x[idx]  # noqa: E731
-        return fn(pick(rb), pick(hb), pick(b.ref_vad), pick(b.hyp_vad)) - fn(pick(ra), pick(ha), pick(a.ref_vad), pick(a.hyp_vad))
+        return (fn(_take(rb, idx), _take(hb, idx), _take(b.ref_vad, idx), _take(b.hyp_vad, idx))
+                - fn(_take(ra, idx), _take(ha, idx), _take(a.ref_vad, idx), _take(a.hyp_vad, idx)))
 
     observed = delta(np.arange(n))
-    deltas = np.array([delta(rng.integers(0, n, size=n)) for _ in range(n_boot)])
+    deltas = np.array([delta(idx) for idx in _draws(n, n_boot, seed)])
     deltas = deltas[~np.isnan(deltas)]
     if deltas.size == 0 or np.isnan(observed):
         return {"delta": float(observed), "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan")}
@@ -107,13 +117,7 @@ def bootstrap_std(p: Paired, metric: str, n_boot: int = 200, seed: int = 0) -> f
     """Standard deviation of ``metric`` over bootstrap resamples of the utterances (one-run error bar)."""
     fn = fast_metric(metric, len(p.class_list or []))
     r, h = _codes(p)
-    rng = np.random.default_rng(seed)
-    n = len(p.ids)
-    vals = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, n, size=n)
-        pick = lambda x: None if x is None else x[idx]  # noqa: E731
-        vals.append(fn(pick(r), pick(h), pick(p.ref_vad), pick(p.hyp_vad)))
-    vals = np.array(vals, dtype=float)
+    vals = np.array([fn(_take(r, idx), _take(h, idx), _take(p.ref_vad, idx), _take(p.hyp_vad, idx))
+                     for idx in _draws(len(p.ids), n_boot, seed)], dtype=float)
     vals = vals[~np.isnan(vals)]
     return float(vals.std(ddof=1)) if vals.size > 1 else float("nan")
