@@ -18,7 +18,7 @@ import torch
 import yaml
 
 import espnet_ser
-from espnet_ser import DEFAULT_CLASSES
+from espnet_ser.class_list import load_class_list
 
 PathLike = Union[str, Path]
 STATS_NAME = "feats_stats.npz"
@@ -28,10 +28,8 @@ def pack_model(exp_dir: PathLike, out_zip: PathLike, model_file: Optional[str] =
     exp = Path(exp_dir)
     model_file = model_file or best_model_pth(exp)
     conf = yaml.safe_load((exp / "config.yaml").read_text())
-    classes = conf.get("class_list") or list(DEFAULT_CLASSES)
-    if isinstance(classes, str):  # a class-list file, one name a line
-        classes = [c.strip() for c in Path(classes).read_text().splitlines() if c.strip()]
-    conf["class_list"] = list(classes)
+    classes = load_class_list(conf.get("class_list"))
+    conf["class_list"] = classes
     state = torch.load(exp / model_file, map_location="cpu", weights_only=True)
     stats = (conf.get("normalize_conf") or {}).get("stats_file")
     out = Path(out_zip)

@@ -8,7 +8,7 @@ frontend, specaug, normalize, encoder, pooling, decoder.
 
 import argparse
 import logging
-from typing import Callable, Collection, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Collection, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -38,6 +38,7 @@ from espnet_ser.ser.decoder.hierarchical_cd import HierarchicalCDDecoder
 from espnet_ser.ser.decoder.hierarchical_dc import HierarchicalDCDecoder
 from espnet_ser.ser.decoder.multitask import MultitaskDecoder
 from espnet_ser.ser.espnet_model import ESPnetSERModel
+from espnet_ser.class_list import load_class_list
 from espnet_ser.ser.frontend.cached import CachedFeatures
 from espnet_ser.train.atomic_trainer import AtomicCheckpointTrainer
 from espnet_ser.ser.frontend.hf_hubert import HFHubertFrontend
@@ -87,20 +88,6 @@ decoder_choices = ClassChoices(
     type_check=AbsSERDecoder,
     default="hierarchical_dc",
 )
-
-
-def load_class_list(class_list: Union[None, str, Sequence[str]]) -> List[str]:
-    """The class list from a file (one name a line) or a list; default: the paper's five classes."""
-    if class_list is None:
-        return list(DEFAULT_CLASSES)
-    if isinstance(class_list, str):
-        with open(class_list, encoding="utf-8") as f:
-            names = [line.strip() for line in f if line.strip()]
-    else:
-        names = [str(c) for c in class_list]
-    if len(set(names)) != len(names) or not names:
-        raise ValueError(f"class list must be non-empty and without repeats: {names}")
-    return names
 
 
 class SERTask(AbsTask):
