@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command. With no corpus paths in db.sh it runs the whole pipeline on the embedded mini
 # corpus (the demo): all five variants on IEMOCAP-style 5-fold CV (Table 1), the MSP-style split
-# (Table 3) and the eight mismatched-label combinations (Table 2), ending with RESULTS.md and plots.
+# (Table 3) and the paper's eight mismatched-label rows (Table 2), ending with RESULTS.md and plots.
 # With IEMOCAP and MSP_PODCAST set in db.sh it runs the paper's recipes (egs2/*/ser1) instead.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -15,7 +15,7 @@ stop_stage=10
 ngpu=0
 demo=auto             # true: mini corpus; false: db.sh corpora; auto: demo when db.sh names no corpus
 demo_epochs=4         # training epochs per model in the demo
-table2_folds=1        # IEMOCAP folds for the Table-2 models in the demo (8 models per fold)
+table2_variant=       # the model of Table 2's eight rows (default: TABLE2_VARIANT in espnet_ser/spec.py)
 workdir=              # where data, dump, exp and RESULTS.md go (default: demo/ or the recipe dirs)
 help_message="Usage: $0 [options]    (Python environment first: ./setup.sh)
   --corpus ($corpus)          iemocap (Table 1) | msp_podcast (Table 3) | iemocap_msp (Table 2) | all
@@ -24,11 +24,13 @@ help_message="Usage: $0 [options]    (Python environment first: ./setup.sh)
   --stage ($stage) --stop_stage ($stop_stage)   ser.sh stages (egs2/TEMPLATE/ser1/ser.sh --help)
   --ngpu ($ngpu)              GPUs per training job
   --demo ($demo)            true | false | auto (demo when db.sh sets no corpus)
-  --demo_epochs ($demo_epochs)  --table2_folds \"$table2_folds\"
+  --demo_epochs ($demo_epochs)
+  --table2_variant (default: python -m espnet_ser.bin.recipe fact table2_variant)
   --workdir ($workdir)         default: demo/ for the demo; each recipe's own dir otherwise"
 . ./path.sh
 . egs2/TEMPLATE/ser1/utils/parse_options.sh
 . ./db.sh
+[ -n "$table2_variant" ] || table2_variant=$(python -m espnet_ser.bin.recipe fact table2_variant)
 if [ "$demo" = auto ]; then
   if [ -z "$IEMOCAP" ] && [ -z "$MSP_PODCAST" ]; then demo=true; else demo=false; fi
 fi
@@ -49,18 +51,15 @@ start=$(date +%s)
 report=()
 # recipe ARGS...: run one recipe's ser.sh with the shared options
 recipe() {
-  local r=$1 f=$folds v=$variants; shift
-  [ "$r" = iemocap_msp ] && $demo && f=$table2_folds
-  [ "$r" = iemocap_msp ] && v=$(echo "$variants" | tr ' ' '\n' | grep hierarchical | tr '\n' ' ' || true)
+  local r=$1; shift
+  local sel=(--variants "$variants" --folds "$folds")
+  [ "$r" = iemocap_msp ] && sel=(--variants "$table2_variant")  # its fold (Session 5) is the recipe's own
   local dirs=()
   [ -n "$workdir" ] && dirs=(--datadir "$workdir/$r/data" --dumpdir "$workdir/$r/dump" --expdir "$workdir/$r/exp" --results_dir "$workdir/$r")
-  "egs2/$r/ser1/run.sh" "${common[@]}" --variants "$v" --folds "$f" "${dirs[@]}" "$@"
+  "egs2/$r/ser1/run.sh" "${common[@]}" "${sel[@]}" "${dirs[@]}" "$@"
 }
 run=""
 for r in $recipes; do
-  if [ "$r" = iemocap_msp ] && ! echo "$variants" | grep -q hierarchical; then
-    echo "[run.sh] skipping iemocap_msp: Table 2 needs a hierarchical variant"; continue
-  fi
   run="$run $r"
   echo "[run.sh] === $r: stages $stage-$(( stop_stage < 8 ? stop_stage : 8 )) ==="
   [ "$stage" -le 8 ] && recipe "$r" --stage "$stage" --stop_stage "$(( stop_stage < 8 ? stop_stage : 8 ))"

@@ -42,8 +42,8 @@ CLASS_METRICS = ("ua", "wa", "f1_macro")
 def ccc(pred: Sequence[float], ref: Sequence[float]) -> float:
     """CCC of two equal-length sequences; pairs with a NaN reference are ignored.
 
-    >>> round(ccc([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 5.0]), 4)   # 2*1.375 / (1.25 + 2.1875 + 0.0625)
-    0.7857
+    >>> round(ccc([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 5.0]), 4)   # 2*1.625 / (1.25 + 2.1875 + 0.0625)
+    0.9286
     >>> ccc([1.0], [2.0])
     nan
     """
@@ -127,3 +127,28 @@ def class_scores(pred: Sequence[str], ref: Sequence[Optional[str]]) -> Dict[str,
 
 def metric_names(has_classes: bool, has_vad: bool) -> List[str]:
     return (list(CCC_NAMES) + ["ccc_mean"] if has_vad else []) + (list(CLASS_METRICS) if has_classes else [])
+
+
+def selection_scores(pred_cls: Optional[np.ndarray], ref_cls: Optional[np.ndarray], pred_vad: Optional[np.ndarray],
+                     ref_vad: Optional[np.ndarray]) -> Dict[str, float]:
+    """Set-level scores that choose the best epoch: ``epoch_ua``, ``epoch_f1_macro``, ``epoch_ccc_mean``, and
+    the joint ``epoch_ua_ccc`` = (UA + CCC) / 2 and ``epoch_f1_ccc`` = (F1 + CCC) / 2 (class indices; -1 = no
+    class). A score whose labels are absent is left out.
+
+    >>> s = selection_scores(np.array([0, 1, 1, 0]), np.array([0, 1, 0, -1]), None, None)
+    >>> round(s["epoch_ua"], 3), round(s["epoch_f1_macro"], 3)     # recalls 1/2 and 1; F1 2/3 and 2/3
+    (0.75, 0.667)
+    """
+    out: Dict[str, float] = {}
+    if pred_cls is not None and ref_cls is not None and (ref_cls >= 0).any():
+        ref = [None if r < 0 else int(r) for r in ref_cls]
+        out["epoch_ua"] = unweighted_accuracy([int(p) for p in pred_cls], ref)
+        out["epoch_f1_macro"] = macro_f1([int(p) for p in pred_cls], ref)
+    if pred_vad is not None and ref_vad is not None:
+        c = ccc_scores(pred_vad, ref_vad)["ccc_mean"]
+        if not np.isnan(c):
+            out["epoch_ccc_mean"] = c
+    if "epoch_ua" in out and "epoch_ccc_mean" in out:
+        out["epoch_ua_ccc"] = (out["epoch_ua"] + out["epoch_ccc_mean"]) / 2
+        out["epoch_f1_ccc"] = (out["epoch_f1_macro"] + out["epoch_ccc_mean"]) / 2
+    return out

@@ -2,12 +2,15 @@
 
 Splits (``splits.tsv`` under a data root; paths relative to it), one per line::
 
-    name  fold  d_src  c_src  train_dir  dev_dir  test=dir[,test=dir...]
+    name  fold  row  train_dir  dev_dir  test=dir[,test=dir...]
 
 * ``iemocap``: ``fold<k>`` for each leave-one-session-out fold, test ``iemocap``.
-* ``msp_podcast``: one split ``msp`` (train or train_subset / development), test ``msp`` (test1).
-* ``iemocap_msp``: the four Table-2 pairings of label sources per fold (``d-<d>_c-<c>_fold<k>``),
-  built with :func:`espnet_ser.data.combine.combine`; tests ``iemocap`` (fold k) and ``msp`` (test1).
+* ``msp_podcast``: one split ``msp`` (train / development), test ``msp`` (test1).
+* ``iemocap_msp``: the paper's Table 2, one split per row (``row<ID>_fold<k>``; the paper: fold 5) whose
+  training and dev sets hold exactly the row's label types of each corpus (:mod:`espnet_ser.spec`),
+  built with :func:`espnet_ser.data.combine.combine` from the IEMOCAP fold and a seeded random subset of
+  MSP-Podcast train of the IEMOCAP fold's training-set size (``table2/fold<k>/msp_subset.json``
+  records it); tests ``iemocap`` (fold k's test session) and ``msp`` (test1).
 
 An experiment is (variant, split) with tag ``<variant>_<split>``. A job file holds one JSON object per
 line: ``module`` and ``args`` (run in-process by ``run_jobs``), ``log``, ``stamp`` (written on success
@@ -23,12 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
-from espnet_ser.data.combine import combine, table2_sources
+from espnet_ser.data.combine import combine, size_matched_subset
 from espnet_ser.pipeline import collect_stats_args, train_args
+from espnet_ser.spec import RECIPE_CLASS_METRIC, TABLE2_ROWS, selection_stat, table2_sources, table2_trained_types
 
 PathLike = Union[str, Path]
 RECIPES = ("iemocap", "msp_podcast", "iemocap_msp")
-PAIRINGS = (("iemocap", "iemocap"), ("msp", "msp"), ("iemocap", "msp"), ("msp", "iemocap"))
 ALL_FOLDS = (1, 2, 3, 4, 5)
 
 
@@ -36,22 +39,17 @@ ALL_FOLDS = (1, 2, 3, 4, 5)
 class Split:
     name: str
     fold: Optional[int]
-    d_src: str
-    c_src: str
+    row: Optional[int]  # Table 2 row ID (iemocap_msp), else None
     train: str
     dev: str
     tests: Dict[str, str]
 
     def line(self) -> str:
         tests = ",".join(f"{k}={v}" for k, v in self.tests.items())
-        return "\t".join([self.name, str(self.fold or "-"), self.d_src, self.c_src, self.train, self.dev, tests])
+        return "\t".join([self.name, str(self.fold or "-"), str(self.row or "-"), self.train, self.dev, tests])
 
 
-def _msp_train(data: Path) -> str:
-    return "msp_podcast/train_subset" if (data / "msp_podcast" / "train_subset" / "wav.scp").exists() else "msp_podcast/train"
-
-
-def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS) -> List[Split]:
+def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, seed: int = 0) -> List[Split]:
     """The splits of ``recipe`` over the prepared data under ``data`` (runs the Table-2 combinations)."""
     data = Path(data)
     if recipe not in RECIPES:
@@ -63,18 +61,20 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS) -
     if recipe == "iemocap":
         for k in folds:
             f = f"iemocap/fold{k}"
-            splits.append(Split(f"fold{k}", k, "iemocap", "iemocap", f"{f}/train", f"{f}/dev", {"iemocap": f"{f}/test"}))
+            splits.append(Split(f"fold{k}", k, None, f"{f}/train", f"{f}/dev", {"iemocap": f"{f}/test"}))
     elif recipe == "msp_podcast":
-        splits.append(Split("msp", None, "msp", "msp", _msp_train(data), "msp_podcast/development", {"msp": "msp_podcast/test1"}))
+        splits.append(Split("msp", None, None, "msp_podcast/train", "msp_podcast/development", {"msp": "msp_podcast/test1"}))
     else:
         for k in folds:
-            for d_src, c_src in PAIRINGS:
-                name = f"d-{d_src}_c-{c_src}_fold{k}"
-                for part, iem, msp in (("train", f"iemocap/fold{k}/train", _msp_train(data)),
-                                       ("dev", f"iemocap/fold{k}/dev", "msp_podcast/development")):
-                    dirs = {"iemocap": data / iem, "msp": data / msp}
-                    combine(table2_sources(d_src, c_src, dirs), data / "table2" / name / part)
-                splits.append(Split(name, k, d_src, c_src, f"table2/{name}/train", f"table2/{name}/dev",
+            iem = data / f"iemocap/fold{k}"
+            subset = data / "table2" / f"fold{k}" / "msp_train"
+            size_matched_subset(data / "msp_podcast/train", iem / "train", subset, seed)
+            for row in TABLE2_ROWS:
+                name = f"row{row}_fold{k}"
+                for part, dirs in (("train", {"iemocap": iem / "train", "msp": subset}),
+                                   ("dev", {"iemocap": iem / "dev", "msp": data / "msp_podcast/development"})):
+                    combine([(c, dirs[c], types) for c, types in table2_sources(row).items()], data / "table2" / name / part)
+                splits.append(Split(name, k, row, f"table2/{name}/train", f"table2/{name}/dev",
                                     {"iemocap": f"iemocap/fold{k}/test", "msp": "msp_podcast/test1"}))
     for s in splits:
         for rel in [s.train, s.dev, *s.tests.values()]:
@@ -96,10 +96,10 @@ def read_splits(path: PathLike) -> List[Split]:
         if not line.strip():
             continue
         parts = line.split("\t")
-        if len(parts) != 7:
-            raise ValueError(f"{path}:{n}: expected 7 tab-separated fields, got {len(parts)}")
-        name, fold, d_src, c_src, train, dev, tests = parts
-        splits.append(Split(name, None if fold == "-" else int(fold), d_src, c_src, train, dev,
+        if len(parts) != 6:
+            raise ValueError(f"{path}:{n}: expected 6 tab-separated fields, got {len(parts)}")
+        name, fold, row, train, dev, tests = parts
+        splits.append(Split(name, None if fold == "-" else int(fold), None if row == "-" else int(row), train, dev,
                             dict(t.split("=", 1) for t in tests.split(","))))
     return splits
 
@@ -150,9 +150,12 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
             e = exp / tag
             if stage == "train":
                 cfg = config_for(ser_config, v)
-                args = train_args(cfg[1], data / s.train, data / s.dev, exp / "stats" / s.name, e, [*cfg[2:], *gpu, *ser_args])
-                meta = {"tag": tag, "recipe": recipe, "variant": v, "split": s.name, "fold": s.fold, "d_src": s.d_src,
-                        "c_src": s.c_src, "train": str(data / s.train), "dev": str(data / s.dev),
+                trained = table2_trained_types(s.row) if s.row is not None else ("emotion", "vad")
+                best = ["--best_model_criterion", f"valid,{selection_stat(v, RECIPE_CLASS_METRIC[recipe], trained)},max"]
+                args = train_args(cfg[1], data / s.train, data / s.dev, exp / "stats" / s.name, e,
+                                  [*cfg[2:], *best, *gpu, *ser_args])
+                meta = {"tag": tag, "recipe": recipe, "variant": v, "split": s.name, "fold": s.fold, "row": s.row,
+                        "train": str(data / s.train), "dev": str(data / s.dev),
                         "tests": {k: str(evald / t) for k, t in s.tests.items()}}
                 jobs.append(_job("espnet_ser.bin.ser_train", args, e / "train.log", e / ".done.train", "error", meta=meta))
             elif stage == "pack":

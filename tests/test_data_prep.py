@@ -7,7 +7,7 @@ import pytest
 
 from corpus_fixtures import MSP_HEADER, write_iemocap, write_msp
 from espnet_ser.bin.prepare_data import main as prepare
-from espnet_ser.data.combine import TABLE2_ROWS, table2_sources
+from espnet_ser.recipe import make_splits
 from espnet_ser.data.kaldi_dir import read_data_dir, read_table
 from espnet_ser.data.validate import validate_data_dir
 
@@ -36,7 +36,7 @@ def iemocap(tmp_path):
 def test_iemocap_counts_folds_and_drops(iemocap, tmp_path, capsys):
     corpus, expected = iemocap
     out = tmp_path / "data"
-    assert prepare(["iemocap", str(corpus), str(out)]) == 0
+    assert prepare(["iemocap", str(corpus), str(out), "--no-drop_unlabelled"]) == 0
     printed = capsys.readouterr().out
     for reason in ("missing_audio", "unreadable_audio", "empty_audio", "sample_rate_not_16000", "not_mono"):
         assert f"dropped  {reason}" in printed
@@ -128,7 +128,7 @@ def test_msp_counts_splits_subset_and_drops(tmp_path, capsys):
     rows[4][2] = ""     # missing arousal (EmoAct)
     write_msp(tmp_path / "MSP", rows)
     (tmp_path / "MSP/Audios" / rows[5][0]).unlink()
-    prepare(["msp_podcast", str(tmp_path / "MSP"), str(tmp_path / "data"), "--subset_size", "10"])
+    prepare(["msp_podcast", str(tmp_path / "MSP"), str(tmp_path / "data"), "--subset_size", "10", "--no-drop_unlabelled"])
     report = json.loads((tmp_path / "data/prep_report.json").read_text())
     assert report["drops"]["dropped"] == {"missing_audio": 1}
     assert report["splits"] == {"train": 19, "development": 6, "test1": 8, "test2": 2, "train_subset": 10}
@@ -146,7 +146,7 @@ def test_msp_counts_splits_subset_and_drops(tmp_path, capsys):
     assert read_table(tmp_path / "data/train/utt2spk")[rows[0][0][:-4]].startswith("mspunk_")
     subset = read_data_dir(tmp_path / "data/train_subset")
     assert {u.utt_id for u in subset} <= set(train)
-    prepare(["msp_podcast", str(tmp_path / "MSP"), str(tmp_path / "data2"), "--subset_size", "10"])
+    prepare(["msp_podcast", str(tmp_path / "MSP"), str(tmp_path / "data2"), "--subset_size", "10", "--no-drop_unlabelled"])
     assert (tmp_path / "data/train_subset/wav.scp").read_bytes() == (tmp_path / "data2/train_subset/wav.scp").read_bytes()
 
 
@@ -185,32 +185,46 @@ def test_manifest_partial_labels(tmp_path):
         prepare(["manifest", str(tmp_path / "bad.csv"), str(tmp_path / "o2")])
 
 
-def test_table2_combinations_have_the_intended_label_types(iemocap, tmp_path):
-    corpus, _ = iemocap
-    prepare(["iemocap", str(corpus), str(tmp_path / "iem")])
-    write_msp(tmp_path / "MSP", msp_rows())
-    prepare(["msp_podcast", str(tmp_path / "MSP"), str(tmp_path / "msp")])
-    dirs = {"iemocap": tmp_path / "iem/fold1/train", "msp": tmp_path / "msp/train"}
-    assert len(TABLE2_ROWS) == 8 and len(set(TABLE2_ROWS)) == 8
-    for variant, d_src, c_src in TABLE2_ROWS:
-        out = tmp_path / f"t2/{variant}_{d_src}_{c_src}"
-        args = ["combine", str(out)]
-        for prefix, d, keep in table2_sources(d_src, c_src, dirs):
-            args += ["--source", f"{prefix}:{d}:{'+'.join(keep)}"]
-        prepare(args)
-        emo, vad = read_table(out / "emotion"), read_table(out / "vad")
-        for uid in read_table(out / "wav.scp"):
-            corpus_of = uid.split("-")[0]
-            has_class = emo[uid] != "nan"
-            has_vad = vad[uid] != "nan nan nan"
-            if corpus_of != d_src:
-                assert not has_class, uid
-            if corpus_of != c_src:
-                assert not has_vad, uid
-        with_class = {u.split("-")[0] for u, e in emo.items() if e != "nan"}
-        with_vad = {u.split("-")[0] for u, v in vad.items() if v != "nan nan nan"}
-        assert with_class == {d_src} and with_vad == {c_src}
-        validate_data_dir(out)
+# The paper's Table 2 (arXiv 2210.16642), written out here as the reference: ID -> (IEMOCAP train, MSP-Podcast train)
+PAPER_TABLE2 = {1: ("-", "Cont."), 2: ("Cont.", "-"), 3: ("-", "Disc."), 4: ("Disc.", "-"),
+                5: ("Cont.", "Cont."), 6: ("Disc.", "Disc."), 7: ("Cont.", "Disc."), 8: ("Disc.", "Cont.")}
+WORD_TYPE = {"Cont.": "vad", "Disc.": "emotion"}
+
+
+def test_table2_rows_train_on_exactly_the_papers_label_types(tmp_path):
+    prepare(["mini", str(tmp_path / "c")])
+    prepare(["iemocap", str(tmp_path / "c/IEMOCAP"), str(tmp_path / "d/iemocap")])
+    prepare(["msp_podcast", str(tmp_path / "c/MSP-Podcast"), str(tmp_path / "d/msp_podcast")])
+    splits = make_splits("iemocap_msp", tmp_path / "d", [5])
+    assert sorted(s.row for s in splits) == list(PAPER_TABLE2)
+    iem_train = read_table(tmp_path / "d/iemocap/fold5/train/wav.scp")
+    msp_train = read_table(tmp_path / "d/msp_podcast/train/wav.scp")
+    subset = read_table(tmp_path / "d/table2/fold5/msp_train/wav.scp")
+    assert len(subset) == len(iem_train) < len(msp_train) and set(subset) <= set(msp_train)  # size-matched subset
+    # IEMOCAP fold 5 tests on Session 5; MSP-Podcast on Test1
+    assert {u[:5] for u in read_table(tmp_path / "d/iemocap/fold5/test/wav.scp")} == {"Ses05"}
+    assert not {u[:5] for u in iem_train} & {"Ses05"}
+    for s in splits:
+        assert s.tests == {"iemocap": "iemocap/fold5/test", "msp": "msp_podcast/test1"}
+        want = {corpus: WORD_TYPE.get(word) for corpus, word in zip(("iemocap", "msp"), PAPER_TABLE2[s.row])}
+        for part, sources in (("train", {"iemocap": iem_train, "msp": subset}),
+                              ("dev", {"iemocap": read_table(tmp_path / "d/iemocap/fold5/dev/wav.scp"),
+                                       "msp": read_table(tmp_path / "d/msp_podcast/development/wav.scp")})):
+            d = tmp_path / "d" / getattr(s, part)
+            emo = read_table(d / "emotion") if (d / "emotion").exists() else {}
+            vad = read_table(d / "vad") if (d / "vad").exists() else {}
+            ids = read_table(d / "wav.scp")
+            for corpus in ("iemocap", "msp"):
+                mine = {u for u in ids if u.startswith(corpus + "-")}
+                if want[corpus] is None:
+                    assert not mine, (s.row, corpus)   # a corpus that contributes nothing has no utterance
+                    continue
+                assert {u.split("-", 1)[1] for u in mine} == set(sources[corpus]), (s.row, part, corpus)
+                with_class = {u for u in mine if emo.get(u, "nan") != "nan"}
+                with_vad = {u for u in mine if vad.get(u, "nan nan nan") != "nan nan nan"}
+                assert with_class == (mine if want[corpus] == "emotion" else set()), (s.row, part, corpus)
+                assert with_vad == (mine if want[corpus] == "vad" else set()), (s.row, part, corpus)
+            validate_data_dir(d)
 
 
 def test_mini_is_byte_identical_and_prepares_cleanly(tmp_path, capsys):
@@ -220,8 +234,8 @@ def test_mini_is_byte_identical_and_prepares_cleanly(tmp_path, capsys):
     files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
     assert files_a == files_b and len(files_a) > 200
     assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files_a)
-    prepare(["iemocap", str(tmp_path / "a/IEMOCAP"), str(tmp_path / "d/iemocap")])
-    prepare(["msp_podcast", str(tmp_path / "a/MSP-Podcast"), str(tmp_path / "d/msp"),
+    prepare(["iemocap", str(tmp_path / "a/IEMOCAP"), str(tmp_path / "d/iemocap"), "--no-drop_unlabelled"])
+    prepare(["msp_podcast", str(tmp_path / "a/MSP-Podcast"), str(tmp_path / "d/msp"), "--no-drop_unlabelled",
              "--subset_like", str(tmp_path / "d/iemocap/fold1/train")])
     for name in ("iemocap", "msp"):
         report = json.loads((tmp_path / f"d/{name}/prep_report.json").read_text())

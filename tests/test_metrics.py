@@ -6,7 +6,8 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 from espnet_ser.metrics import ccc, ccc_scores, confusion, macro_f1, unweighted_accuracy, weighted_accuracy
 from espnet_ser.predictions import Predictions, read_predictions, write_predictions
-from espnet_ser.report.significance import _codes, fast_metric, paired_bootstrap, paired_fold_test
+from espnet_ser.report.significance import (_codes, adjust, bootstrap_p, class_union, fast_metric, mark_family,
+                                             paired_bootstrap, paired_fold_test)
 from espnet_ser.scoring import Paired, pair, score
 from helpers import CLASSES, make_data_dir
 from test_loss import literal_ccc
@@ -79,16 +80,87 @@ def test_bootstrap_reproducible_detects_planted_difference_and_not_identity(metr
                     np.clip(weak.ref_vad + np.random.default_rng(2).normal(0, 0.05, weak.ref_vad.shape), 0, 1), weak.class_list)
     a = paired_bootstrap(weak, strong, metric, n_boot=300, seed=7)
     assert a == paired_bootstrap(weak, strong, metric, n_boot=300, seed=7)
-    assert a["delta"] > 0 and a["p"] < 0.05 and a["ci_low"] > 0
+    assert a["delta"] > 0 and a["ci_low"] > 0 and a["p"] == pytest.approx(2 / 301)
     same = paired_bootstrap(weak, weak, metric, n_boot=300, seed=7)
     assert same["delta"] == 0 and same["p"] == 1.0
 
 
 def test_fold_test():
-    assert paired_fold_test([0.5, 0.6, 0.55, 0.52, 0.58], [0.5, 0.6, 0.55, 0.52, 0.58])["p"] == 1.0
     r = paired_fold_test([0.50, 0.60, 0.55, 0.52, 0.58], [0.61, 0.70, 0.67, 0.62, 0.70])
-    assert r["p"] < 0.05 and r["delta"] == pytest.approx(0.11, abs=0.01)
+    # by hand: d = .11 .10 .12 .10 .12, mean .11, sd .01, t = .11 / (.01 / sqrt 5) = 24.6, 4 df -> p = 1.6e-5
+    assert r["delta"] == pytest.approx(0.11) and r["p"] == pytest.approx(1.6e-5, rel=0.05)
     assert paired_fold_test([0.5, 0.6, 0.55], [0.52, 0.58, 0.56])["p"] > 0.05
+    # undefined cases: no p, no mark, the reason said
+    same = paired_fold_test([0.5, 0.6, 0.55], [0.5, 0.6, 0.55])
+    shifted = paired_fold_test([0.5, 0.6, 0.55], [0.6, 0.7, 0.65])
+    one = paired_fold_test([0.5], [0.7])
+    for r, why in ((same, "zero variance"), (shifted, "zero variance"), (one, "fewer than 2")):
+        assert np.isnan(r["p"]) and why in r["note"]
+    assert mark_family([same, shifted, one]) == [False, False, False]
+
+
+def test_bootstrap_p_hand_computed():
+    # +1 correction: p = 2 * min(1 + #(d <= 0), 1 + #(d >= 0)) / (B + 1)
+    assert bootstrap_p([0.1, 0.2, 0.3, 0.4]) == pytest.approx(2 * 1 / 5)            # all positive: the smallest p
+    assert bootstrap_p([-0.1, 0.2, 0.3, 0.4, 0.1, 0.2, 0.05, 0.3, 0.2]) == pytest.approx(2 * 2 / 10)
+    assert bootstrap_p([0.0, 0.1, -0.1]) == 1.0                                        # 2 * 3 / 4, capped
+    assert bootstrap_p([0.0] * 7) == 1.0
+    assert np.isnan(bootstrap_p([np.nan, np.nan]))
+
+
+def test_bootstrap_all_resampled_differences_positive_gives_the_smallest_p():
+    ref = ["neutral", "angry"] * 10
+    wrong = Paired([f"u{i}" for i in range(20)], ref, ["angry", "neutral"] * 10, None, None, ["neutral", "angry"])
+    right = Paired(wrong.ids, ref, list(ref), None, None, ["neutral", "angry"])
+    r = paired_bootstrap(wrong, right, "ua", n_boot=999, seed=3)
+    # UA(right) - UA(wrong) = 1 on every resample (a resample with one class still scores 1 - 0)
+    assert r["delta"] == 1.0 and r["ci_low"] == 1.0 and r["p"] == pytest.approx(2 / 1000) and r["p"] > 0
+
+
+def test_fold_stratified_bootstrap_equals_a_literal_loop_over_folds():
+    folds_a = [_paired(10 + k, n=30 + 5 * k, acc=0.4, noise=0.3) for k in range(3)]
+    folds_b = [Paired(p.ids, p.ref_emotion, [r if i % 3 else h for i, (r, h) in enumerate(zip(p.ref_emotion, p.hyp_emotion))],
+                      p.ref_vad, np.clip(p.ref_vad + 0.15, 0, 1), p.class_list) for p in folds_a]
+    for metric, fn in (("ua", lambda p, i: unweighted_accuracy([p.hyp_emotion[j] for j in i], [p.ref_emotion[j] for j in i])),
+                       ("ccc_mean", lambda p, i: ccc_scores(p.hyp_vad[i], p.ref_vad[i])["ccc_mean"])):
+        got = paired_bootstrap(folds_a, folds_b, metric, n_boot=60, seed=5)
+        rng = np.random.default_rng(5)
+        deltas = []
+        for _ in range(60):
+            idx = [rng.integers(0, len(p.ids), size=len(p.ids)) for p in folds_a]
+            deltas.append(np.mean([fn(b, i) for b, i in zip(folds_b, idx)]) - np.mean([fn(a, i) for a, i in zip(folds_a, idx)]))
+        full = [np.arange(len(p.ids)) for p in folds_a]
+        observed = np.mean([fn(b, i) for b, i in zip(folds_b, full)]) - np.mean([fn(a, i) for a, i in zip(folds_a, full)])
+        assert got["delta"] == pytest.approx(observed)
+        assert got["ci_low"] == pytest.approx(np.percentile(deltas, 2.5)) and got["ci_high"] == pytest.approx(np.percentile(deltas, 97.5))
+        n_le, n_ge = sum(d <= 0 for d in deltas), sum(d >= 0 for d in deltas)
+        assert got["p"] == pytest.approx(min(1.0, 2 * min(1 + n_le, 1 + n_ge) / 61))
+
+
+def test_paired_comparison_uses_the_union_of_class_lists():
+    ids = ["u0", "u1", "u2", "u3"]
+    a = Paired(ids, ["sad", "sad", "happy", "neutral"], ["neutral", "sad", "happy", "neutral"], None, None, ["neutral", "sad", "happy"])
+    b = Paired(ids, a.ref_emotion, ["disgust", "sad", "happy", "neutral"], None, None, ["neutral", "sad", "happy", "disgust"])
+    assert set(class_union(a, b)) == {"neutral", "sad", "happy", "disgust"}
+    r = paired_bootstrap(a, b, "f1_macro", n_boot=20)
+    # F1 by hand: a: neutral 2/3, sad 2/3, happy 1 -> 7/9; b: neutral 1, sad 2/3, happy 1, disgust 0 -> 2/3
+    assert r["delta"] == pytest.approx(2 / 3 - 7 / 9)
+
+
+def test_multiple_comparison_corrections_hand_computed():
+    p = [0.01, 0.04, 0.03, 0.005, np.nan]
+    # Holm: sorted .005 .01 .03 .04 times 4 3 2 1 = .02 .03 .06 .04, running max -> .02 .03 .06 .06
+    assert np.allclose(adjust(p, "holm")[:4], [0.03, 0.06, 0.06, 0.02]) and np.isnan(adjust(p, "holm")[4])
+    # BH: times 4/1 4/2 4/3 4/4 = .02 .02 .04 .04, running min from the top
+    assert np.allclose(adjust(p, "bh")[:4], [0.02, 0.04, 0.04, 0.02])
+    assert np.allclose(adjust(p, "none")[:4], p[:4])
+    # a mark the correction removes is not shown: 0.04 and 0.03 pass alone, not under Holm
+    results = [{"p": x} for x in p[:4]]
+    assert mark_family(results, "none") == [True, True, True, True]
+    assert mark_family(results, "holm") == [True, False, False, True]
+    assert mark_family(results, "bh") == [True, True, True, True]
+    with pytest.raises(ValueError, match="unknown correction"):
+        adjust(p, "bonferonni")
 
 
 def test_score_dirs_and_mismatched_ids(tmp_path):

@@ -41,8 +41,9 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("out_dir", type=Path, help="where the data dirs are written")
     s.add_argument("--class_set", choices=sorted(CLASS_SETS), default="paper5",
                    help="paper5: neutral angry happy sad disgust; 4class: excited merged into happy (default: paper5)")
-    s.add_argument("--drop_unlabelled", action="store_true",
-                   help="drop utterances whose class is outside the set (default: keep them with V/A/D only)")
+    s.add_argument("--drop_unlabelled", action=argparse.BooleanOptionalAction, default=True,
+                   help="drop utterances whose class is outside the set, as the paper's five-class data (default); "
+                        "--no-drop_unlabelled keeps them with V/A/D only")
     s.add_argument("--dev_strategy", choices=["speaker", "session"], default="speaker",
                    help="dev set of each fold: held-out speakers of the training sessions (default) or the next session")
     s.add_argument("--dev_speakers", type=int, default=1, help="speakers held out for dev with --dev_strategy speaker (default 1)")
@@ -51,7 +52,8 @@ def get_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("msp_podcast", help="MSP-Podcast release -> one dir per Split_Set (+ train_subset)")
     s.add_argument("corpus_dir", type=Path, help="the MSP-Podcast directory holding Labels/ and Audios/")
     s.add_argument("out_dir", type=Path, help="where the data dirs are written")
-    s.add_argument("--drop_unlabelled", action="store_true", help="drop utterances whose class is not N A H S D")
+    s.add_argument("--drop_unlabelled", action=argparse.BooleanOptionalAction, default=True,
+                   help="drop utterances whose class is not N A H S D (default); --no-drop_unlabelled keeps them with V/A/D only")
     s.add_argument("--subset_size", type=int, default=None, help="also write train_subset: this many random Train utterances")
     s.add_argument("--subset_like", type=Path, default=None,
                    help="size train_subset like this data dir (e.g. an IEMOCAP fold's train dir)")

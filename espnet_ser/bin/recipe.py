@@ -4,6 +4,7 @@
     python -m espnet_ser.bin.recipe format --src data --dst dump/raw
     python -m espnet_ser.bin.recipe filter --root dump/raw --min_dur 0.5 --max_dur 30
     python -m espnet_ser.bin.recipe jobs --stage train --recipe iemocap --root dump/raw --expdir exp ...
+    python -m espnet_ser.bin.recipe fact table2_variant      # a protocol fact for the shell (espnet_ser.spec)
 """
 
 import argparse
@@ -13,6 +14,9 @@ from pathlib import Path
 
 from espnet_ser.data.dump import filter_durations, format_data_dir
 from espnet_ser.recipe import RECIPES, data_dirs, make_splits, plan_stage, read_splits, write_jobs, write_splits
+from espnet_ser.spec import TABLE2_FOLD, TABLE2_VARIANT
+
+FACTS = {"table2_variant": TABLE2_VARIANT, "table2_fold": str(TABLE2_FOLD)}
 
 VARIANTS = ("baseline_c", "baseline_d", "multitask", "hierarchical_dc", "hierarchical_cd")
 STAGES = ("stats", "train", "inference", "score", "pack")
@@ -25,6 +29,9 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--recipe", required=True, choices=RECIPES)
     s.add_argument("--data", type=Path, required=True, help="data root written by local/data.sh")
     s.add_argument("--folds", type=int, nargs="*", default=None, help="IEMOCAP folds (default or none given: 1..5)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the Table-2 MSP-Podcast subset (default 0)")
+    s = sub.add_parser("fact", help="print one protocol fact (for the shell scripts)")
+    s.add_argument("name", choices=sorted(FACTS))
     s = sub.add_parser("format", help="every data dir of <src>/splits.tsv -> 16 kHz mono copy under <dst>")
     s.add_argument("--src", type=Path, required=True, help="data root with splits.tsv")
     s.add_argument("--dst", type=Path, required=True, help="dump root (same relative layout)")
@@ -51,9 +58,11 @@ def get_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     if args.cmd == "splits":
-        splits = make_splits(args.recipe, args.data, args.folds or [1, 2, 3, 4, 5])
+        splits = make_splits(args.recipe, args.data, args.folds or [1, 2, 3, 4, 5], args.seed)
         write_splits(splits, args.data / "splits.tsv")
         print(f"{len(splits)} splits -> {args.data / 'splits.tsv'}")
+    elif args.cmd == "fact":
+        print(FACTS[args.name])
     elif args.cmd == "format":
         splits = read_splits(args.src / "splits.tsv")
         for rel in data_dirs(splits):

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from espnet_ser.report.build import build_results
+from espnet_ser.report.significance import CORRECTIONS
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -20,6 +21,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--table3", type=Path, help="experiment root of the MSP-Podcast recipe (Table 3)")
     p.add_argument("--out", type=Path, required=True, help="directory for RESULTS.md, figures/, *.json")
     p.add_argument("--header", default="", help="a paragraph put under the title (e.g. what was run)")
+    p.add_argument("--correction", choices=CORRECTIONS, default="holm",
+                   help="multiple-comparison correction of each table's family of tests (default holm; bh: "
+                        "Benjamini-Hochberg; none)")
+    p.add_argument("--show_ci", action="store_true", help="print the bootstrap 95%% interval of each tested difference in the cells")
     return p
 
 
@@ -28,7 +33,7 @@ def main(argv=None) -> int:
     sources = {t: getattr(args, t) for t in ("table1", "table2", "table3") if getattr(args, t) is not None}
     if not sources:
         get_parser().error("give at least one of --table1 --table2 --table3")
-    path = build_results(sources, args.out, args.header)
+    path = build_results(sources, args.out, args.header, args.correction, args.show_ci)
     print(path.read_text())
     return 0
 

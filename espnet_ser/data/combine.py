@@ -5,35 +5,39 @@ speakers get ``<prefix>-`` in front; labels of the types not kept are written as
 An utterance left with no label is dropped and counted. The same corpus may appear twice with
 different label types (it is then merged into one utterance carrying the union of kept types).
 
-``TABLE2_ROWS`` lists the eight rows of the paper's Table 2 as (variant, discrete source, continuous
-source): the two hierarchical models, each trained on the four pairings of where the discrete and
-where the continuous labels come from.
+The paper's Table-2 rows (what each corpus contributes) are in :mod:`espnet_ser.spec`;
+:func:`size_matched_subset` draws the MSP-Podcast training subset of the IEMOCAP training-set size.
 """
 
 import json
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, Sequence, Tuple
+
+import numpy as np
 
 from espnet_ser.data.drops import DropCounter
 from espnet_ser.data.kaldi_dir import Utterance, read_data_dir, write_data_dir
 
-LABEL_TYPES = ("emotion", "vad")
-CORPORA = ("iemocap", "msp")
-TABLE2_ROWS: List[Tuple[str, str, str]] = [
-    (variant, d_src, c_src)
-    for variant in ("hierarchical_dc", "hierarchical_cd")
-    for d_src, c_src in (("iemocap", "iemocap"), ("msp", "msp"), ("iemocap", "msp"), ("msp", "iemocap"))
-]
+from espnet_ser.spec import LABEL_TYPES
 
 
-def table2_sources(d_src: str, c_src: str, dirs: Dict[str, Path]) -> List[Tuple[str, Path, Sequence[str]]]:
-    """Sources for one Table-2 pairing: discrete labels from ``d_src``, continuous from ``c_src``."""
-    for s in (d_src, c_src):
-        if s not in dirs:
-            raise ValueError(f"no data dir given for corpus {s!r} (have {sorted(dirs)})")
-    if d_src == c_src:
-        return [(d_src, dirs[d_src], LABEL_TYPES)]
-    return [(d_src, dirs[d_src], ("emotion",)), (c_src, dirs[c_src], ("vad",))]
+def size_matched_subset(src_dir, like_dir, out_dir, seed: int = 0) -> dict:
+    """A seeded random subset of ``src_dir`` with as many utterances as ``like_dir`` (all of them if fewer).
+
+    Writes the subset to ``out_dir`` and ``out_dir/subset.json`` (source, size asked, size drawn, seed).
+    """
+    utts = read_data_dir(src_dir)
+    want = sum(1 for _ in open(Path(like_dir) / "wav.scp"))
+    rng = np.random.default_rng(seed)
+    pick = sorted(rng.choice(len(utts), size=min(want, len(utts)), replace=False).tolist())
+    out = write_data_dir([utts[i] for i in pick], out_dir)
+    report = {"source": str(src_dir), "size_of": str(like_dir), "asked": want, "drawn": len(pick), "seed": seed,
+              "available": len(utts)}
+    if len(pick) < want:
+        report["note"] = f"the source has only {len(utts)} utterances: all taken, fewer than the {want} asked"
+        print(f"[combine] WARNING {out}: {report['note']}")
+    (out / "subset.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    return report
 
 
 def combine(sources: Iterable[Tuple[str, Path, Sequence[str]]], out_dir) -> dict:

@@ -14,6 +14,7 @@ from typing import Dict, List, Union
 from espnet_ser.report.plots import plot_confusion, plot_pred_vs_true, plot_training_curves, plot_va_plane
 from espnet_ser.report.runs import by_variant, load_runs
 from espnet_ser.report.tables import VARIANT_NAMES, table2, variant_table
+from espnet_ser.spec import TABLE2_CORPORA
 
 PathLike = Union[str, Path]
 TABLES = {"table1": ("iemocap", "iemocap"), "table2": ("iemocap_msp", None), "table3": ("msp_podcast", "msp")}
@@ -39,7 +40,8 @@ def _figures(aggs, tag: str, fig_dir: Path) -> List[Path]:
     return out
 
 
-def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str = "") -> Path:
+def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str = "", correction: str = "holm",
+                  show_ci: bool = False) -> Path:
     out = Path(out_dir)
     fig_dir = out / "figures"
     sections, details, summary, figures = [], {}, {}, []
@@ -50,16 +52,17 @@ def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str =
             raise FileNotFoundError(f"{sources[table]}: no finished {recipe} experiment (exp/*/meta.json) for {table}")
         logs = {r.exp_dir.name: r.exp_dir / "train.log" for r in runs if (r.exp_dir / "train.log").exists()}
         if table == "table2":
-            key = lambda r: (r.variant, r.meta["d_src"], r.meta["c_src"])  # noqa: E731
+            key = lambda r: (r.variant, int(r.meta["row"]))  # noqa: E731
             aggs = {}
-            for corpus in ("iemocap", "msp"):
+            for corpus in TABLE2_CORPORA:
                 for k, agg in by_variant(runs, corpus, key).items():
                     aggs.setdefault(k, {})[corpus] = agg
-            md, det = table2(aggs)
-            summary[table] = {"/".join(k): {c: a.metrics for c, a in v.items()} for k, v in aggs.items()}
+            md, det = table2(aggs, correction, show_ci)
+            summary[table] = {f"{k[0]}/row{k[1]}": {c: a.metrics for c, a in v.items()} for k, v in aggs.items()}
         else:
             aggs = by_variant(runs, test)
-            md, det = variant_table(TITLES[table], aggs, TABLE_METRICS[table], table, "folds" if table == "table1" else "runs")
+            md, det = variant_table(TITLES[table], aggs, TABLE_METRICS[table], table, "folds" if table == "table1" else "runs",
+                                    correction, show_ci)
             summary[table] = {v: a.metrics for v, a in aggs.items()}
             figures += _figures(aggs, table, fig_dir)
         if logs:

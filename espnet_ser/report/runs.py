@@ -58,6 +58,7 @@ class Aggregate:
     per_fold: List[Dict[str, float]]
     pooled: Paired
     folds: List
+    parts: List[Paired] = field(default_factory=list)  # the per-fold predictions, in fold order
 
 
 def aggregate(paired_by_fold: Sequence[Paired], folds: Sequence = ()) -> Aggregate:
@@ -77,7 +78,7 @@ def aggregate(paired_by_fold: Sequence[Paired], folds: Sequence = ()) -> Aggrega
             "n": int(vals.size),
             "n_utts": len(pooled.ids),
         }
-    return Aggregate(metrics, per_fold, pooled, list(folds))
+    return Aggregate(metrics, per_fold, pooled, list(folds), list(paired_by_fold))
 
 
 def by_variant(runs: Sequence[Run], test: str, key=lambda r: r.variant) -> Dict[str, Aggregate]:

@@ -1,17 +1,30 @@
-"""Is system B different from system A? Two tests, both on the same utterances / folds.
+"""Is system B different from system A? Two paired tests, and a correction for testing many cells.
 
-Paired bootstrap (Koehn, 2004 style; per metric). Draw ``n_boot`` resamples of the N utterance
-indices with replacement (seeded); on each, compute ``delta = metric(B) - metric(A)`` on the *same*
-indices. Reported: the observed delta, the 95 % percentile interval of the resampled deltas, and the
-two-sided p-value ``p = min(1, 2 * min(P(delta* <= 0), P(delta* >= 0)))``. Identical systems give
-delta* = 0 on every draw, hence p = 1.
+**Paired bootstrap** (per metric; the statistic is exactly the one shown in the table cell).
+A cell that shows the *mean over folds* is tested with a fold-stratified bootstrap: each of ``n_boot``
+draws resamples the utterances of every fold with replacement, inside that fold (seeded), and the
+statistic is the mean over folds of the per-fold metric. A cell of one run (or a pooled row) is the
+same with one stratum. On each draw ``d* = stat(B) - stat(A)`` on the *same* indices. Reported: the
+observed difference ``delta`` (= the difference of the two cells), the 95 % percentile interval of d*,
+and the two-sided p-value with the +1 correction (Davison & Hinkley 1997, eq. 4.11)::
 
-Paired test over folds: a two-sided paired t-test (``scipy.stats.ttest_rel``) on the per-fold metric
-values of A and B. With zero variance of the differences it returns p = 1 when the folds agree
-exactly, p = 0 otherwise.
+    p = min(1, 2 * min((1 + #{d* <= 0}) / (B + 1), (1 + #{d* >= 0}) / (B + 1)))
+
+with ``B`` the number of draws on which the statistic is defined. p is never 0: its smallest value is
+``2 / (B + 1)`` (0.002 for B = 1000), reached when every d* has one sign. Identical systems give
+d* = 0 on every draw, hence p = 1.
+
+**Paired t-test over folds**: two-sided, on the per-fold values of A and B (``scipy.stats.ttest_rel``).
+It is *undefined* (p = NaN, no mark, the reason recorded) with fewer than 2 folds or when the fold
+differences have zero variance (t = ±inf or 0/0).
+
+**Multiple comparisons**: the tests of one kind in one table form a family; their p-values are
+adjusted by Holm's step-down method (default; controls the family-wise error rate), by
+Benjamini-Hochberg (``bh``; controls the false discovery rate) or not at all (``none``). A cell is
+marked when its adjusted p < ``ALPHA``. Undefined tests are not counted in the family.
 """
 
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from scipy import stats
@@ -20,24 +33,42 @@ from espnet_ser.metrics import ccc_scores
 from espnet_ser.scoring import Paired
 
 ALPHA = 0.05
-BOOTSTRAP_TEST = "paired bootstrap over utterances (1000 resamples, seed 0), two-sided, p < 0.05"
+N_BOOT = 1000
+CORRECTIONS = ("holm", "bh", "none")
+CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "no correction"}
+BOOTSTRAP_TEST = f"paired bootstrap of the cell's statistic ({N_BOOT} resamples within folds, seed 0, +1 corrected), two-sided"
 FOLD_TEST = "paired t-test over folds, two-sided"
 
+Systems = Union[Paired, Sequence[Paired]]
 
-def _codes(p: Paired):
-    if not p.class_list:  # a model without a discrete head: only V/A/D metrics apply
-        return None, None
-    classes = {c: i for i, c in enumerate(p.class_list or [])}
-    ref = None if p.ref_emotion is None else np.array([-1 if e is None else classes[e] for e in p.ref_emotion])
-    hyp = None if p.hyp_emotion is None else np.array([classes[e] for e in p.hyp_emotion])
+
+def class_union(*systems: Paired) -> List[str]:
+    """Every class known to any of the systems or found in their references, in first-seen order."""
+    out: List[str] = []
+    for p in systems:
+        seen = list(p.class_list or []) + list(p.hyp_emotion or []) + list(p.ref_emotion or [])
+        for c in seen:
+            if c is None:
+                continue
+            if c not in out:
+                out.append(c)
+    return out
+
+
+def _codes(p: Paired, classes: Optional[Sequence[str]] = None):
+    """Reference and hypothesis classes as indices into ``classes`` (default: ``p``'s own; -1 = no class)."""
+    classes = class_union(p) if classes is None else list(classes)
+    index = {c: i for i, c in enumerate(classes)}
+    ref = None if p.ref_emotion is None else np.array([-1 if e is None else index[e] for e in p.ref_emotion])
+    hyp = None if p.hyp_emotion is None else np.array([index[e] for e in p.hyp_emotion])
     return ref, hyp
 
 
 def fast_metric(name: str, n_classes: int) -> Callable[..., float]:
     """``metric(ref_codes, hyp_codes, ref_vad, hyp_vad)`` on index arrays (-1: no class), for resampling.
 
-    Same definitions as :mod:`espnet_ser.metrics` (tests compare the two), counted with ``bincount``
-    so that a thousand resamples take well under a second.
+    Same definitions as :mod:`espnet_ser.metrics` (tests compare both with literal formulas), counted
+    with ``bincount`` so that a thousand resamples take well under a second.
     """
     k = n_classes
 
@@ -76,47 +107,128 @@ def _draws(n: int, n_boot: int, seed: int):
         yield rng.integers(0, n, size=n)
 
 
-def paired_bootstrap(a: Paired, b: Paired, metric: str, n_boot: int = 1000, seed: int = 0) -> Dict[str, float]:
-    """Bootstrap the difference ``metric(b) - metric(a)`` over utterances (see the module docstring)."""
-    if a.ids != b.ids:
-        raise ValueError("paired bootstrap needs both systems scored on the same utterances in one order")
-    fn = fast_metric(metric, len(a.class_list or b.class_list or []))
-    (ra, ha), (rb, hb) = _codes(a), _codes(b)
-    n = len(a.ids)
+def bootstrap_p(deltas: Sequence[float]) -> float:
+    """Two-sided bootstrap p-value of resampled differences, +1 corrected (module docstring).
 
-    def delta(idx):
-        return (fn(_take(rb, idx), _take(hb, idx), _take(b.ref_vad, idx), _take(b.hyp_vad, idx))
-                - fn(_take(ra, idx), _take(ha, idx), _take(a.ref_vad, idx), _take(a.hyp_vad, idx)))
+    >>> bootstrap_p([0.1, 0.2, 0.3, 0.4])            # all positive: the smallest p with B = 4, 2/5
+    0.4
+    >>> bootstrap_p([-0.1, 0.2, 0.3, 0.4, 0.1, 0.2, 0.05, 0.3, 0.2])   # 2 * (1 + 1) / 10
+    0.4
+    """
+    d = np.asarray(deltas, dtype=float)
+    d = d[~np.isnan(d)]
+    if d.size == 0:
+        return float("nan")
+    b = d.size
+    return float(min(1.0, 2.0 * min((1 + np.sum(d <= 0)) / (b + 1), (1 + np.sum(d >= 0)) / (b + 1))))
 
-    observed = delta(np.arange(n))
-    deltas = np.array([delta(idx) for idx in _draws(n, n_boot, seed)])
+
+def _folds(x: Systems) -> List[Paired]:
+    return [x] if isinstance(x, Paired) else list(x)
+
+
+def paired_bootstrap(a: Systems, b: Systems, metric: str, n_boot: int = N_BOOT, seed: int = 0) -> Dict[str, float]:
+    """Bootstrap ``stat(b) - stat(a)``; ``a``/``b`` are one Paired (pooled) or one per fold (fold mean).
+
+    Each draw resamples every fold in turn (fold order, then ``rng.integers(0, n_k, n_k)``), so a
+    literal loop over folds with the same generator reproduces it.
+    """
+    fa, fb = _folds(a), _folds(b)
+    if len(fa) != len(fb) or any(x.ids != y.ids for x, y in zip(fa, fb)):
+        raise ValueError("paired bootstrap needs both systems scored on the same utterances, fold by fold, in one order")
+    classes = class_union(*fa, *fb)
+    fn = fast_metric(metric, len(classes))
+    ca = [_codes(p, classes) for p in fa]
+    cb = [_codes(p, classes) for p in fb]
+
+    def stat(folds, codes, idxs):
+        vals = [fn(_take(r, i), _take(h, i), _take(p.ref_vad, i), _take(p.hyp_vad, i))
+                for p, (r, h), i in zip(folds, codes, idxs)]
+        vals = [v for v in vals if not np.isnan(v)]
+        return float(np.mean(vals)) if vals else float("nan")
+
+    full = [np.arange(len(p.ids)) for p in fa]
+    observed = stat(fb, cb, full) - stat(fa, ca, full)
+    rng = np.random.default_rng(seed)
+    deltas = []
+    for _ in range(n_boot):
+        idxs = [rng.integers(0, len(p.ids), size=len(p.ids)) for p in fa]
+        deltas.append(stat(fb, cb, idxs) - stat(fa, ca, idxs))
+    deltas = np.array(deltas)
     deltas = deltas[~np.isnan(deltas)]
     if deltas.size == 0 or np.isnan(observed):
-        return {"delta": float(observed), "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan")}
-    p = min(1.0, 2.0 * min(np.mean(deltas <= 0), np.mean(deltas >= 0)))
+        return {"delta": float(observed), "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan"),
+                "n_boot": 0, "strata": len(fa), "note": "metric undefined on the data"}
     lo, hi = np.percentile(deltas, [2.5, 97.5])
-    return {"delta": float(observed), "ci_low": float(lo), "ci_high": float(hi), "p": float(p)}
+    return {"delta": float(observed), "ci_low": float(lo), "ci_high": float(hi), "p": bootstrap_p(deltas),
+            "n_boot": int(deltas.size), "strata": len(fa)}
 
 
 def paired_fold_test(a: Sequence[float], b: Sequence[float]) -> Dict[str, float]:
-    """Paired t-test on per-fold values (same folds, same order)."""
+    """Paired t-test on per-fold values (same folds, same order); undefined cases carry a ``note``."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.shape != b.shape or a.size < 2:
-        return {"delta": float(np.mean(b - a)) if a.shape == b.shape and a.size else float("nan"), "p": float("nan")}
+    if a.shape != b.shape:
+        raise ValueError(f"paired fold test needs the same folds on both sides, got {a.size} and {b.size}")
     d = b - a
-    if np.allclose(d, d[0]):
-        return {"delta": float(d.mean()), "p": 1.0 if np.allclose(d, 0) else 0.0}
-    return {"delta": float(d.mean()), "p": float(stats.ttest_rel(b, a).pvalue)}
+    delta = float(d.mean()) if d.size else float("nan")
+    if d.size < 2 or np.isnan(d).any():
+        return {"delta": delta, "p": float("nan"), "n": int(d.size), "note": "fewer than 2 folds with a value: t-test undefined"}
+    if np.ptp(d) == 0:
+        return {"delta": delta, "p": float("nan"), "n": int(d.size), "note": "fold differences have zero variance: t-test undefined"}
+    return {"delta": delta, "p": float(stats.ttest_rel(b, a).pvalue), "n": int(d.size)}
 
 
-def significant(result: Dict[str, float], alpha: float = ALPHA) -> bool:
-    return bool(result.get("p") is not None and not np.isnan(result["p"]) and result["p"] < alpha)
+def adjust(p: Sequence[float], method: str = "holm") -> np.ndarray:
+    """Adjusted p-values of one family (NaN entries are not tests: they stay NaN and are not counted).
+
+    >>> [round(float(x), 3) for x in adjust([0.01, 0.04, 0.03, 0.005], "holm")]
+    [0.03, 0.06, 0.06, 0.02]
+    >>> [round(float(x), 3) for x in adjust([0.01, 0.04, 0.03, 0.005], "bh")]
+    [0.02, 0.04, 0.04, 0.02]
+    """
+    if method not in CORRECTIONS:
+        raise ValueError(f"unknown correction {method!r}; choose one of {', '.join(CORRECTIONS)}")
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = ok.size
+    if m == 0:
+        return out
+    vals = p[ok]
+    if method == "none":
+        out[ok] = vals
+        return out
+    order = np.argsort(vals, kind="stable")
+    ranked = vals[order]
+    if method == "holm":  # p_(i) * (m - i + 1), made non-decreasing
+        adj = np.maximum.accumulate(ranked * (m - np.arange(m)))
+    else:  # BH: p_(i) * m / i, made non-increasing from the largest
+        adj = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def mark_family(results: Sequence[Optional[Dict[str, float]]], method: str = "holm", alpha: float = ALPHA) -> List[bool]:
+    """Adjust one family's p-values in place (``p_adj``) and say which results are significant."""
+    present = [r for r in results if r is not None]
+    adj = adjust([r.get("p", float("nan")) for r in present], method)
+    for r, q in zip(present, adj):
+        r["p_adj"] = float(q)
+    return [r is not None and not np.isnan(r["p_adj"]) and r["p_adj"] < alpha for r in results]
+
+
+def family_size(results: Sequence[Optional[Dict[str, float]]]) -> int:
+    """How many defined tests a family holds (the m of the correction)."""
+    return sum(1 for r in results if r is not None and not np.isnan(r.get("p", float("nan"))))
 
 
 def bootstrap_std(p: Paired, metric: str, n_boot: int = 200, seed: int = 0) -> float:
     """Standard deviation of ``metric`` over bootstrap resamples of the utterances (one-run error bar)."""
-    fn = fast_metric(metric, len(p.class_list or []))
-    r, h = _codes(p)
+    classes = class_union(p)
+    fn = fast_metric(metric, len(classes))
+    r, h = _codes(p, classes)
     vals = np.array([fn(_take(r, idx), _take(h, idx), _take(p.ref_vad, idx), _take(p.hyp_vad, idx))
                      for idx in _draws(len(p.ids), n_boot, seed)], dtype=float)
     vals = vals[~np.isnan(vals)]

@@ -6,6 +6,9 @@
 
 Stats (all batch-level; a stat whose labels are absent from the batch is None, which ESPnet's
 reporter skips): ``loss loss_ce loss_ccc ccc_valence ccc_arousal ccc_dominance ccc_mean acc``.
+While ``epoch_outputs`` is a list (the trainer sets it for a validation pass), ``forward`` in eval mode
+also appends each batch's predictions and labels to it, so that set-level metrics (UA, F1, CCC over
+the whole dev set: :func:`espnet_ser.metrics.selection_scores`) can choose the best model.
 """
 
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -46,6 +49,7 @@ class ESPnetSERModel(AbsESPnetModel):
         self.alpha = alpha
         self.beta = beta
         self.extract_feats_in_collect_stats = extract_feats_in_collect_stats
+        self.epoch_outputs: Optional[List[Dict]] = None
 
     # ------------------------------------------------------------------ features and encoder
     def extract_feats(self, speech: torch.Tensor, speech_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -93,6 +97,12 @@ class ESPnetSERModel(AbsESPnetModel):
         if out["vad"] is not None and vad is not None:
             loss_ccc, cccs = ccc_loss(out["vad"], vad.view(batch_size, -1).to(out["vad"].dtype))
 
+        if self.epoch_outputs is not None and not self.training:
+            self.epoch_outputs.append({
+                "pred_cls": None if out["logits"] is None else out["logits"].argmax(-1).cpu().numpy(),
+                "ref_cls": None if emotion is None else emotion.view(batch_size, -1)[:, 0].long().cpu().numpy(),
+                "pred_vad": None if out["vad"] is None else out["vad"].detach().float().cpu().numpy(),
+                "ref_vad": None if vad is None else vad.view(batch_size, -1).float().cpu().numpy()})
         loss = self.alpha * loss_ccc + self.beta * loss_ce
         stats["loss"] = loss.detach()
         stats["loss_ce"] = loss_ce.detach() if out["logits"] is not None else None

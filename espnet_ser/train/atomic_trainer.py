@@ -5,14 +5,22 @@ final name. A job killed during that write (a cluster pre-emption, a time limit)
 checkpoint, and the re-run stage then fails to resume (``EOFError``). While training runs, this
 trainer makes every ``torch.save`` to a path write ``<name>.tmp`` and rename it onto ``<name>``
 (atomic on POSIX): a checkpoint on disk is always a complete one, the previous epoch's or the new one.
+
+It also reports set-level validation scores once per epoch (``epoch_ua``, ``epoch_f1_macro``,
+``epoch_ccc_mean``, ``epoch_ua_ccc``, ``epoch_f1_ccc``: :func:`espnet_ser.metrics.selection_scores` over the
+whole dev set), so that ``best_model_criterion`` can pick the epoch by the metric of the paper's table
+instead of a mean of per-batch values (UA and CCC are not averages of per-batch UA and CCC).
 """
 
 import contextlib
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 from espnet2.train.trainer import Trainer
+
+from espnet_ser.metrics import selection_scores
 
 _original_save = torch.save
 
@@ -40,3 +48,26 @@ class AtomicCheckpointTrainer(Trainer):
     def run(cls, *args, **kwargs) -> None:
         with atomic_torch_save():
             return super().run(*args, **kwargs)
+
+    @classmethod
+    def validate_one_epoch(cls, model, iterator, reporter, options, distributed_option) -> None:
+        core = model.module if hasattr(model, "module") else model
+        core.epoch_outputs = []
+        try:
+            super().validate_one_epoch(model, iterator, reporter, options, distributed_option)
+            outs = core.epoch_outputs
+        finally:
+            core.epoch_outputs = None
+        if distributed_option.distributed:
+            gathered = [None] * torch.distributed.get_world_size()
+            torch.distributed.all_gather_object(gathered, outs)
+            outs = [o for part in gathered for o in part]
+        scores = selection_scores(*(_cat(outs, k) for k in ("pred_cls", "ref_cls", "pred_vad", "ref_vad")))
+        if scores:
+            reporter.register(scores, 1)
+            reporter.next()
+
+
+def _cat(outs, key):
+    parts = [o[key] for o in outs if o[key] is not None]
+    return np.concatenate(parts) if parts and len(parts) == len(outs) else None
