@@ -14,9 +14,10 @@ stage=1
 stop_stage=10
 ngpu=0
 demo=auto             # true: mini corpus; false: db.sh corpora; auto: demo when db.sh names no corpus
-demo_epochs=4         # training epochs per model in the demo
+demo_epochs=14        # training epochs per model in the demo
 table2_variant=       # the model of Table 2's eight rows (default: TABLE2_VARIANT in espnet_ser/spec.py)
 workdir=              # where data, dump, exp and RESULTS.md go (default: demo/ or the recipe dirs)
+parallel=auto         # run the recipes side by side (auto: in the demo, where each is small)
 help_message="Usage: $0 [options]    (Python environment first: ./setup.sh)
   --corpus ($corpus)          iemocap (Table 1) | msp_podcast (Table 3) | iemocap_msp (Table 2) | all
   --variants \"$variants\"
@@ -26,7 +27,8 @@ help_message="Usage: $0 [options]    (Python environment first: ./setup.sh)
   --demo ($demo)            true | false | auto (demo when db.sh sets no corpus)
   --demo_epochs ($demo_epochs)
   --table2_variant (default: python -m espnet_ser.bin.recipe fact table2_variant)
-  --workdir ($workdir)         default: demo/ for the demo; each recipe's own dir otherwise"
+  --workdir ($workdir)         default: demo/ for the demo; each recipe's own dir otherwise
+  --parallel ($parallel)       true | false | auto: run the recipes side by side (auto: in the demo)"
 . ./path.sh
 . egs2/TEMPLATE/ser1/utils/parse_options.sh
 . ./db.sh
@@ -58,11 +60,27 @@ recipe() {
   [ -n "$workdir" ] && dirs=(--datadir "$workdir/$r/data" --dumpdir "$workdir/$r/dump" --expdir "$workdir/$r/exp" --results_dir "$workdir/$r")
   "egs2/$r/ser1/run.sh" "${common[@]}" "${sel[@]}" "${dirs[@]}" "$@"
 }
-run=""
+# run_all FROM TO: stages FROM..TO of every recipe; in parallel (one log per recipe) or one after another
+run_all() {
+  local from=$1 to=$2 r pids=() logs=() i
+  for r in $recipes; do
+    echo "[run.sh] === $r: stages $from-$to ==="
+    if $parallel; then
+      mkdir -p "$logdir"; logs+=("$logdir/$r.stages$from-$to.log")
+      recipe "$r" --stage "$from" --stop_stage "$to" > "${logs[-1]}" 2>&1 & pids+=($!)
+    else
+      recipe "$r" --stage "$from" --stop_stage "$to"
+    fi
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { tail -n 20 "${logs[$i]}" >&2; echo "[run.sh] ERROR: see ${logs[$i]}" >&2; exit 1; }
+  done
+}
+[ "$parallel" = auto ] && parallel=$demo
+logdir=${workdir:-$TOP/results}/logs
+$parallel && echo "[run.sh] recipes run side by side; their logs: $logdir/"
+[ "$stage" -le 8 ] && run_all "$stage" "$(( stop_stage < 8 ? stop_stage : 8 ))"
 for r in $recipes; do
-  run="$run $r"
-  echo "[run.sh] === $r: stages $stage-$(( stop_stage < 8 ? stop_stage : 8 )) ==="
-  [ "$stage" -le 8 ] && recipe "$r" --stage "$stage" --stop_stage "$(( stop_stage < 8 ? stop_stage : 8 ))"
   exp=${workdir:+$workdir/$r/exp}; exp=${exp:-$TOP/egs2/$r/ser1/exp}
   case $r in iemocap) report+=(--table1 "$exp") ;; iemocap_msp) report+=(--table2 "$exp") ;; msp_podcast) report+=(--table3 "$exp") ;; esac
 done
@@ -72,7 +90,5 @@ if [ "$stop_stage" -ge 9 ] && [ "$stage" -le 9 ] && [ "${#report[@]}" -gt 0 ]; t
   python -m espnet_ser.bin.ser_report "${report[@]}" --out "$out" \
     --header "Run by ./run.sh ($( $demo && echo "demo on the mini corpus, $demo_epochs epochs per model" || echo "db.sh corpora")); stages 1-8 took $(( $(date +%s) - start )) s." > /dev/null
 fi
-if [ "$stop_stage" -ge 10 ]; then
-  for r in $run; do recipe "$r" --stage 10 --stop_stage 10; done
-fi
+if [ "$stop_stage" -ge 10 ]; then run_all 10 10; fi
 echo "[run.sh] done in $(( $(date +%s) - start )) s${report:+: $out/RESULTS.md}"

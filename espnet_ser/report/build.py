@@ -50,7 +50,11 @@ def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str =
         runs = load_runs(sources[table], recipe)
         if not runs:
             raise FileNotFoundError(f"{sources[table]}: no finished {recipe} experiment (exp/*/meta.json) for {table}")
-        logs = {r.exp_dir.name: r.exp_dir / "train.log" for r in runs if (r.exp_dir / "train.log").exists()}
+        logs: Dict[str, List[Path]] = {}
+        for r in runs:
+            if (r.exp_dir / "train.log").exists():
+                label = VARIANT_NAMES.get(r.variant, r.variant) + (f", ID {r.meta['row']}" if table == "table2" else "")
+                logs.setdefault(label, []).append(r.exp_dir / "train.log")
         if table == "table2":
             key = lambda r: (r.variant, int(r.meta["row"]))  # noqa: E731
             aggs = {}

@@ -109,19 +109,45 @@ def read_training_log(log: PathLike) -> Dict[str, Dict[str, List]]:
     return curves
 
 
-def plot_training_curves(logs: Dict[str, PathLike], path: PathLike, stats: Sequence[str] = ("loss", "ccc_mean", "acc")) -> Path:
-    """One panel per stat; a line per experiment (train dashed, valid solid)."""
-    fig, axes = plt.subplots(1, len(stats), figsize=(4 * len(stats), 3.4))
-    for name, log in sorted(logs.items()):
-        curves = read_training_log(log)
-        for ax, stat in zip(np.atleast_1d(axes), stats):
-            for sec, style in (("train", "--"), ("valid", "-")):
-                pts = curves.get(sec, {}).get(stat)
-                if pts:
-                    ax.plot(*zip(*pts), style, label=f"{name} {sec}" if stat == stats[0] else None)
-    for ax, stat in zip(np.atleast_1d(axes), stats):
+TRAINING_PANELS = (("train", "loss"), ("valid", "loss"), ("valid", "epoch_ua"), ("valid", "epoch_ccc_mean"))
+
+
+def plot_training_curves(groups: Dict[str, Sequence[PathLike]], path: PathLike,
+                         panels: Sequence = TRAINING_PANELS) -> Path:
+    """One panel per (phase, stat); one line per group (a variant: the mean over its folds' logs, with the
+    min-max spread over folds shaded); the legend outside the axes. Panels no log reports are left out."""
+    curves = {g: [read_training_log(p) for p in logs] for g, logs in groups.items()}
+    shown = [(sec, st) for sec, st in panels if any(c.get(sec, {}).get(st) for cs in curves.values() for c in cs)]
+    fig, axes = plt.subplots(1, max(1, len(shown)), figsize=(3.6 * max(1, len(shown)) + 2.2, 3.2), squeeze=False)
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = {g: cycle[i % len(cycle)] for i, g in enumerate(sorted(curves))}  # one colour per group in every panel
+    for ax, (sec, stat) in zip(axes[0], shown):
+        for g, cs in sorted(curves.items()):
+            per_epoch: Dict[int, List[float]] = {}
+            for c in cs:
+                for ep, v in c.get(sec, {}).get(stat, []):
+                    if not np.isnan(v):
+                        per_epoch.setdefault(ep, []).append(v)
+            if not per_epoch:
+                continue
+            eps = sorted(per_epoch)
+            vals = [np.array(per_epoch[e]) for e in eps]
+            ax.plot(eps, [v.mean() for v in vals], color=colors[g], label=f"{g} (n={len(cs)})")
+            if len(cs) > 1:
+                ax.fill_between(eps, [v.min() for v in vals], [v.max() for v in vals], color=colors[g], alpha=0.2)
         ax.set_xlabel("epoch")
-        ax.set_title(stat, fontsize=9)
-    fig.legend(fontsize=6, loc="lower center", ncol=4)
-    fig.subplots_adjust(bottom=0.3)
-    return _save(fig, path)
+        ax.set_title(f"{sec} {stat}", fontsize=9)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    for ax in axes[0][1:]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
+               title="mean over folds, min-max shaded", title_fontsize=7)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path

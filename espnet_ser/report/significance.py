@@ -29,6 +29,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import numpy as np
 from scipy import stats
 
+from espnet_ser import VAD_DIMS
 from espnet_ser.metrics import ccc_scores
 from espnet_ser.scoring import Paired
 
@@ -131,29 +132,28 @@ def paired_bootstrap(a: Systems, b: Systems, metric: str, n_boot: int = N_BOOT, 
     """Bootstrap ``stat(b) - stat(a)``; ``a``/``b`` are one Paired (pooled) or one per fold (fold mean).
 
     Each draw resamples every fold in turn (fold order, then ``rng.integers(0, n_k, n_k)``), so a
-    literal loop over folds with the same generator reproduces it.
+    literal loop over folds with the same generator reproduces it (a test does); the metric is then
+    computed for all draws at once.
     """
     fa, fb = _folds(a), _folds(b)
     if len(fa) != len(fb) or any(x.ids != y.ids for x, y in zip(fa, fb)):
         raise ValueError("paired bootstrap needs both systems scored on the same utterances, fold by fold, in one order")
     classes = class_union(*fa, *fb)
-    fn = fast_metric(metric, len(classes))
     ca = [_codes(p, classes) for p in fa]
     cb = [_codes(p, classes) for p in fb]
-
-    def stat(folds, codes, idxs):
-        vals = [fn(_take(r, i), _take(h, i), _take(p.ref_vad, i), _take(p.hyp_vad, i))
-                for p, (r, h), i in zip(folds, codes, idxs)]
-        vals = [v for v in vals if not np.isnan(v)]
-        return float(np.mean(vals)) if vals else float("nan")
-
-    full = [np.arange(len(p.ids)) for p in fa]
-    observed = stat(fb, cb, full) - stat(fa, ca, full)
     rng = np.random.default_rng(seed)
-    deltas = []
-    for _ in range(n_boot):
-        idxs = [rng.integers(0, len(p.ids), size=len(p.ids)) for p in fa]
-        deltas.append(stat(fb, cb, idxs) - stat(fa, ca, idxs))
+    draws = [[rng.integers(0, len(p.ids), size=len(p.ids)) for p in fa] for _ in range(n_boot)]
+    # row 0: the observed data; rows 1..B: the resamples (fold k's indices stacked over draws)
+    idx = [np.stack([np.arange(len(p.ids))] + [d[k] for d in draws]) for k, p in enumerate(fa)]
+
+    def stat(folds, codes):  # (1 + B,) fold means of the metric
+        per_fold = np.stack([_metric_rows(metric, len(classes), p, c, i) for p, c, i in zip(folds, codes, idx)], axis=1)
+        ok = ~np.isnan(per_fold)
+        with np.errstate(invalid="ignore"):
+            return np.where(ok.any(axis=1), np.nansum(per_fold, axis=1) / ok.sum(axis=1), np.nan)
+
+    both = stat(fb, cb) - stat(fa, ca)
+    observed, deltas = float(both[0]), both[1:]
     deltas = np.array(deltas)
     deltas = deltas[~np.isnan(deltas)]
     if deltas.size == 0 or np.isnan(observed):
@@ -162,6 +162,41 @@ def paired_bootstrap(a: Systems, b: Systems, metric: str, n_boot: int = N_BOOT, 
     lo, hi = np.percentile(deltas, [2.5, 97.5])
     return {"delta": float(observed), "ci_low": float(lo), "ci_high": float(hi), "p": bootstrap_p(deltas),
             "n_boot": int(deltas.size), "strata": len(fa)}
+
+
+def _ccc_rows(pred: np.ndarray, ref: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """CCC per dimension of ``pred[idx[r]]`` vs ``ref[idx[r]]`` for every row r: (R, 3), NaN where undefined.
+
+    The formula of :func:`espnet_ser.metrics.ccc` (population statistics, NaN references left out, NaN
+    with fewer than 2 items or a zero denominator), computed for all resamples at once.
+    """
+    x, y = pred[idx], ref[idx]                     # (R, n, 3)
+    m = ~np.isnan(y)
+    cnt = m.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx = np.where(m, x, 0).sum(axis=1) / cnt
+        my = np.where(m, y, 0).sum(axis=1) / cnt
+        dx, dy = np.where(m, x - mx[:, None], 0), np.where(m, y - my[:, None], 0)
+        cov = (dx * dy).sum(axis=1) / cnt
+        den = (dx * dx).sum(axis=1) / cnt + (dy * dy).sum(axis=1) / cnt + (mx - my) ** 2
+        out = 2 * cov / den
+    return np.where((cnt >= 2) & (den > 0), out, np.nan)
+
+
+def _metric_rows(metric: str, n_classes: int, p: Paired, codes, idx: np.ndarray) -> np.ndarray:
+    """``metric`` on ``p`` resampled by each row of ``idx`` (R, n): an (R,) array."""
+    if metric.startswith("ccc_"):
+        pred, ref = np.asarray(p.hyp_vad, float), np.asarray(p.ref_vad, float)
+        step = max(1, 2_000_000 // max(1, idx.shape[1]))  # bounded memory on large test sets
+        cccs = np.concatenate([_ccc_rows(pred, ref, idx[i:i + step]) for i in range(0, len(idx), step)])
+        if metric != "ccc_mean":
+            return cccs[:, [f"ccc_{d}" for d in VAD_DIMS].index(metric)]
+        ok = ~np.isnan(cccs)
+        with np.errstate(invalid="ignore"):
+            return np.where(ok.any(axis=1), np.nansum(cccs, axis=1) / ok.sum(axis=1), np.nan)
+    fn = fast_metric(metric, n_classes)
+    r, h = codes
+    return np.array([fn(r[i], h[i], None, None) for i in idx])
 
 
 def paired_fold_test(a: Sequence[float], b: Sequence[float]) -> Dict[str, float]:

@@ -1,0 +1,155 @@
+"""RESULTS.md: every number the paper prints in the right cell, Table 2's rows and dashes, significance legends."""
+
+import json
+
+import numpy as np
+import pytest
+
+from espnet_ser.predictions import Predictions, write_predictions
+from espnet_ser.report.build import build_results
+from espnet_ser.report.tables import mark
+from helpers import CLASSES, make_data_dir
+
+# Tables 1-3 of arXiv 2210.16642 as printed (transcribed from the paper; "-" where it prints none).
+PAPER_TABLE1 = """
+Baseline C        0.580 0.548 0.606 0.566 -
+Baseline D        -     -     -     -     0.737
+Multi-task C,D    0.603 0.571 0.669 0.567 0.723
+Hierarchical D-C  0.667 0.660 0.717 0.625 0.744
+Hierarchical C-D  0.648 0.651 0.694 0.599 0.749
+"""
+PAPER_TABLE3 = """
+Baseline C        0.593 0.597 0.646 0.538 -
+Baseline D        -     -     -     -     0.368
+Multi-task C,D    0.587 0.591 0.637 0.533 0.393
+Hierarchical D-C  0.617 0.588 0.675 0.584 0.404
+Hierarchical C-D  0.605 0.554 0.661 0.569 0.411
+"""
+PAPER_TABLE2 = """
+1 -     Cont. 0.125 -     0.524 -
+2 Cont. -     0.327 -     0.140 -
+3 -     Disc. -     0.459 -     0.325
+4 Disc. -     -     0.701 -     0.266
+5 Cont. Cont. 0.586 -     0.524 -
+6 Disc. Disc. -     0.695 -     0.364
+7 Cont. Disc. 0.625 0.470 0.189 0.302
+8 Disc. Cont. 0.218 0.705 0.497 0.283
+"""
+VARIANTS = {"Baseline C": "baseline_c", "Baseline D": "baseline_d", "Multi-task C,D": "multitask",
+            "Hierarchical D-C": "hierarchical_dc", "Hierarchical C-D": "hierarchical_cd"}
+
+
+def parse_paper(text, name_words):
+    rows = {}
+    for line in text.strip().splitlines():
+        words = line.split()
+        rows[" ".join(words[:name_words])] = words[name_words:]
+    return rows
+
+
+def markdown_tables(text):
+    tables, cur = [], []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cur.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif cur:
+            tables.append(cur)
+            cur = []
+    return tables + ([cur] if cur else [])
+
+
+def _exp(root, tag, meta, tests, seed):
+    rng = np.random.default_rng(seed)
+    e = root / tag
+    e.mkdir(parents=True)
+    (e / "meta.json").write_text(json.dumps({**meta, "tag": tag, "tests": {k: str(v) for k, v in tests.items()}}))
+    for name, ref in tests.items():
+        ids = sorted(line.split()[0] for line in (ref / "wav.scp").read_text().splitlines())
+        classes = None if meta["variant"] == "baseline_c" else list(CLASSES)
+        probs = None if classes is None else rng.dirichlet(np.ones(5), len(ids))
+        vad = None if meta["variant"] == "baseline_d" else rng.uniform(0, 1, (len(ids), 3))
+        write_predictions(Predictions(ids, classes, probs, vad), e / "inference" / name)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    ref = {c: make_data_dir(tmp / c, n=20, seed=i) for i, c in enumerate(("iemocap", "msp"))}
+    seed = 0
+    for v in VARIANTS.values():
+        for k in (1, 2, 3):
+            seed += 1
+            _exp(tmp / "t1", f"ser_{v}_fold{k}", {"recipe": "iemocap", "variant": v, "fold": k}, {"iemocap": ref["iemocap"]}, seed)
+        seed += 1
+        _exp(tmp / "t3", f"ser_{v}_msp", {"recipe": "msp_podcast", "variant": v, "fold": None}, {"msp": ref["msp"]}, seed)
+    for row in range(1, 9):
+        seed += 1
+        _exp(tmp / "t2", f"ser_hierarchical_dc_row{row}_fold5",
+             {"recipe": "iemocap_msp", "variant": "hierarchical_dc", "fold": 5, "row": row}, ref, seed)
+    path = build_results({"table1": tmp / "t1", "table2": tmp / "t2", "table3": tmp / "t3"}, tmp / "out")
+    return path.read_text(), json.loads((tmp / "out" / "significance.json").read_text())
+
+
+def _paper_cells(table):
+    """{row name: [paper column values in order]} of a generated table."""
+    header = table[0]
+    cols = [i for i, c in enumerate(header) if c == "paper"]
+    return header, {r[0] if header[1] != "ID" else r[1]: [r[i] for i in cols] for r in table[2:]}
+
+
+def test_all_sixty_paper_values_are_in_the_right_cells(report):
+    text, _ = report
+    tables = markdown_tables(text)
+    t1 = next(t for t in tables if t[0][:3] == ["Model", "n (folds/utts)", "CCC"])
+    t2 = next(t for t in tables if t[0][1] == "ID")
+    t3 = next(t for t in tables if t[0][:3] == ["Model", "n (runs/utts)", "CCC"])
+    found = 0
+    for table, paper, skip in ((t1, parse_paper(PAPER_TABLE1, 2), 0), (t3, parse_paper(PAPER_TABLE3, 2), 0),
+                               (t2, parse_paper(PAPER_TABLE2, 1), 2)):
+        header, cells = _paper_cells(table)
+        assert set(cells) == set(paper)
+        for name, values in paper.items():
+            assert cells[name] == values[skip:], (header, name)
+            found += sum(v != "-" for v in values[skip:])
+    assert found == 60
+
+
+def test_table2_has_the_papers_eight_rows_and_dashes(report):
+    text, _ = report
+    t2 = next(t for t in markdown_tables(text) if t[0][1] == "ID")
+    header = t2[0]
+    assert header[2:4] == ["IEMOCAP train", "MSP-Podcast train"]
+    assert [h for h in header if h not in ("paper", "Δ")][5:] == ["IEMOCAP CCC", "IEMOCAP Acc", "MSP-Podcast CCC", "MSP-Podcast F1"]
+    ours = [i for i, h in enumerate(header) if h.startswith(("IEMOCAP C", "IEMOCAP A", "MSP-Podcast C", "MSP-Podcast F"))]
+    paper = parse_paper(PAPER_TABLE2, 1)
+    assert [r[1] for r in t2[2:]] == [str(i) for i in range(1, 9)]
+    for r in t2[2:]:
+        want = paper[r[1]]
+        assert r[2:4] == want[:2]
+        for col, p in zip(ours, want[2:]):
+            assert (r[col] == "-") == (p == "-"), (r[1], header[col], r[col])
+
+
+def test_legends_state_the_number_of_tests_and_the_correction(report):
+    text, sig = report
+    # Table 1: 3 folds; Baseline C / Baseline D are the baselines: 3 + 3 + 3 CCC-mean... cells tested
+    t1_tests = [k for k, v in sig["table1"].items() if "bootstrap" in v]
+    assert len(t1_tests) == 15  # 4 CCC cells x 3 joint models + 1 UA cell x 3 joint models
+    assert "(15 tests in this table, Holm-adjusted p < 0.05)" in text
+    for table in sig.values():
+        for cell in table.values():
+            for test in cell.values():
+                if not np.isnan(test["p"]):
+                    assert test["p_adj"] >= test["p"] and test["p"] > 0
+
+
+def test_a_mark_the_correction_removes_is_not_shown():
+    rows = [["A", "x", "y", "z", "w"]]
+    places = [(0, i + 1, k) for i, k in enumerate("abcd")]
+    details = {k: {"bootstrap": {"p": p}} for k, p in zip("abcd", (0.01, 0.04, 0.03, 0.005))}
+    plain = [list(rows[0])]
+    assert mark(plain, places, json.loads(json.dumps(details)), "none") == {"bootstrap": 4, "fold_ttest": 0}
+    assert plain[0][1:] == ["x*", "y*", "z*", "w*"]
+    holm = [list(rows[0])]
+    mark(holm, places, details, "holm")
+    assert holm[0][1:] == ["x*", "y", "z", "w*"]  # Holm-adjusted: 0.03, 0.06, 0.06, 0.02
