@@ -39,6 +39,20 @@ def test_paper_configs_differ_only_in_decoder_and_loss_weights():
     assert all(strip(c) == strip(confs["multitask"]) for c in confs.values())
 
 
+def test_paper_config_reads_both_size_statements_and_reaches_the_peak_learning_rate():
+    c = yaml.safe_load((ROOT / "conf/train_ser_hierarchical_dc.yaml").read_text())
+    enc = c["encoder_conf"]
+    assert enc["output_size"] == 768                              # "encoded output dimension of 768"
+    assert enc["output_size"] // enc["attention_heads"] == 64     # "64 hidden units" (per head)
+    # IEMOCAP's five classes: neutral 1708, angry 1103, happy 595, sad 1084, disgust 2 (corpus statistics);
+    # a leave-one-session-out fold trains on 4 of 5 sessions less 1 of their 8 speakers (the dev speaker)
+    fold_train = (1708 + 1103 + 595 + 1084 + 2) * 4 / 5 * 7 / 8
+    steps_per_epoch = -(-fold_train // c["batch_size"])
+    warm = c["scheduler_conf"]["warmup_steps"]
+    assert steps_per_epoch * c["max_epoch"] >= warm                # the peak learning rate is reached ...
+    assert warm / steps_per_epoch <= 0.7 * c["max_epoch"]          # ... with epochs left after it
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_paper_config_dry_run_with_local_tiny_upstream(variant, tiny_hf, tmp_path):
     out = tmp_path / "exp"

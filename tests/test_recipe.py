@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from espnet_ser.bin import run_jobs
 from espnet_ser.data.mini import make_mini
@@ -69,6 +70,11 @@ def test_recipe_end_to_end(recipe_run):
         assert scores["metrics"]["n"] == n_test and np.isfinite(scores["metrics"]["ccc_mean"])
         assert zipfile.is_zipfile(e / "packed" / "model.zip")
         assert "frontend: cached" in (e / "config.yaml").read_text()          # the default path: a feature cache
+        # the best model is chosen by the table's metric on the whole dev set
+        stat = {"ser_baseline_c_fold1": "epoch_ccc_mean", "ser_hierarchical_dc_fold1": "epoch_ua_ccc"}[tag]
+        assert yaml.safe_load((e / "config.yaml").read_text())["best_model_criterion"] == [["valid", stat, "max"]]
+        assert (e / f"valid.{stat}.best.pth").exists()
+        assert re.search(rf"\[valid\].* {stat}=\d", (e / "train.log").read_text())
     assert (work / "dump" / "feats" / "iemocap" / "fold1" / "train" / "feats.scp").exists()
     assert "ua" not in json.loads((exp / "ser_baseline_c_fold1/inference/iemocap/score/scores.json").read_text())["metrics"]
     results = (work / "RESULTS.md").read_text()
@@ -298,3 +304,48 @@ def test_inference_stereo_44k_and_long_file_bounded_memory(recipe_run, tmp_path)
     rows = json.loads((out / "results.json").read_text())
     assert 1 <= rows[0]["valence_1-7"] <= 7 and rows[0]["valence_1-7"] == pytest.approx(1 + 6 * rows[0]["valence"], abs=1e-5)
     assert (out / "results.csv").read_text().startswith("utt_id,emotion,p_neutral")
+
+
+def test_best_model_criterion_follows_the_table_metric_and_the_rows_labels(tmp_path):
+    from espnet_ser.recipe import Split, plan_stage
+
+    for d in ("tr", "dv"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "wav.scp").write_text("u a.wav\n")
+
+    def crit(recipe, variant, row=None):
+        split = Split("s", 5, row, "tr", "dv", {"iemocap": "te"})
+        args = plan_stage("train", recipe, [split], tmp_path, tmp_path / "exp", [variant], TINY)[0]["args"]
+        return args[args.index("--best_model_criterion") + 1]
+
+    assert crit("iemocap", "baseline_c") == "valid,epoch_ccc_mean,max"
+    assert crit("iemocap", "baseline_d") == "valid,epoch_ua,max"
+    assert crit("iemocap", "hierarchical_cd") == "valid,epoch_ua_ccc,max"
+    assert crit("msp_podcast", "baseline_d") == "valid,epoch_f1_macro,max"       # Table 3 reports F1
+    assert crit("msp_podcast", "multitask") == "valid,epoch_f1_ccc,max"
+    # Table 2: only the label types a row trains on count (row 1: MSP-Podcast continuous labels alone)
+    assert crit("iemocap_msp", "hierarchical_dc", 1) == "valid,epoch_ccc_mean,max"
+    assert crit("iemocap_msp", "hierarchical_dc", 3) == "valid,epoch_ua,max"
+    assert crit("iemocap_msp", "hierarchical_dc", 7) == "valid,epoch_ua_ccc,max"
+
+
+def test_table2_recipe_trains_the_papers_eight_rows(tmp_path):
+    """egs2/iemocap_msp: stages 1-9 on the mini corpus (1 epoch): eight rows, '-' exactly where the paper has it."""
+    from test_report import PAPER_TABLE2, markdown_tables, parse_paper
+
+    make_mini(tmp_path / "corpus")
+    env = env_with(IEMOCAP=tmp_path / "corpus" / "IEMOCAP", MSP_PODCAST=tmp_path / "corpus" / "MSP-Podcast")
+    cmd = ["./run.sh", "--datadir", tmp_path / "data", "--dumpdir", tmp_path / "dump", "--expdir", tmp_path / "exp",
+           "--results_dir", tmp_path, "--ser_config", TINY, "--ser_args", "--max_epoch 1", "--feats_type", "raw",
+           "--stop_stage", "9", "--nj", "2", "--inference_nj", "2"]
+    p = subprocess.run([str(c) for c in cmd], cwd=ROOT / "egs2" / "iemocap_msp" / "ser1", env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    metas = [json.loads(m.read_text()) for m in (tmp_path / "exp").glob("*/meta.json")]
+    assert sorted(m["row"] for m in metas) == list(range(1, 9)) and {m["variant"] for m in metas} == {"hierarchical_dc"}
+    assert all(m["fold"] == 5 and m["tests"]["iemocap"].endswith("iemocap/fold5/test") for m in metas)
+    t2 = next(t for t in markdown_tables((tmp_path / "RESULTS.md").read_text()) if t[0][1] == "ID")
+    ours = [i for i, h in enumerate(t2[0]) if h in ("IEMOCAP CCC", "IEMOCAP Acc", "MSP-Podcast CCC", "MSP-Podcast F1")]
+    paper = parse_paper(PAPER_TABLE2, 1)
+    assert [r[1] for r in t2[2:]] == [str(i) for i in range(1, 9)]
+    for r in t2[2:]:
+        assert [r[i] == "-" for i in ours] == [v == "-" for v in paper[r[1]][2:]], r

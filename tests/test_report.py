@@ -153,3 +153,8 @@ def test_a_mark_the_correction_removes_is_not_shown():
     holm = [list(rows[0])]
     mark(holm, places, details, "holm")
     assert holm[0][1:] == ["x*", "y", "z", "w*"]  # Holm-adjusted: 0.03, 0.06, 0.06, 0.02
+    # the 95 % interval of the difference, on request
+    ci = [list(rows[0])]
+    with_ci = {"a": {"bootstrap": {"p": 0.01, "ci_low": 0.012, "ci_high": 0.2}}}
+    mark(ci, [(0, 1, "a")], with_ci, "holm", show_ci=True)
+    assert ci[0][1] == "x* [+0.012, +0.200]"
