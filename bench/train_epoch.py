@@ -20,9 +20,9 @@ from bench.paper_model import paper_config  # noqa: E402
 
 
 def epoch_seconds(exp: Path) -> float:
-    import torch
+    from espnet_ser import safe_load
 
-    ck = torch.load(exp / "checkpoint.pth", map_location="cpu", weights_only=False)
+    ck = safe_load.load(exp / "checkpoint.pth", map_location="cpu")
     return ck["reporter"]["stats"][1]["train"]["time"].total_seconds()
 
 

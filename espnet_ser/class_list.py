@@ -5,6 +5,7 @@ Kept free of ESPnet imports so that light tools (packing, scoring) read it the s
 
 from typing import List, Sequence, Union
 
+from espnet_ser.errors import InputError
 from espnet_ser import DEFAULT_CLASSES
 
 
@@ -18,5 +19,5 @@ def load_class_list(class_list: Union[None, str, Sequence[str]]) -> List[str]:
     else:
         names = [str(c) for c in class_list]
     if len(set(names)) != len(names) or not names:
-        raise ValueError(f"class list must be non-empty and without repeats: {names}")
+        raise InputError(f"class list must be non-empty and without repeats: {names}")
     return names

@@ -29,6 +29,7 @@ import yaml
 from tqdm import tqdm
 
 import espnet_ser
+from espnet_ser.errors import InputError
 from espnet_ser.data.kaldi_dir import read_table
 from espnet_ser.ser.frontend.cached import source_features
 
@@ -57,7 +58,7 @@ def frontend_spec(config: PathLike, overrides: Sequence[str] = ()) -> Tuple[str,
         k, _, v = item.partition("=")
         fconf[k] = yaml.safe_load(v)
     if name == "cached":
-        raise ValueError(f"{config}: frontend is already 'cached'; give the config of the source frontend")
+        raise InputError(f"{config}: frontend is already 'cached'; give the config of the source frontend")
     return name, fconf
 
 
@@ -129,7 +130,7 @@ def extract_features(
         audio = [sf.read(wavs[u], dtype="float32")[0] for u in batch]
         for u, a in zip(batch, audio):
             if a.ndim != 1 or a.size != lengths[u]:
-                raise ValueError(f"{src}/wav.scp: {u}: expected mono audio of {lengths[u]} samples (run the format stage)")
+                raise InputError(f"{src}/wav.scp: {u}: expected mono audio of {lengths[u]} samples (run the format stage)")
         lens = torch.tensor([a.size for a in audio])
         pad = torch.zeros(len(audio), int(lens.max()))
         for i, a in enumerate(audio):
@@ -149,7 +150,7 @@ def extract_features(
         shapes[u] = arr.shape
     widths = {s[1] for s in shapes.values()}
     if len(widths) != 1:
-        raise ValueError(f"{out}: features of different widths {sorted(widths)}: wipe the cache and extract again")
+        raise InputError(f"{out}: features of different widths {sorted(widths)}: wipe the cache and extract again")
     width = widths.pop()
     if num_layers is None:  # everything was already extracted: the layer count follows from the key
         num_layers = _layers_from_key(key, name, fconf, width)

@@ -18,6 +18,7 @@ Loading: ``Speech2Emotion(config, model_file)`` (an ESPnet exp dir's files),
 ``Speech2Emotion.from_pretrained(path)`` (a packed zip from ``pack_model``, or an exp dir).
 """
 
+import argparse
 import tempfile
 import zipfile
 from pathlib import Path
@@ -27,8 +28,10 @@ import soundfile as sf
 
 import numpy as np
 import torch
+import yaml
 
-from espnet_ser import VAD_DIMS
+from espnet_ser import VAD_DIMS, safe_load
+from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.pack import best_model_pth, unpack_config
 from espnet_ser.ser.frontend.cached import AudioThroughCache, CachedFeatures
 from espnet_ser.tasks.ser import SERTask
@@ -40,7 +43,7 @@ def to_mono(waveform: Union[np.ndarray, torch.Tensor]) -> torch.Tensor:
     if wav.dim() == 1:
         return wav
     if wav.dim() != 2:
-        raise ValueError(f"expected a 1-D or 2-D waveform, got shape {tuple(wav.shape)}")
+        raise InputError(f"expected a 1-D or 2-D waveform, got shape {tuple(wav.shape)}")
     channels_first = wav.size(0) <= 8 and wav.size(1) > wav.size(0)
     return wav.mean(dim=0) if channels_first else wav.mean(dim=1)
 
@@ -53,6 +56,25 @@ def resample(wav: torch.Tensor, fs: int, target_fs: int) -> torch.Tensor:
     return torchaudio.functional.resample(wav, fs, target_fs)
 
 
+def build_model(train_config: Union[str, Path], model_file: Optional[Union[str, Path]], device: str = "cpu"):
+    """The model of an ESPnet ``config.yaml`` with the weights of ``model_file`` read weights-only.
+
+    ESPnet's ``build_model_from_file`` unpickles with ``weights_only=False``: a crafted checkpoint would
+    run code. Here the config is read with ``yaml.safe_load`` and the weights with :func:`espnet_ser.safe_load.load`.
+    """
+    if not Path(train_config).is_file():
+        raise MissingInput(f"{train_config}: model config not found")
+    with open(train_config, encoding="utf-8") as f:
+        args = argparse.Namespace(**yaml.safe_load(f))
+    model = SERTask.build_model(args).to(device)
+    if model_file is not None:
+        state = safe_load.load(model_file, map_location=device)
+        if isinstance(state, dict) and "module" in state and "model" not in state:  # deepspeed layout
+            state = state["module"]
+        model.load_state_dict(state, strict=True)
+    return model, args
+
+
 class Speech2Emotion:
     def __init__(
         self,
@@ -61,9 +83,9 @@ class Speech2Emotion:
         device: str = "cpu",
         attach_source: bool = True,
     ):
-        model, args = SERTask.build_model_from_file(train_config, model_file, device)
+        model, args = build_model(train_config, model_file, device)
         if model.frontend is None:
-            raise ValueError(
+            raise InputError(
                 f"{train_config}: this model reads cached features (input_size={args.input_size}), not audio; "
                 "extract features with the same frontend first"
             )
@@ -95,13 +117,13 @@ class Speech2Emotion:
         if path.is_dir():
             return cls.from_exp_dir(path, device=device)
         if not zipfile.is_zipfile(path):
-            raise ValueError(f"{path}: neither an exp dir nor a packed model zip")
+            raise InputError(f"{path}: neither an exp dir nor a packed model zip")
         tmp = tempfile.TemporaryDirectory(prefix="espnet_ser_model_")
         with zipfile.ZipFile(path) as z:
             z.extractall(tmp.name)
         config = unpack_config(Path(tmp.name))
         self = cls(config, None, device, attach_source=False)
-        state = torch.load(Path(tmp.name) / "model.pth", map_location=device, weights_only=True)
+        state = safe_load.load(Path(tmp.name) / "model.pth", map_location=device)
         self.model.load_state_dict(state, strict=True)
         self.attach_source()
         self._tmp = tmp  # the normalisation stats file must outlive the constructor
@@ -116,7 +138,7 @@ class Speech2Emotion:
     def __call__(self, waveform: Union[np.ndarray, torch.Tensor], fs: int = 16000) -> Dict:
         wav = resample(to_mono(waveform), int(fs), self.fs)
         if wav.numel() == 0:
-            raise ValueError("empty waveform")
+            raise InputError("empty waveform")
         out = self.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]))
         return self.format(out, 0)
 
@@ -135,7 +157,7 @@ class Speech2Emotion:
         with sf.SoundFile(str(path)) as f:
             total = f.frames
             if total == 0:
-                raise ValueError(f"{path}: empty audio")
+                raise InputError(f"{path}: empty audio")
             n = max(1, int(round(total / (window_s * f.samplerate))))
             bounds = np.linspace(0, total, n + 1).astype(np.int64)
             for a, b in zip(bounds[:-1], bounds[1:]):

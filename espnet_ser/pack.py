@@ -18,6 +18,7 @@ import torch
 import yaml
 
 import espnet_ser
+from espnet_ser.errors import MissingInput
 from espnet_ser.class_list import load_class_list
 
 PathLike = Union[str, Path]
@@ -59,7 +60,7 @@ def best_model_pth(exp_dir: PathLike) -> str:
     for name in names + sorted(p.name for p in exp.glob("*.best.pth")):
         if (exp / name).exists():
             return name
-    raise FileNotFoundError(f"{exp}: no *.best.pth (is training finished?); looked for {names}")
+    raise MissingInput(f"{exp}: no *.best.pth (is training finished?); looked for {names}")
 
 
 def unpack_config(unzipped: Path) -> Path:

@@ -7,6 +7,7 @@ command lines the recipe's job files hold (importing this module does not import
 
 from pathlib import Path
 from typing import List, Sequence, Union
+from espnet_ser.errors import MissingInput
 
 
 PathLike = Union[str, Path]
@@ -20,7 +21,7 @@ def speech_file(data_dir: PathLike) -> Path:
     for f in ("feats.scp", "wav.scp"):
         if (d / f).exists():
             return d / f
-    raise FileNotFoundError(f"{d}: neither wav.scp nor feats.scp: not a data directory")
+    raise MissingInput(f"{d}: neither wav.scp nor feats.scp: not a data directory")
 
 
 def data_args(phase: str, data_dir: PathLike) -> List[str]:

@@ -13,12 +13,15 @@ plus ``results.json`` and ``results.csv`` holding the same per-utterance content
 
 import csv
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from espnet_ser.errors import InputError, MissingInput
 from espnet_ser import VAD_DIMS
 from espnet_ser.data.kaldi_dir import read_table
 
@@ -31,12 +34,30 @@ class Predictions:
     class_list: Optional[List[str]] = None
     probs: Optional[np.ndarray] = None  # (N, K)
     vad: Optional[np.ndarray] = None  # (N, 3), 0-1
+    labels: Optional[List[str]] = None  # the ``emotion`` file's classes when read from disk
 
     @property
     def emotion(self) -> Optional[List[str]]:
+        if self.labels is not None:
+            return self.labels
         if self.probs is None:
             return None
         return [self.class_list[i] for i in np.argmax(self.probs, axis=1)]
+
+    def nonfinite(self) -> List[str]:
+        """Utterances with a NaN or infinite probability or V/A/D value."""
+        bad = np.zeros(len(self.ids), dtype=bool)
+        for arr in (self.probs, self.vad):
+            if arr is not None:
+                bad |= ~np.isfinite(arr).all(axis=1)
+        return [u for u, b in zip(self.ids, bad) if b]
+
+    def subset(self, keep: Sequence[str]) -> "Predictions":
+        pos = {u: i for i, u in enumerate(self.ids)}
+        idx = [pos[u] for u in keep]
+        return Predictions(list(keep), self.class_list, None if self.probs is None else self.probs[idx],
+                           None if self.vad is None else self.vad[idx],
+                           None if self.labels is None else [self.labels[i] for i in idx])
 
 
 def parse_scale(scale: Optional[str]) -> Optional[Tuple[float, float]]:
@@ -46,15 +67,39 @@ def parse_scale(scale: Optional[str]) -> Optional[Tuple[float, float]]:
     try:
         lo, hi = (float(x) for x in scale.split("-"))
     except ValueError:
-        raise ValueError(f"scale must look like 1-5 or 1-7, got {scale!r}") from None
+        raise InputError(f"scale must look like 1-5 or 1-7, got {scale!r}") from None
     if not hi > lo:
-        raise ValueError(f"scale {scale!r}: the upper end must exceed the lower end")
+        raise InputError(f"scale {scale!r}: the upper end must exceed the lower end")
     return lo, hi
 
 
-def write_predictions(pred: Predictions, out_dir: PathLike, scale: Optional[str] = None) -> Path:
+PREDICTION_FILES = ("emotion", "probs", "class_list", "vad", "results.json", "results.csv", "errors")
+
+
+def write_predictions(pred: Predictions, out_dir: PathLike, scale: Optional[str] = None,
+                      errors: Sequence[Tuple[str, str]] = ()) -> Path:
+    """The prediction files of ``pred`` (and ``errors``: ``utt reason`` lines of inputs not scored).
+
+    They are written next to ``out_dir`` and moved in when all are complete; prediction files of an
+    earlier run that this one does not write (another ``vad_<scale>``, ``probs`` of a model that now
+    has none) are removed, so a directory never mixes two runs.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    _write_files(pred, tmp, scale, errors)
+    for old in [*(out / n for n in PREDICTION_FILES), *out.glob("vad_*")]:
+        if old.is_file() and not (tmp / old.name).exists():
+            old.unlink()
+    for f in sorted(tmp.iterdir()):
+        os.replace(f, out / f.name)
+    tmp.rmdir()
+    return out
+
+
+def _write_files(pred: Predictions, out: Path, scale: Optional[str], errors: Sequence[Tuple[str, str]]) -> None:
     order = np.argsort(pred.ids, kind="stable")
     ids = [pred.ids[i] for i in order]
     rows: List[Dict] = [{"utt_id": u} for u in ids]
@@ -84,7 +129,8 @@ def write_predictions(pred: Predictions, out_dir: PathLike, scale: Optional[str]
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
         w.writerows(rows)
-    return out
+    if errors:
+        _lines(out / "errors", [f"{u} {why}" for u, why in errors])
 
 
 def read_predictions(hyp_dir: PathLike) -> Predictions:
@@ -99,12 +145,22 @@ def read_predictions(hyp_dir: PathLike) -> Predictions:
     if (d / "vad").exists():
         table = read_table(d / "vad")
         if ids is not None and set(table) != set(ids):
-            raise ValueError(f"{d}: probs and vad list different utterances")
+            raise InputError(f"{d}: probs and vad list different utterances")
         ids = sorted(table) if ids is None else ids
         vad = _floats(table, ids, len(VAD_DIMS), d / "vad")
     if ids is None:
-        raise FileNotFoundError(f"{d}: neither probs nor vad found: not a prediction directory")
-    return Predictions(ids, classes, probs, vad)
+        raise MissingInput(f"{d}: neither probs nor vad found: not a prediction directory")
+    labels = None
+    if (d / "emotion").exists() and classes is not None:
+        table = read_table(d / "emotion")
+        if set(table) != set(ids):
+            raise InputError(f"{d}: emotion and probs list different utterances")
+        unknown = sorted(u for u in ids if table[u] not in classes)
+        if unknown:
+            raise InputError(f"{d / 'emotion'}: {len(unknown)} utterance(s) with a class not in {d / 'class_list'} "
+                             f"{classes}: " + ", ".join(f"{u} ({table[u]})" for u in unknown[:10]))
+        labels = [table[u] for u in ids]
+    return Predictions(ids, classes, probs, vad, labels)
 
 
 def _floats(table: Dict[str, str], ids: Sequence[str], width: int, path: Path) -> np.ndarray:
@@ -112,8 +168,11 @@ def _floats(table: Dict[str, str], ids: Sequence[str], width: int, path: Path) -
     for i, u in enumerate(ids):
         parts = table[u].split()
         if len(parts) != width:
-            raise ValueError(f"{path}: utterance {u}: expected {width} values, got {len(parts)}")
-        arr[i] = [float(x) for x in parts]
+            raise InputError(f"{path}: utterance {u}: expected {width} values, got {len(parts)}")
+        try:
+            arr[i] = [float(x) for x in parts]
+        except ValueError:
+            raise InputError(f"{path}: utterance {u}: not numbers: {table[u]!r}") from None
     return arr
 
 

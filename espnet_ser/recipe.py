@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
+from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.data.combine import combine, size_matched_subset
 from espnet_ser.pipeline import collect_stats_args, train_args
 from espnet_ser.spec import RECIPE_CLASS_METRIC, TABLE2_ROWS, selection_stat, table2_sources, table2_trained_types
@@ -53,10 +54,10 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, s
     """The splits of ``recipe`` over the prepared data under ``data`` (runs the Table-2 combinations)."""
     data = Path(data)
     if recipe not in RECIPES:
-        raise ValueError(f"unknown recipe {recipe!r}; choose from {RECIPES}")
+        raise InputError(f"unknown recipe {recipe!r}; choose from {RECIPES}")
     bad = [k for k in folds if k not in ALL_FOLDS]
     if bad:
-        raise ValueError(f"folds must be among {ALL_FOLDS}, got {bad}")
+        raise InputError(f"folds must be among {ALL_FOLDS}, got {bad}")
     splits = []
     if recipe == "iemocap":
         for k in folds:
@@ -79,7 +80,7 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, s
     for s in splits:
         for rel in [s.train, s.dev, *s.tests.values()]:
             if not (data / rel / "wav.scp").exists():
-                raise FileNotFoundError(f"{data / rel}/wav.scp missing: was the data stage (local/data.sh) run?")
+                raise MissingInput(f"{data / rel}/wav.scp missing: was the data stage (local/data.sh) run?")
     return splits
 
 
@@ -97,7 +98,7 @@ def read_splits(path: PathLike) -> List[Split]:
             continue
         parts = line.split("\t")
         if len(parts) != 6:
-            raise ValueError(f"{path}:{n}: expected 6 tab-separated fields, got {len(parts)}")
+            raise InputError(f"{path}:{n}: expected 6 tab-separated fields, got {len(parts)}")
         name, fold, row, train, dev, tests = parts
         splits.append(Split(name, None if fold == "-" else int(fold), None if row == "-" else int(row), train, dev,
                             dict(t.split("=", 1) for t in tests.split(","))))
@@ -171,7 +172,7 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                         args = ["--ref", data / rel, "--hyp", hyp, "--out", hyp / "score"]
                         jobs.append(_job("espnet_ser.bin.ser_score", args, hyp / "score" / "score.log", hyp / "score" / ".done"))
                     else:
-                        raise ValueError(f"unknown stage {stage!r}")
+                        raise InputError(f"unknown stage {stage!r}")
     return jobs
 
 

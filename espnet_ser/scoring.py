@@ -6,12 +6,13 @@ utterances; otherwise the error lists the missing ids (never a silent intersecti
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from espnet_ser.errors import InputError
 from espnet_ser import MISSING, VAD_DIMS
 from espnet_ser.data.kaldi_dir import read_table
 from espnet_ser.metrics import ccc_scores, class_scores, confusion, metric_names
@@ -30,6 +31,7 @@ class Paired:
     ref_vad: Optional[np.ndarray]  # (N, 3), NaN where missing
     hyp_vad: Optional[np.ndarray]
     class_list: Optional[List[str]] = None
+    excluded: List[str] = field(default_factory=list)  # utterances left out for non-finite predictions
 
     @property
     def has_classes(self) -> bool:
@@ -73,7 +75,7 @@ def read_references(ref_dir: PathLike):
         _same_ids(ids, t, d / "wav.scp", d / "vad")
         vad = np.array([[float(x) for x in t[u].split()] for u in ids], dtype=np.float64)
         if vad.shape[1:] != (len(VAD_DIMS),):
-            raise ValueError(f"{d / 'vad'}: expected {len(VAD_DIMS)} values per line")
+            raise InputError(f"{d / 'vad'}: expected {len(VAD_DIMS)} values per line")
     return ids, emo, vad
 
 
@@ -86,13 +88,30 @@ def _same_ids(want: Sequence[str], have, want_name, have_name) -> None:
             msg.append(f"{len(missing)} missing from {have_name}: {' '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}")
         if extra:
             msg.append(f"{len(extra)} not in {want_name}: {' '.join(extra[:20])}{' ...' if len(extra) > 20 else ''}")
-        raise ValueError("; ".join(msg))
+        raise InputError("; ".join(msg))
 
 
-def pair(ref_dir: PathLike, hyp: Union[PathLike, Predictions]) -> Paired:
+NONFINITE = ("error", "exclude")
+
+
+def pair(ref_dir: PathLike, hyp: Union[PathLike, Predictions], nonfinite: str = "error") -> Paired:
+    """References and predictions in one order. A NaN or infinite prediction is an error naming the
+    utterances, or with ``nonfinite="exclude"`` those utterances are left out (``Paired.excluded``)."""
     ids, ref_emo, ref_vad = read_references(ref_dir)
     pred = hyp if isinstance(hyp, Predictions) else read_predictions(hyp)
     _same_ids(ids, pred.ids, f"the references in {ref_dir}", f"the predictions in {hyp if not isinstance(hyp, Predictions) else 'memory'}")
+    bad = pred.nonfinite()
+    if bad and nonfinite != "exclude":
+        raise InputError(f"{hyp if not isinstance(hyp, Predictions) else 'predictions'}: {len(bad)} utterance(s) with NaN or "
+                         f"infinite predictions: {' '.join(bad[:10])}{' ...' if len(bad) > 10 else ''} "
+                         "(score the rest with --nonfinite exclude)")
+    if bad:
+        keep = [u for u in ids if u not in set(bad)]
+        pos = {u: i for i, u in enumerate(ids)}
+        sel = [pos[u] for u in keep]
+        ids, pred = keep, pred.subset([u for u in pred.ids if u not in set(bad)])
+        ref_emo = None if ref_emo is None else [ref_emo[i] for i in sel]
+        ref_vad = None if ref_vad is None else ref_vad[sel]
     pos = {u: i for i, u in enumerate(pred.ids)}
     order = np.array([pos[u] for u in ids], dtype=np.int64)
     hyp_emo = None if pred.emotion is None else [pred.emotion[i] for i in order]
@@ -100,8 +119,8 @@ def pair(ref_dir: PathLike, hyp: Union[PathLike, Predictions]) -> Paired:
     if ref_emo is not None and pred.class_list is not None:
         unknown = sorted({e for e in ref_emo if e is not None} - set(pred.class_list))
         if unknown:
-            raise ValueError(f"{ref_dir}/emotion has classes {unknown} that the model does not know {pred.class_list}")
-    return Paired(ids, ref_emo, hyp_emo, ref_vad, hyp_vad, pred.class_list)
+            raise InputError(f"{ref_dir}/emotion has classes {unknown} that the model does not know {pred.class_list}")
+    return Paired(ids, ref_emo, hyp_emo, ref_vad, hyp_vad, pred.class_list, excluded=list(bad))
 
 
 def score_paired(p: Paired) -> Dict[str, float]:
@@ -115,9 +134,24 @@ def score_paired(p: Paired) -> Dict[str, float]:
     return out
 
 
-def score(ref_dir: PathLike, hyp_dir: PathLike) -> Dict:
-    p = pair(ref_dir, hyp_dir)
-    result: Dict = {"ref": str(ref_dir), "hyp": str(hyp_dir), "metrics": score_paired(p)}
+def metric_counts(p: Paired) -> Dict[str, int]:
+    """The number of utterances behind each metric (its n)."""
+    n: Dict[str, int] = {}
+    if p.has_vad:
+        for i, d in enumerate(VAD_DIMS):
+            n[f"ccc_{d}"] = int((~np.isnan(p.ref_vad[:, i])).sum())
+        n["ccc_mean"] = int((~np.isnan(p.ref_vad)).any(axis=1).sum())
+    if p.has_classes:
+        for m in ("ua", "wa", "f1_macro"):
+            n[m] = sum(e is not None for e in p.ref_emotion)
+    return n
+
+
+def score(ref_dir: PathLike, hyp_dir: PathLike, nonfinite: str = "error") -> Dict:
+    p = pair(ref_dir, hyp_dir, nonfinite)
+    result: Dict = {"ref": str(ref_dir), "hyp": str(hyp_dir), "metrics": score_paired(p), "n": metric_counts(p)}
+    if p.excluded:
+        result["excluded_nonfinite"] = {"count": len(p.excluded), "utterances": p.excluded}
     result["scored"] = metric_names(p.has_classes, p.has_vad)
     result["not_scored"] = [t for t, ok_ref, ok_hyp in (
         ("emotion", p.ref_emotion is not None, p.hyp_emotion is not None),
@@ -134,6 +168,11 @@ def scores_markdown(result: Dict) -> str:
     lines = [f"# Scores: {result['hyp']}", "", f"Reference: `{result['ref']}`", "",
              "| " + " | ".join(names) + " |", "|" + "---|" * len(names),
              "| " + " | ".join(_fmt(m[k]) for k in names) + " |"]
+    if result.get("n"):
+        lines += ["", "n per metric: " + ", ".join(f"{k} {v}" for k, v in result["n"].items())]
+    if result.get("excluded_nonfinite"):
+        ex = result["excluded_nonfinite"]
+        lines += ["", f"Excluded for NaN/infinite predictions: {ex['count']} ({' '.join(ex['utterances'][:10])})"]
     if result["not_scored"]:
         lines += ["", "Not scored (present on one side only): " + ", ".join(result["not_scored"])]
     if "confusion" in result:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import espnet_ser.bin.espnet_quiet  # noqa: F401  (ESPnet import notice off stdout)
 from espnet_ser.feature_cache import extract_features
+from espnet_ser.errors import run_cli
+from espnet_ser.locks import hold
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -47,8 +49,9 @@ def main(argv=None) -> int:
     else:
         get_parser().error("give --src and --dst, or --data_dir and --out_dir")
     for src, dst in pairs:
-        r = extract_features(src, dst, args.config, args.frontend_conf, args.device, args.dtype, args.batch_seconds,
-                             not args.no_sort, max_items=args.max_items, progress=not args.no_progress)
+        with hold(dst):  # one extraction per cache dir; an interrupted one is resumed by the next run
+            r = extract_features(src, dst, args.config, args.frontend_conf, args.device, args.dtype, args.batch_seconds,
+                                 not args.no_sort, max_items=args.max_items, progress=not args.no_progress)
         print(f"{src} -> {dst}: {json.dumps(r)}")
     if args.dst is not None and pairs:
         (args.dst / "frontend_args").write_text((pairs[0][1] / "frontend_args").read_text())
@@ -56,4 +59,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_cli(main, prog="extract_feats"))

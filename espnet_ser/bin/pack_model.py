@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from espnet_ser.pack import pack_model
+from espnet_ser.errors import run_cli
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -25,4 +26,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_cli(main, prog="pack_model"))

@@ -10,12 +10,15 @@ import sys
 from pathlib import Path
 from typing import List
 
+from espnet_ser.errors import InputError
 from espnet_ser.data.combine import LABEL_TYPES, combine
 from espnet_ser.data.iemocap import CLASS_SETS, prepare_iemocap
 from espnet_ser.data.manifest import prepare_manifest
 from espnet_ser.data.mini import make_mini
 from espnet_ser.data.msp_podcast import prepare_msp_podcast
 from espnet_ser.data.validate import summary_table, validate_data_dir
+from espnet_ser.errors import run_cli
+from espnet_ser.locks import build_aside, hold
 
 
 def data_dirs_under(root: Path) -> List[Path]:
@@ -28,7 +31,7 @@ def validate_all(root: Path, check_audio: bool = True) -> str:
         counts = validate_data_dir(d, check_audio=check_audio)
         rows.append({"dir": str(d.relative_to(root)) if d != root else ".", **counts})
     if not rows:
-        raise ValueError(f"{root}: no data dirs (no wav.scp) found")
+        raise InputError(f"{root}: no data dirs (no wav.scp) found")
     return summary_table(rows)
 
 
@@ -65,6 +68,8 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", type=float, nargs=2, default=(1.0, 5.0), metavar=("LO", "HI"),
                    help="the range of the V/A/D columns, mapped to 0-1 (default 1 5)")
     s.add_argument("--classes", nargs="+", default=None, help="allowed class names (default: any)")
+    s.add_argument("--allow_speaker_overlap", action="store_true",
+                   help="accept a speaker in several splits (speaker leakage; default: an error), with a warning")
 
     s = sub.add_parser("combine", help="merge data dirs keeping chosen label types (mismatched training)")
     s.add_argument("out_dir", type=Path, help="the merged data dir")
@@ -83,33 +88,40 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
-    args = get_parser().parse_args(argv)
-    out = getattr(args, "out_dir", None)
+def _prepare(args, out: Path):
     if args.command == "iemocap":
-        report = prepare_iemocap(args.corpus_dir, out, args.class_set, args.drop_unlabelled,
-                                 args.dev_strategy, args.dev_speakers, args.seed)
-    elif args.command == "msp_podcast":
+        return prepare_iemocap(args.corpus_dir, out, args.class_set, args.drop_unlabelled,
+                               args.dev_strategy, args.dev_speakers, args.seed)
+    if args.command == "msp_podcast":
         size = args.subset_size
         if args.subset_like is not None:
             size = sum(1 for _ in open(args.subset_like / "wav.scp"))
-        report = prepare_msp_podcast(args.corpus_dir, out, None, args.drop_unlabelled, size, args.seed)
-    elif args.command == "manifest":
-        report = prepare_manifest(args.csv, out, tuple(args.scale), args.classes)
-    elif args.command == "combine":
+        return prepare_msp_podcast(args.corpus_dir, out, None, args.drop_unlabelled, size, args.seed)
+    if args.command == "manifest":
+        return prepare_manifest(args.csv, out, tuple(args.scale), args.classes, args.allow_speaker_overlap)
+    if args.command == "combine":
         sources = []
         for spec in args.source:
             parts = spec.split(":")
             if len(parts) != 3:
-                raise SystemExit(f"--source {spec!r}: expected PREFIX:DIR:TYPES")
+                raise InputError(f"--source {spec!r}: expected PREFIX:DIR:TYPES")
             sources.append((parts[0], Path(parts[1]), parts[2].split("+")))
-        report = combine(sources, out)
-    elif args.command == "mini":
-        paths = make_mini(out, args.seed, args.utts_per_dialog)
-        print(json.dumps({k: str(v) for k, v in paths.items()}))
-        return 0
-    else:
+        return combine(sources, out)
+    make_mini(out, args.seed, args.utts_per_dialog)
+    return None
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    out = getattr(args, "out_dir", None)
+    if args.command == "validate":
         print(validate_all(args.root, check_audio=not args.no_audio))
+        return 0
+    # one run at a time per output dir; the new output replaces the old one only when complete
+    with hold(out), build_aside(out) as tmp:
+        report = _prepare(args, tmp)
+    if report is None:  # mini
+        print(json.dumps({"iemocap": str(out / "IEMOCAP"), "msp_podcast": str(out / "MSP-Podcast")}))
         return 0
     for w in report.get("warnings", []):
         print(f"WARNING: {w}", file=sys.stderr)
@@ -122,4 +134,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(run_cli(main, prog="prepare_data"))

@@ -15,6 +15,8 @@ from pathlib import Path
 from espnet_ser.data.dump import filter_durations, format_data_dir
 from espnet_ser.recipe import RECIPES, data_dirs, make_splits, plan_stage, read_splits, write_jobs, write_splits
 from espnet_ser.spec import TABLE2_FOLD, TABLE2_VARIANT
+from espnet_ser.errors import run_cli
+from espnet_ser.locks import hold
 
 FACTS = {"table2_variant": TABLE2_VARIANT, "table2_fold": str(TABLE2_FOLD)}
 
@@ -65,10 +67,12 @@ def main(argv=None) -> int:
         print(FACTS[args.name])
     elif args.cmd == "format":
         splits = read_splits(args.src / "splits.tsv")
-        for rel in data_dirs(splits):
-            r = format_data_dir(args.src / rel, args.dst / rel)
-            print(f"{rel}: {r['utterances']} utterances, {r['kept_as_is']} kept as they are, {r['converted']} converted to 16 kHz mono")
-        write_splits(splits, args.dst / "splits.tsv")
+        with hold(args.dst):
+            for rel in data_dirs(splits):
+                r = format_data_dir(args.src / rel, args.dst / rel)
+                print(f"{rel}: {r['utterances']} utterances, {r['kept_as_is']} kept as they are, "
+                      f"{r['converted']} converted to 16 kHz mono")
+            write_splits(splits, args.dst / "splits.tsv")
     elif args.cmd == "filter":
         splits = read_splits(args.root / "splits.tsv")
         for rel in sorted({d for s in splits for d in (s.train, s.dev)}):
@@ -86,4 +90,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_cli(main, prog="recipe"))

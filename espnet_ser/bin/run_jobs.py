@@ -19,6 +19,8 @@ import logging
 import sys
 import time
 import traceback
+from espnet_ser.errors import run_cli
+from espnet_ser.locks import hold
 from pathlib import Path
 from typing import Dict, List
 
@@ -34,8 +36,21 @@ def _read(p: Path) -> str:
 
 
 def run_job(job: Dict) -> str:
-    """Run one job: returns ``done`` or ``skipped``; raises on failure (the log has the traceback)."""
+    """Run one job: returns ``done`` or ``skipped``; raises on failure (the log has the traceback).
+
+    The job's output dir (the stamp's folder) is held for the job (``espnet_ser.locks.hold``): a second
+    run reaching the same experiment is refused instead of writing into it.
+    """
     key = command_key(job)
+    stamp = Path(job["stamp"])
+    if _read(stamp) == key:
+        return "skipped"
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    with hold(stamp.parent):
+        return _run_held(job, key)
+
+
+def _run_held(job: Dict, key: str) -> str:
     stamp, log = Path(job["stamp"]), Path(job["log"])
     if _read(stamp) == key:
         return "skipped"
@@ -113,4 +128,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_cli(main, prog="run_jobs"))

@@ -10,27 +10,53 @@ duration-weighted means (see espnet_ser.inference). Writes Kaldi-style ``emotion
 """
 
 import argparse
+import sys
 from pathlib import Path
 from typing import List, Tuple
 
 import numpy as np
+import soundfile as sf
 from tqdm import tqdm
 
+from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.data.kaldi_dir import read_table
 from espnet_ser.predictions import Predictions, parse_scale, write_predictions
+from espnet_ser.errors import run_cli
 
 
 def inputs(files: List[Path], wav_scp: Path) -> List[Tuple[str, str]]:
+    """(id, path) per input: wav.scp ids, else file stems; stems shared by several files (``a.wav``,
+    ``a.flac``, ``x/a.wav``) become path-based ids; the same file given twice is an error."""
     if wav_scp is not None:
         items = sorted(read_table(wav_scp).items())
         for n, (uid, path) in enumerate(items, 1):
             if path.rstrip().endswith("|"):
-                raise ValueError(f"{wav_scp}: utterance {uid}: piped commands are not supported; dump the audio first")
+                raise InputError(f"{wav_scp}: utterance {uid}: piped commands are not supported; dump the audio first")
         return items
-    ids = [f.stem for f in files]
-    if len(set(ids)) != len(ids):  # same names in different folders: use the path as the id
-        ids = [str(f.with_suffix("")).strip("/").replace("/", "__") for f in files]
+    twice = sorted({str(f) for f in files if files.count(f) > 1})
+    if twice:
+        raise InputError(f"the same file is given more than once: {' '.join(twice[:10])}")
+    stems = [f.stem for f in files]
+    ids = [s if stems.count(s) == 1 else str(f).strip("/").replace("/", "__") for s, f in zip(stems, files)]
     return list(zip(ids, [str(f) for f in files]))
+
+
+def input_problem(path: str, min_seconds: float) -> str:
+    """Why an input cannot be scored ('' when it can): missing, a directory, unreadable, empty, too short."""
+    p = Path(path)
+    if not p.exists():
+        return "missing: no such file"
+    if p.is_dir():
+        return "a directory, not an audio file"
+    try:
+        info = sf.info(str(p))
+    except Exception as e:  # noqa: BLE001 - libsndfile's reasons vary; the file is named with it
+        return f"unreadable audio: {str(e).splitlines()[0][:200]}"
+    if info.frames == 0:
+        return "empty audio (0 samples)"
+    if info.frames < min_seconds * info.samplerate:
+        return f"too short: {info.frames / info.samplerate:.3f} s < {min_seconds} s (--min_seconds)"
+    return ""
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -44,6 +70,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--vad_scale", default="none", help="also write V/A/D on a corpus scale: 1-5 (IEMOCAP), 1-7 (MSP-Podcast) or none")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--no_progress", action="store_true", help="no progress bar")
+    p.add_argument("--min_seconds", type=float, default=0.25, help="shorter inputs are listed as errors (default 0.25)")
+    p.add_argument("--fail_fast", action="store_true",
+                   help="stop at the first input that cannot be scored (default: score the others, list it in OUT/errors, exit 1)")
     return p
 
 
@@ -53,27 +82,36 @@ def main(argv=None) -> int:
         get_parser().error("give either audio files or --wav_scp")
     parse_scale(args.vad_scale)
     items = inputs(args.audio, args.wav_scp)
+    errors: List[Tuple[str, str, str]] = []
+    good = []
     for uid, path in items:
-        if not Path(path).exists():
-            raise FileNotFoundError(f"utterance {uid}: audio file {path} not found")
+        why = input_problem(path, args.min_seconds)
+        if why and args.fail_fast:
+            raise InputError(f"utterance {uid} ({path}): {why}")
+        (errors.append((uid, path, why)) if why else good.append((uid, path)))
+    if errors:
+        print(f"ser_inference: {len(errors)} of {len(items)} input(s) cannot be scored (listed in {args.out / 'errors'}):",
+              file=sys.stderr)
+        for uid, path, why in errors[:10]:
+            print(f"  {uid} ({path}): {why}", file=sys.stderr)
     import espnet_ser.bin.espnet_quiet  # noqa: F401  (ESPnet import notice off stdout)
     from espnet_ser.inference import Speech2Emotion
 
     s2e = (Speech2Emotion.from_exp_dir(args.model, args.model_file, args.device) if args.model.is_dir() and args.model_file
            else Speech2Emotion.from_pretrained(args.model, args.device))
     probs, vad = [], []
-    for uid, path in tqdm(items, desc="ser_inference", unit="file", disable=args.no_progress or len(items) < 2):
+    for uid, path in tqdm(good, desc="ser_inference", unit="file", disable=args.no_progress or len(good) < 2):
         out = s2e.predict_file(path, args.window)
         if out["probs"] is not None:
             probs.append([out["probs"][c] for c in s2e.class_list])
         if out["vad"] is not None:
             vad.append(list(out["vad"].values()))
-    pred = Predictions([u for u, _ in items], s2e.class_list if probs else None,
+    pred = Predictions([u for u, _ in good], s2e.class_list if probs else None,
                        np.array(probs) if probs else None, np.array(vad) if vad else None)
-    write_predictions(pred, args.out, args.vad_scale)
-    print(f"ser_inference: {len(items)} recordings -> {args.out}")
-    return 0
+    write_predictions(pred, args.out, args.vad_scale, errors=[(u, f"{p}: {w}") for u, p, w in errors])
+    print(f"ser_inference: {len(good)} recordings -> {args.out}" + (f"; {len(errors)} not scored" if errors else ""))
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_cli(main, prog="ser_inference"))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from espnet_ser.report.build import build_results
 from espnet_ser.report.significance import CORRECTIONS
+from espnet_ser.errors import run_cli
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -39,4 +40,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_cli(main, prog="ser_report"))

@@ -8,7 +8,8 @@ Scores only the label types present in both the reference (``emotion``/``vad``) 
 import argparse
 from pathlib import Path
 
-from espnet_ser.scoring import score, scores_markdown, write_scores
+from espnet_ser.scoring import NONFINITE, score, scores_markdown, write_scores
+from espnet_ser.errors import run_cli
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -16,16 +17,18 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--ref", type=Path, required=True, help="data dir with wav.scp and the emotion and/or vad files")
     p.add_argument("--hyp", type=Path, required=True, help="prediction dir written by ser_inference")
     p.add_argument("--out", type=Path, required=True, help="where scores.json and scores.md go")
+    p.add_argument("--nonfinite", choices=NONFINITE, default="error",
+                   help="NaN/infinite predictions: an error naming them (default) or exclude them (counted in the scores)")
     return p
 
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    result = score(args.ref, args.hyp)
+    result = score(args.ref, args.hyp, args.nonfinite)
     write_scores(result, args.out)
     print(scores_markdown(result), end="")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_cli(main, prog="ser_score"))

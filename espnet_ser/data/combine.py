@@ -15,6 +15,7 @@ from typing import Dict, Iterable, Sequence, Tuple
 
 import numpy as np
 
+from espnet_ser.errors import InputError
 from espnet_ser.data.drops import DropCounter
 from espnet_ser.data.kaldi_dir import Utterance, read_data_dir, write_data_dir
 
@@ -47,9 +48,9 @@ def combine(sources: Iterable[Tuple[str, Path, Sequence[str]]], out_dir) -> dict
     for prefix, data_dir, keep in sources:
         bad = [t for t in keep if t not in LABEL_TYPES]
         if bad or not keep:
-            raise ValueError(f"label types for {prefix} must be among {LABEL_TYPES}, got {list(keep)}")
+            raise InputError(f"label types for {prefix} must be among {LABEL_TYPES}, got {list(keep)}")
         if "-" in prefix or not prefix:
-            raise ValueError(f"prefix must be non-empty without '-': {prefix!r}")
+            raise InputError(f"prefix must be non-empty without '-': {prefix!r}")
         n = 0
         for u in read_data_dir(data_dir):
             uid = f"{prefix}-{u.utt_id}"

@@ -1,23 +1,38 @@
 """CSV label files: read with the header checked, errors naming file and line."""
 
 import csv
+import io
 import math
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Sequence, Tuple
+from espnet_ser.errors import InputError, MissingInput
 
 
 def read_csv_rows(path: Path, required: Sequence[str]) -> Iterator[Tuple[int, Dict[str, str]]]:
-    """(line number, row) for each data row; a missing required column is an error naming the file."""
+    """(line number, row) for each data row of a UTF-8 CSV (a BOM and CRLF line ends are fine).
+
+    Errors name the file (and line): a missing file or required column, another encoding (with what to
+    do), a row with more or fewer fields than the header.
+    """
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: label file not found")
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        header = reader.fieldnames or []
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (header: {','.join(header)})")
-        for row in reader:
-            yield reader.line_num, row
+        raise MissingInput(f"{path}: label file not found")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise InputError(f"{path}:{line}: not UTF-8 (byte 0x{data[e.start]:02x}); convert the file to UTF-8, "
+                         "e.g. iconv -f latin1 -t utf-8") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (header: {','.join(header)})")
+    for row in reader:
+        if None in row or any(v is None for v in row.values()):
+            got = len([v for k, v in row.items() if k is not None and v is not None]) + len(row.get(None) or [])
+            raise InputError(f"{path}:{reader.line_num}: {got} fields where the header has {len(header)}")
+        yield reader.line_num, row
 
 
 def parse_float(value: Optional[str], where: str) -> float:
@@ -28,7 +43,7 @@ def parse_float(value: Optional[str], where: str) -> float:
     try:
         return float(value)
     except ValueError:
-        raise ValueError(f"{where}: not a number: {value!r}") from None
+        raise InputError(f"{where}: not a number: {value!r}") from None
 
 
 def scale_vad(raw: Sequence[float], lo: float, hi: float) -> Tuple[Optional[Tuple[float, ...]], int]:

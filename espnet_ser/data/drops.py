@@ -57,8 +57,17 @@ class DropCounter:
     def remove_label(self, reason: str) -> None:
         self.labels_removed[reason] += 1
 
+    def check_total(self, total: int) -> None:
+        """Every utterance (label line or audio file) ends kept or dropped with a reason: kept + dropped = total."""
+        self.total = total
+        accounted = self.kept + sum(self.dropped.values())
+        if accounted != total:
+            raise RuntimeError(f"{self.corpus}: {total} utterances seen, but kept {self.kept} + dropped "
+                               f"{sum(self.dropped.values())} = {accounted}: an utterance was lost uncounted")
+
     def summary(self) -> str:
-        lines = [f"{self.corpus}: kept {self.kept}, dropped {sum(self.dropped.values())}"]
+        total = f" of {self.total}" if getattr(self, "total", None) is not None else ""
+        lines = [f"{self.corpus}: kept {self.kept}{total}, dropped {sum(self.dropped.values())}"]
         for reason, n in sorted(self.dropped.items()):
             lines.append(f"  dropped  {reason:<28} {n:>7}   e.g. {' '.join(self.examples[reason])}")
         for reason, n in sorted(self.labels_removed.items()):
@@ -66,4 +75,5 @@ class DropCounter:
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
-        return {"kept": self.kept, "dropped": dict(self.dropped), "labels_removed": dict(self.labels_removed)}
+        return {"total": getattr(self, "total", None), "kept": self.kept, "dropped": dict(self.dropped),
+                "labels_removed": dict(self.labels_removed)}

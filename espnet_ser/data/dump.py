@@ -19,6 +19,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from espnet_ser.errors import InputError
 from espnet_ser.data.drops import DropCounter
 from espnet_ser.data.kaldi_dir import read_data_dir, read_table, write_data_dir
 
@@ -61,7 +62,7 @@ def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
         try:
             info = sf.info(u.path)
         except (RuntimeError, sf.LibsndfileError) as e:
-            raise ValueError(f"{src}/wav.scp: utterance {u.utt_id}: cannot read {u.path}: {e}") from None
+            raise InputError(f"{src}/wav.scp: utterance {u.utt_id}: cannot read {u.path}: {e}") from None
         if info.samplerate == FS and info.channels == 1 and info.format in ("WAV", "FLAC"):
             counts["kept_as_is"] += 1
             num_samples.append((u.utt_id, info.frames))
@@ -112,7 +113,7 @@ def filter_durations(data_dir: PathLike, min_s: float = 0.0, max_s: Optional[flo
             kept.append(u)
     counter.kept = len(kept)
     if not kept:
-        raise ValueError(f"{d}: the duration filter ({min_s}..{max_s} s) dropped every utterance")
+        raise InputError(f"{d}: the duration filter ({min_s}..{max_s} s) dropped every utterance")
     write_data_dir(kept, d)
     ids = {u.utt_id for u in kept}
     (d / "utt2num_samples").write_text("".join(f"{u} {n}\n" for u, n in sorted(samples.items()) if u in ids))

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.data.drops import DropCounter
 from espnet_ser.data.kaldi_dir import Utterance, count_classes, write_data_dir
 
@@ -39,27 +40,52 @@ HEADER = re.compile(
 VAD_RANGE = (1.0, 5.0)
 
 
-def parse_evaluation(path: Path) -> List[Tuple[int, str, str, Tuple[float, float, float]]]:
-    """(line number, utterance id, code, (v, a, d) raw) for each header line; errors name file:line."""
-    entries = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for n, line in enumerate(f, 1):
-            if not line.startswith("["):
-                continue  # annotator lines, blank lines, the file's column header
-            m = HEADER.match(line.rstrip("\n"))
-            if not m:
-                raise ValueError(f"{path}:{n}: malformed evaluation line: {line.rstrip()!r}")
-            code = m["code"]
-            if code not in CODES:
-                raise ValueError(f"{path}:{n}: unknown emotion code {code!r} (known: {' '.join(CODES)})")
-            try:
-                vad = tuple(float(x) for x in m["vad"].split(","))
-            except ValueError:
-                raise ValueError(f"{path}:{n}: V/A/D is not three numbers: [{m['vad']}]") from None
-            if len(vad) != 3:
-                raise ValueError(f"{path}:{n}: V/A/D is not three numbers: [{m['vad']}]")
-            entries.append((n, m["utt"], code, vad))
-    return entries
+ANNOTATOR = re.compile(r"^[CA]-[A-Z]+\d*:")          # C-E2: Neutral; ...   A-F1: val 3; act 2; ...
+UTT_ID = re.compile(r"\b(Ses\d\d[FM]_\S+_[FM]\d+)\b")
+
+
+def read_text_file(path: Path) -> str:
+    """UTF-8 text (a BOM is dropped; CRLF and LF both end lines); other encodings are an error naming the line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise InputError(f"{path}:{line}: not UTF-8 (byte 0x{data[e.start]:02x}); convert the file to UTF-8, "
+                         "e.g. iconv -f latin1 -t utf-8") from None
+
+
+def parse_evaluation(path: Path) -> Tuple[List[Tuple[int, str, str, Tuple[float, float, float]]], List[Tuple[int, str]]]:
+    """Header lines ``(line, utterance id, code, (v, a, d) raw)`` and label lines that name an utterance
+    but do not parse ``(line, utterance id)``; errors name file:line.
+
+    Every line is accounted for: blank lines, ``%`` comments and annotator lines are skipped by their
+    form; a header may carry surrounding white space; any other line is an error.
+    """
+    entries, unparsed = [], []
+    for n, raw in enumerate(read_text_file(path).splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("%") or ANNOTATOR.match(line):
+            continue
+        m = HEADER.match(line)
+        if not m:
+            named = UTT_ID.search(line)
+            if named and not line.startswith("["):
+                unparsed.append((n, named.group(1)))  # e.g. a header that lost its '[': counted as a drop
+                continue
+            raise InputError(f"{path}:{n}: malformed evaluation line: {raw.rstrip()!r} (expected "
+                             "'[start - end]<TAB>utterance<TAB>code<TAB>[V, A, D]', an annotator line or a % comment)")
+        code = m["code"]
+        if code not in CODES:
+            raise InputError(f"{path}:{n}: unknown emotion code {code!r} (known: {' '.join(CODES)})")
+        try:
+            vad = tuple(float(x) for x in m["vad"].split(","))
+        except ValueError:
+            raise InputError(f"{path}:{n}: V/A/D is not three numbers: [{m['vad']}]") from None
+        if len(vad) != 3:
+            raise InputError(f"{path}:{n}: V/A/D is not three numbers: [{m['vad']}]")
+        entries.append((n, m["utt"], code, vad))
+    return entries, unparsed
 
 
 def speaker_of(utt_id: str) -> str:
@@ -70,19 +96,25 @@ def speaker_of(utt_id: str) -> str:
 def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = False) -> Tuple[List[Utterance], DropCounter, Dict[str, int]]:
     corpus = Path(corpus_dir)
     if class_set not in CLASS_SETS:
-        raise ValueError(f"unknown class set {class_set!r}; choose from {sorted(CLASS_SETS)}")
+        raise InputError(f"unknown class set {class_set!r}; choose from {sorted(CLASS_SETS)}")
     mapping = CLASS_SETS[class_set]
     files = sorted(corpus.glob("Session[1-5]/dialog/EmoEvaluation/*.txt"))
     if not files:
-        raise FileNotFoundError(f"{corpus}: no Session[1-5]/dialog/EmoEvaluation/*.txt: not an IEMOCAP directory")
+        raise MissingInput(f"{corpus}: no Session[1-5]/dialog/EmoEvaluation/*.txt: not an IEMOCAP directory")
     counter, codes = DropCounter("IEMOCAP"), {c: 0 for c in CODES}
     seen: Dict[str, str] = {}
     utts = []
     for path in files:
         session = int(path.parts[-4][-1])
-        for n, uid, code, raw_vad in parse_evaluation(path):
+        entries, unparsed = parse_evaluation(path)
+        for n, uid in unparsed:
             if uid in seen:
-                raise ValueError(f"{path}:{n}: utterance {uid} already defined at {seen[uid]}")
+                raise InputError(f"{path}:{n}: utterance {uid} already defined at {seen[uid]}")
+            seen[uid] = f"{path}:{n}"
+            counter.drop("label_line_unparsed", f"{uid} ({path.name}:{n})")
+        for n, uid, code, raw_vad in entries:
+            if uid in seen:
+                raise InputError(f"{path}:{n}: utterance {uid} already defined at {seen[uid]}")
             seen[uid] = f"{path}:{n}"
             codes[code] += 1
             emotion, keep = counter.map_class(uid, code, mapping, drop_unlabelled)
@@ -95,6 +127,10 @@ def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = 
                 continue
             utts.append(Utterance(uid, str(wav.resolve()), speaker_of(uid), emotion, vad,
                                   extra={"session": str(session), "code": code}))
+    for wav in sorted(corpus.glob("Session[1-5]/sentences/wav/*/*.wav")):
+        if wav.stem not in seen:
+            counter.drop("audio_without_label", wav.stem)
+    counter.check_total(len(seen) + counter.dropped["audio_without_label"])
     return utts, counter, codes
 
 
@@ -108,14 +144,14 @@ def make_folds(utts: List[Utterance], dev_strategy: str = "speaker", dev_speaker
         if dev_strategy == "speaker":
             speakers = sorted({u.speaker for u in rest})
             if len(speakers) <= dev_speakers:
-                raise ValueError(f"fold{k}: {len(speakers)} non-test speakers, cannot hold out {dev_speakers}")
+                raise InputError(f"fold{k}: {len(speakers)} non-test speakers, cannot hold out {dev_speakers}")
             dev_spk = set(random.Random(seed * 1000 + k).sample(speakers, dev_speakers))
         elif dev_strategy == "session":
             others = [s for s in sessions if s != k]
             dev_session = next((s for s in sessions if s > k), others[0])
             dev_spk = {u.speaker for u in rest if int(u.extra["session"]) == dev_session}
         else:
-            raise ValueError(f"unknown dev strategy {dev_strategy!r} (speaker, session)")
+            raise InputError(f"unknown dev strategy {dev_strategy!r} (speaker, session)")
         dev = [u for u in rest if u.speaker in dev_spk]
         train = [u for u in rest if u.speaker not in dev_spk]
         folds[k] = (train, dev, test)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+from espnet_ser.errors import InputError, MissingInput
 from espnet_ser import MISSING, VAD_DIMS
 
 
@@ -45,10 +46,10 @@ def write_data_dir(utts: Iterable[Utterance], out_dir: Union[str, Path]) -> Path
     ids = [u.utt_id for u in utts]
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
-        raise ValueError(f"duplicate utterance ids for {out_dir}: {dup[:10]}")
+        raise InputError(f"duplicate utterance ids for {out_dir}: {dup[:10]}")
     for u in utts:
         if any(c.isspace() for c in u.utt_id) or any(c.isspace() for c in u.speaker):
-            raise ValueError(f"utterance id and speaker must not contain spaces: {u.utt_id!r} {u.speaker!r}")
+            raise InputError(f"utterance id and speaker must not contain spaces: {u.utt_id!r} {u.speaker!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _write(out / "wav.scp", [f"{u.utt_id} {u.path}" for u in utts])
@@ -95,16 +96,18 @@ def read_data_dir(data_dir: Union[str, Path]) -> List[Utterance]:
 def read_table(path: Union[str, Path]) -> Dict[str, str]:
     """``key value...`` lines -> dict; a line without a value or a repeated key is an error naming the line."""
     table: Dict[str, str] = {}
-    with open(path, encoding="utf-8") as f:
+    if not Path(path).is_file():
+        raise MissingInput(f"{path}: file not found")
+    with open(path, encoding="utf-8-sig") as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
             if not line:
                 continue
             parts = line.split(maxsplit=1)
             if len(parts) != 2:
-                raise ValueError(f"{path}:{n}: expected 'key value', got {line!r}")
+                raise InputError(f"{path}:{n}: expected 'key value', got {line!r}")
             if parts[0] in table:
-                raise ValueError(f"{path}:{n}: key {parts[0]!r} appears twice")
+                raise InputError(f"{path}:{n}: key {parts[0]!r} appears twice")
             table[parts[0]] = parts[1]
     return table
 

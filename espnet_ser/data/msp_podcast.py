@@ -16,6 +16,7 @@ import random
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.data.csv_labels import parse_float, read_csv_rows
 from espnet_ser.data.drops import DropCounter
 from espnet_ser.data.kaldi_dir import Utterance, count_classes, write_data_dir
@@ -31,7 +32,7 @@ VAD_RANGE = (1.0, 7.0)
 def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, drop_unlabelled: bool = False):
     corpus = Path(corpus_dir)
     if not corpus.is_dir() or not any(corpus.iterdir()):
-        raise FileNotFoundError(f"{corpus}: empty or missing MSP-Podcast directory")
+        raise MissingInput(f"{corpus}: empty or missing MSP-Podcast directory")
     class_map = DEFAULT_MAP if class_map is None else class_map
     labels = corpus / "Labels" / "labels_consensus.csv"
     counter = DropCounter("MSP-Podcast")
@@ -41,17 +42,17 @@ def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, dro
         where = f"{labels}:{n}"
         name = row["FileName"].strip()
         if not name:
-            raise ValueError(f"{where}: empty FileName")
+            raise InputError(f"{where}: empty FileName")
         uid = name.rsplit(".", 1)[0]
         if uid in seen:
-            raise ValueError(f"{where}: utterance {uid} already listed on line {seen[uid]}")
+            raise InputError(f"{where}: utterance {uid} already listed on line {seen[uid]}")
         seen[uid] = n
         code = row["EmoClass"].strip()
         if code not in CODES:
-            raise ValueError(f"{where}: unknown EmoClass {code!r} (known: {' '.join(CODES)})")
+            raise InputError(f"{where}: unknown EmoClass {code!r} (known: {' '.join(CODES)})")
         split = row["Split_Set"].strip()
         if split not in SPLITS:
-            raise ValueError(f"{where}: unknown Split_Set {split!r} (known: {' '.join(SPLITS)})")
+            raise InputError(f"{where}: unknown Split_Set {split!r} (known: {' '.join(SPLITS)})")
         raw = [parse_float(row[c], f"{where} column {c}") for c in ("EmoVal", "EmoAct", "EmoDom")]
         vad = counter.corpus_vad(raw, *VAD_RANGE)
         emotion, keep = counter.map_class(uid, code, class_map, drop_unlabelled)
@@ -64,6 +65,11 @@ def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, dro
         speaker = f"msp{spk}" if spk and spk.lower() != "unknown" else f"mspunk_{uid}"
         utts.append(Utterance(uid, str(wav.resolve()), speaker, emotion, vad,
                               extra={"split": split.lower(), "code": code, "gender": row["Gender"].strip()}))
+    audio_only = sorted(p.stem for p in (corpus / "Audios").glob("*.wav") if p.stem not in seen) \
+        if (corpus / "Audios").is_dir() else []
+    for uid in audio_only:
+        counter.drop("audio_without_label", uid)
+    counter.check_total(len(seen) + len(audio_only))
     return utts, counter
 
 
@@ -82,7 +88,7 @@ def prepare_msp_podcast(
     if subset_size is not None:
         train = sorted((u for u in utts if u.extra["split"] == "train"), key=lambda u: u.utt_id)
         if subset_size > len(train):
-            raise ValueError(f"subset of {subset_size} asked, but train has only {len(train)} utterances")
+            raise InputError(f"subset of {subset_size} asked, but train has only {len(train)} utterances")
         subset = random.Random(seed).sample(train, subset_size)
         write_data_dir(subset, out / "train_subset")
         report["splits"]["train_subset"] = len(subset)

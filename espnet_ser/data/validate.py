@@ -5,6 +5,7 @@ from typing import Dict, List
 
 import soundfile as sf
 
+from espnet_ser.errors import InputError
 from espnet_ser import MISSING, VAD_DIMS
 from espnet_ser.data.kaldi_dir import read_table
 
@@ -15,45 +16,45 @@ def validate_data_dir(data_dir, check_audio: bool = True, classes=None) -> Dict[
     """Raise ValueError naming the file (and line) on the first problem; return counts when all is well."""
     d = Path(data_dir)
     if not (d / "wav.scp").is_file() or not (d / "utt2spk").is_file():
-        raise ValueError(f"{d}: needs wav.scp and utt2spk")
+        raise InputError(f"{d}: needs wav.scp and utt2spk")
     tables = {f: read_table(d / f) for f in FILES if (d / f).is_file()}
     keys = list(tables["wav.scp"])
     if not keys:
-        raise ValueError(f"{d}/wav.scp: no utterances")
+        raise InputError(f"{d}/wav.scp: no utterances")
     for f, t in tables.items():
         if f == "spk2utt":
             continue
         if list(t) != sorted(t):
-            raise ValueError(f"{d}/{f}: not sorted by utterance id")
+            raise InputError(f"{d}/{f}: not sorted by utterance id")
         if set(t) != set(keys):
             missing = sorted(set(keys) - set(t))[:5]
             extra = sorted(set(t) - set(keys))[:5]
-            raise ValueError(f"{d}/{f}: keys differ from wav.scp (missing {missing}, extra {extra})")
+            raise InputError(f"{d}/{f}: keys differ from wav.scp (missing {missing}, extra {extra})")
     spk_utts = sorted(u for us in tables["spk2utt"].values() for u in us.split()) if "spk2utt" in tables else None
     if spk_utts is not None and spk_utts != sorted(keys):
-        raise ValueError(f"{d}/spk2utt: does not list every utterance of utt2spk exactly once")
+        raise InputError(f"{d}/spk2utt: does not list every utterance of utt2spk exactly once")
     counts = {"utterances": len(keys), "with_emotion": 0, "with_vad": 0}
     for uid, value in tables.get("emotion", {}).items():
         if value != MISSING:
             counts["with_emotion"] += 1
             if classes is not None and value not in classes:
-                raise ValueError(f"{d}/emotion: {uid}: class {value!r} not in {list(classes)}")
+                raise InputError(f"{d}/emotion: {uid}: class {value!r} not in {list(classes)}")
     for uid, value in tables.get("vad", {}).items():
         vals = value.split()
         if len(vals) != len(VAD_DIMS):
-            raise ValueError(f"{d}/vad: {uid}: expected {len(VAD_DIMS)} values, got {value!r}")
+            raise InputError(f"{d}/vad: {uid}: expected {len(VAD_DIMS)} values, got {value!r}")
         nums = [float(v) for v in vals]
         if any(not (0.0 <= v <= 1.0) for v in nums if v == v):
-            raise ValueError(f"{d}/vad: {uid}: values must lie on 0-1: {value!r}")
+            raise InputError(f"{d}/vad: {uid}: values must lie on 0-1: {value!r}")
         counts["with_vad"] += any(v == v for v in nums)
     if check_audio:
         for uid, path in tables["wav.scp"].items():
             try:
                 info = sf.info(path)
             except Exception as e:
-                raise ValueError(f"{d}/wav.scp: {uid}: unreadable audio {path}: {e}") from None
+                raise InputError(f"{d}/wav.scp: {uid}: unreadable audio {path}: {e}") from None
             if info.frames == 0:
-                raise ValueError(f"{d}/wav.scp: {uid}: empty audio {path}")
+                raise InputError(f"{d}/wav.scp: {uid}: empty audio {path}")
     return counts
 
 

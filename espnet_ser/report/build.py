@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Dict, List, Union
 
+from espnet_ser.errors import MissingInput
 from espnet_ser.report.plots import plot_confusion, plot_pred_vs_true, plot_training_curves, plot_va_plane
 from espnet_ser.report.runs import by_variant, load_runs
 from espnet_ser.report.tables import VARIANT_NAMES, table2, variant_table
@@ -49,7 +50,7 @@ def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str =
         recipe, test = TABLES[table]
         runs = load_runs(sources[table], recipe)
         if not runs:
-            raise FileNotFoundError(f"{sources[table]}: no finished {recipe} experiment (exp/*/meta.json) for {table}")
+            raise MissingInput(f"{sources[table]}: no finished {recipe} experiment (exp/*/meta.json) for {table}")
         logs: Dict[str, List[Path]] = {}
         for r in runs:
             if (r.exp_dir / "train.log").exists():

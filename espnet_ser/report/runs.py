@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from espnet_ser.errors import MissingInput
 from espnet_ser.scoring import Paired, concat, pair, score_paired
 
 PathLike = Union[str, Path]
@@ -46,7 +47,7 @@ def load_runs(exp_root: PathLike, recipe: Optional[str] = None) -> List[Run]:
         for name, ref in meta.get("tests", {}).items():
             hyp = meta_file.parent / "inference" / name
             if not hyp.exists():
-                raise FileNotFoundError(f"{hyp}: no predictions for test set {name!r} of {meta_file.parent} (run inference)")
+                raise MissingInput(f"{hyp}: no predictions for test set {name!r} of {meta_file.parent} (run inference)")
             run.paired[name] = pair(ref, hyp)
         runs.append(run)
     return runs

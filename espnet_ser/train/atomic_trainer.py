@@ -5,6 +5,7 @@ final name. A job killed during that write (a cluster pre-emption, a time limit)
 checkpoint, and the re-run stage then fails to resume (``EOFError``). While training runs, this
 trainer makes every ``torch.save`` to a path write ``<name>.tmp`` and rename it onto ``<name>``
 (atomic on POSIX): a checkpoint on disk is always a complete one, the previous epoch's or the new one.
+Every checkpoint it reads back (resume, n-best averaging) is read weights-only (``espnet_ser.safe_load``).
 
 It also reports set-level validation scores once per epoch (``epoch_ua``, ``epoch_f1_macro``,
 ``epoch_ccc_mean``, ``epoch_ua_ccc``, ``epoch_f1_ccc``: :func:`espnet_ser.metrics.selection_scores` over the
@@ -21,6 +22,7 @@ import torch
 from espnet2.train.trainer import Trainer
 
 from espnet_ser.metrics import selection_scores
+from espnet_ser.safe_load import safe_torch_load
 
 _original_save = torch.save
 
@@ -46,7 +48,7 @@ def atomic_torch_save():
 class AtomicCheckpointTrainer(Trainer):
     @classmethod
     def run(cls, *args, **kwargs) -> None:
-        with atomic_torch_save():
+        with atomic_torch_save(), safe_torch_load():  # resume and n-best averaging read weights only
             return super().run(*args, **kwargs)
 
     @classmethod

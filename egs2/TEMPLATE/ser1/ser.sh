@@ -60,6 +60,17 @@ case $recipe in iemocap|msp_podcast|iemocap_msp) ;; *) die "--recipe must be iem
 [ -z "${ser_config##*\{variant\}*}" ] || [ -f "$ser_config" ] || die "--ser_config $ser_config not found"
 
 dump=$dumpdir/raw
+
+# One run at a time per data, dump and exp dir: a second run into the same dirs is refused at once.
+# flock's lock goes with this process (and the jobs it starts): the kernel drops it however the run
+# ends, so a killed run never blocks the next one.
+hold_dir() {
+  local d=$1 fd lock; mkdir -p "$d"; lock="$(dirname "$d")/.$(basename "$d").runlock"
+  exec {fd}>>"$lock"
+  flock -n "$fd" || die "$d is in use by another run ($(cat "$lock.who" 2>/dev/null || echo 'holder unknown')); wait for it to end or choose other dirs"
+  echo "pid $$ on $(hostname) since $(date '+%F %T'): $0 --recipe $recipe" > "$lock.who"
+}
+hold_dir "$datadir"; hold_dir "$dumpdir"; hold_dir "$expdir"
 ncpu=${SER_MAX_JOBS:-$(nproc)}
 want() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 if $skip_data_prep; then [ "$stage" -ge 5 ] || stage=5; fi
