@@ -349,3 +349,148 @@ def test_table2_recipe_trains_the_papers_eight_rows(tmp_path):
     assert [r[1] for r in t2[2:]] == [str(i) for i in range(1, 9)]
     for r in t2[2:]:
         assert [r[i] == "-" for i in ours] == [v == "-" for v in paper[r[1]][2:]], r
+
+
+# ---------------------------------------------------------------- reliability: inference, concurrency, faults
+def _py(*args, **kw):
+    return subprocess.run([sys.executable, "-m", *map(str, args)], capture_output=True, text=True, env=env_with(), **kw)
+
+
+def test_inference_unique_ids_bad_inputs_listed_good_ones_scored(recipe_run, tmp_path):
+    import soundfile as sf
+
+    work, _ = recipe_run
+    model = work / "exp" / "ser_hierarchical_dc_fold1" / "packed" / "model.zip"
+    tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)).astype(np.float32)
+    for ext in ("wav", "flac", "ogg"):
+        sf.write(tmp_path / f"a.{ext}", tone, 16000)  # each format's default encoding
+    sf.write(tmp_path / "empty.wav", np.zeros(0, np.float32), 16000)
+    sf.write(tmp_path / "short.wav", np.zeros(16, np.float32), 16000)
+    (tmp_path / "folder.wav").mkdir()
+    (tmp_path / "garbage.wav").write_bytes(b"not audio at all")
+    files = [tmp_path / f for f in ("a.wav", "a.flac", "a.ogg", "empty.wav", "short.wav", "folder.wav", "garbage.wav", "gone.wav")]
+    p = _py("espnet_ser.bin.ser_inference", "--model", model, "--out", tmp_path / "out", "--no_progress", *files)
+    assert p.returncode == 1, p.stderr[-2000:]
+    assert "5 of 8 input(s) cannot be scored" in p.stderr and "Traceback" not in p.stderr
+    emo = (tmp_path / "out" / "emotion").read_text().splitlines()
+    ids = [line.split()[0] for line in emo]
+    assert len(ids) == 3 == len(set(ids)) and all(i.endswith(("a.wav", "a.flac", "a.ogg")) for i in ids)
+    errors = dict(line.split(" ", 1) for line in (tmp_path / "out" / "errors").read_text().splitlines())
+    assert set(errors) == {"empty", "short", "folder", "garbage", "gone"}
+    for uid, why in (("empty", "empty audio"), ("short", "too short"), ("folder", "a directory"),
+                     ("garbage", "unreadable audio"), ("gone", "missing")):
+        assert why in errors[uid], errors[uid]
+    fast = _py("espnet_ser.bin.ser_inference", "--model", model, "--out", tmp_path / "o2", "--fail_fast", *files)
+    assert fast.returncode == 2 and "empty audio" in fast.stderr and "Traceback" not in fast.stderr
+    assert len(fast.stderr.strip().splitlines()) == 1
+    twice = _py("espnet_ser.bin.ser_inference", "--model", model, "--out", tmp_path / "o3", files[0], files[0])
+    assert twice.returncode == 2 and "given more than once" in twice.stderr
+
+
+def test_crafted_checkpoint_in_an_exp_dir_runs_nothing(recipe_run, tmp_path):
+    import shutil
+
+    work, _ = recipe_run
+    exp = tmp_path / "exp"
+    shutil.copytree(work / "exp" / "ser_baseline_c_fold1", exp, symlinks=False)
+    marker = tmp_path / "PWNED"
+    (tmp_path / "evil.py").write_text(
+        "import os, torch\n"
+        "class Evil:\n"
+        f"    def __reduce__(self):\n        return (os.system, ('touch {marker}',))\n"
+        f"torch.save({{'x': Evil()}}, '{exp / 'evil.pth'}')\n")
+    subprocess.run([sys.executable, str(tmp_path / "evil.py")], check=True)
+    for name in [p.name for p in exp.glob("*.best.pth")]:
+        (exp / name).unlink()
+        shutil.copy(exp / "evil.pth", exp / name)
+    write_tone(tmp_path / "x.wav", 1.0, 16000, 1)
+    p = _py("espnet_ser.bin.ser_inference", "--model", exp, "--out", tmp_path / "o", tmp_path / "x.wav")
+    assert p.returncode == 2 and "refused to load" in p.stderr and "posix.system" in p.stderr, p.stderr[-2000:]
+    assert not marker.exists()
+    # resuming training reads checkpoint.pth weights-only as well
+    shutil.copy(exp / "evil.pth", exp / "checkpoint.pth")
+    from espnet_ser import safe_load
+
+    with safe_load.safe_torch_load():
+        import torch
+
+        with pytest.raises(Exception, match="refused to load"):
+            torch.load(exp / "checkpoint.pth", weights_only=False)  # what ESPnet's resume asks for
+    assert not marker.exists()
+
+
+def _tree(d: Path):
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def _wait_for_lock(lock: Path, pid: int, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if lock.exists() and f"pid {pid} " in lock.read_text():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{lock} never named pid {pid}")
+
+
+def test_two_preps_into_one_dir_one_refuses_and_a_killed_one_blocks_nothing(tmp_path):
+    make_mini(tmp_path / "c", utts_per_dialog=20)
+    corpus = tmp_path / "c" / "IEMOCAP"
+    solo = _py("espnet_ser.bin.prepare_data", "iemocap", corpus, tmp_path / "solo")
+    assert solo.returncode == 0
+    out = tmp_path / "d"
+    cmd = [sys.executable, "-m", "espnet_ser.bin.prepare_data", "iemocap", str(corpus), str(out)]
+    first = subprocess.Popen(cmd, env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_lock(tmp_path / ".d.lock", first.pid)
+    first.send_signal(signal.SIGSTOP)  # keep the first run in the middle of its work, lock held
+    second = _py("espnet_ser.bin.prepare_data", "iemocap", corpus, out)
+    first.send_signal(signal.SIGCONT)
+    assert second.returncode == 2 and "is in use by another run" in second.stderr and f"pid {first.pid}" in second.stderr
+    assert first.wait() == 0
+    assert _tree(out) == _tree(tmp_path / "solo")
+    # kill a run while it holds the lock: the next run is not blocked and gives the solo result
+    third = subprocess.Popen(cmd, env=env_with(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_lock(tmp_path / ".d.lock", third.pid)
+    third.send_signal(signal.SIGKILL)
+    third.wait()
+    again = _py("espnet_ser.bin.prepare_data", "iemocap", corpus, out)
+    assert again.returncode == 0, again.stderr
+    assert _tree(out) == _tree(tmp_path / "solo")
+
+
+def test_two_recipe_runs_into_one_dir_one_refuses(tmp_path):
+    make_mini(tmp_path / "corpus")
+    first = ser(tmp_path, "--stop_stage", "5", "--folds", "1", "--feats_type", "raw", background=True,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    who = tmp_path / ".exp.runlock.who"
+    deadline = time.time() + 60
+    while time.time() < deadline and not who.exists():
+        time.sleep(0.02)
+    second = ser(tmp_path, "--stop_stage", "5", "--folds", "1", "--feats_type", "raw", check=False)
+    assert second.returncode != 0 and "is in use by another run" in second.stderr
+    assert who.read_text().split()[1] in second.stderr  # the holder's pid is named
+    out, err = first.communicate()
+    assert first.returncode == 0, err[-2000:]
+
+
+def test_inference_killed_then_rerun_equals_an_uninterrupted_run(recipe_run, tmp_path):
+    work, _ = recipe_run
+    model = work / "exp" / "ser_hierarchical_dc_fold1" / "packed" / "model.zip"
+    files = [write_tone(tmp_path / f"f{i:02d}.wav", 3.0, 16000, 1) for i in range(30)]
+    clean = _py("espnet_ser.bin.ser_inference", "--model", model, "--out", tmp_path / "clean", "--no_progress", *files)
+    assert clean.returncode == 0, clean.stderr[-2000:]
+    out = tmp_path / "out"
+    write_tone(tmp_path / "old.wav", 1.0, 16000, 1)  # an earlier run's output in the same dir
+    assert _py("espnet_ser.bin.ser_inference", "--model", model, "--out", out, tmp_path / "old.wav").returncode == 0
+    cmd = [sys.executable, "-m", "espnet_ser.bin.ser_inference", "--model", str(model), "--out", str(out), *map(str, files)]
+    p = subprocess.Popen(cmd, env=env_with(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    seen = ""
+    while time.time() < deadline and "ser_inference:" not in seen:  # tqdm's bar: inference has started
+        seen += p.stderr.read(1) or ""
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert (out / "emotion").read_text().split()[0] == "old"   # the killed run left the old output whole
+    again = _py("espnet_ser.bin.ser_inference", "--model", model, "--out", out, "--no_progress", *files)
+    assert again.returncode == 0
+    for name in ("emotion", "probs", "vad", "class_list", "results.csv"):
+        assert (out / name).read_text() == (tmp_path / "clean" / name).read_text(), name

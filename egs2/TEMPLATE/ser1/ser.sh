@@ -63,11 +63,12 @@ dump=$dumpdir/raw
 
 # One run at a time per data, dump and exp dir: a second run into the same dirs is refused at once.
 # flock's lock goes with this process (and the jobs it starts): the kernel drops it however the run
-# ends, so a killed run never blocks the next one.
+# ends, so a killed run never blocks the next one (a few seconds' grace lets its last jobs exit).
 hold_dir() {
-  local d=$1 fd lock; mkdir -p "$d"; lock="$(dirname "$d")/.$(basename "$d").runlock"
+  local d=$1 fd lock; lock="$(dirname "$d")/.$(basename "$d").runlock"
+  mkdir -p "$(dirname "$d")"
   exec {fd}>>"$lock"
-  flock -n "$fd" || die "$d is in use by another run ($(cat "$lock.who" 2>/dev/null || echo 'holder unknown')); wait for it to end or choose other dirs"
+  flock -w 3 "$fd" || die "$d is in use by another run ($(cat "$lock.who" 2>/dev/null || echo 'holder unknown')); wait for it to end or choose other dirs"
   echo "pid $$ on $(hostname) since $(date '+%F %T'): $0 --recipe $recipe" > "$lock.who"
 }
 hold_dir "$datadir"; hold_dir "$dumpdir"; hold_dir "$expdir"
