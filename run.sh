@@ -56,9 +56,12 @@ recipe() {
   local r=$1; shift
   local sel=(--variants "$variants" --folds "$folds")
   [ "$r" = iemocap_msp ] && sel=(--variants "$table2_variant")  # its fold (Session 5) is the recipe's own
-  local dirs=()
+  local dirs=() share=()
   [ -n "$workdir" ] && dirs=(--datadir "$workdir/$r/data" --dumpdir "$workdir/$r/dump" --expdir "$workdir/$r/exp" --results_dir "$workdir/$r")
-  "egs2/$r/ser1/run.sh" "${common[@]}" "${sel[@]}" "${dirs[@]}" "$@"
+  # side by side, the small recipes (6 and 8 models) run one worker each and the CPUs go to Table 1's 25:
+  # every worker process pays ESPnet's import (~7 CPU-seconds)
+  if $parallel && [ "$r" != iemocap ]; then share=(--nj 1 --inference_nj 1); export SER_MAX_JOBS=1; fi
+  "egs2/$r/ser1/run.sh" "${common[@]}" "${sel[@]}" "${dirs[@]}" "${share[@]}" "$@"
 }
 # run_all FROM TO: stages FROM..TO of every recipe; in parallel (one log per recipe) or one after another
 run_all() {
