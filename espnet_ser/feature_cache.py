@@ -29,6 +29,7 @@ import yaml
 from tqdm import tqdm
 
 import espnet_ser
+from espnet_ser import compute_dtype
 from espnet_ser.errors import InputError
 from espnet_ser.data.kaldi_dir import read_table
 from espnet_ser.ser.frontend.cached import source_features
@@ -62,7 +63,7 @@ def frontend_spec(config: PathLike, overrides: Sequence[str] = ()) -> Tuple[str,
     return name, fconf
 
 
-def cache_key(name: str, fconf: Dict, dtype: str) -> Dict:
+def cache_key(name: str, fconf: Dict, dtype: str, compute: str = "fp32") -> Dict:
     digests = {}
     for k in PATH_KEYS:
         v = fconf.get(k)
@@ -70,7 +71,7 @@ def cache_key(name: str, fconf: Dict, dtype: str) -> Dict:
             digests[k] = _hash_path(Path(v))
     layers = "all" if fconf.get("multilayer_feature") else fconf.get("layer", -1)
     return {"frontend": name, "frontend_conf": fconf, "checkpoint_sha256": digests or None, "layers": layers,
-            "fs": int(fconf.get("fs", 16000)), "dtype": dtype, "espnet_ser": espnet_ser.__version__}
+            "fs": int(fconf.get("fs", 16000)), "dtype": dtype, "compute_dtype": compute, "espnet_ser": espnet_ser.__version__}
 
 
 def build_frontend(name: str, fconf: Dict, device: str) -> torch.nn.Module:
@@ -97,12 +98,18 @@ def _batches(lengths: Dict[str, int], batch_seconds: float, fs: int, sort: bool,
 def extract_features(
     data_dir: PathLike, out_dir: PathLike, config: PathLike, overrides: Sequence[str] = (), device: str = "cpu",
     dtype: str = "float16", batch_seconds: float = 200.0, sort_by_length: bool = True, autocast: Optional[bool] = None,
-    max_items: int = 64, progress: bool = True, frontend: Optional[torch.nn.Module] = None,
+    max_items: int = 64, progress: bool = True, frontend: Optional[torch.nn.Module] = None, compute: str = "fp32",
 ) -> Dict:
-    """Extract (or resume, or reuse) the feature cache of ``data_dir`` into ``out_dir``; returns a report."""
+    """Extract (or resume, or reuse) the feature cache of ``data_dir`` into ``out_dir``; returns a report.
+
+    ``dtype`` is how features are stored; ``compute`` (``fp32``, ``bf16`` or ``auto``:
+    :mod:`espnet_ser.compute_dtype`) the float type the frozen upstream runs in. Both are part of the
+    cache key: a cache computed in another type is rebuilt.
+    """
     src, out = Path(data_dir), Path(out_dir)
     name, fconf = frontend_spec(config, overrides)
-    key = cache_key(name, fconf, dtype)
+    compute, _ = compute_dtype.resolve(compute, device)
+    key = cache_key(name, fconf, dtype, compute)
     key_text = json.dumps(key, sort_keys=True)
     done, key_file, npy_dir = out / ".done", out / "cache_key.json", out / "npy"
     if key_file.exists() and key_file.read_text() != key_text:
@@ -121,8 +128,10 @@ def extract_features(
         lengths = {u: sf.info(p).frames for u, p in wavs.items()}
     todo = {u: n for u, n in lengths.items() if not (npy_dir / f"{u}.npy").exists()}
     fs = key["fs"]
-    use_autocast = (device.startswith("cuda")) if autocast is None else autocast
+    use_autocast = bool(autocast)
     model = frontend if frontend is not None else (build_frontend(name, fconf, device) if todo else None)
+    if model is not None and compute != "fp32":
+        compute_dtype.apply(model, compute)
     num_layers = None
     audio_s = 0.0
     for batch in tqdm(_batches(todo, batch_seconds, fs, sort_by_length, max_items), desc=f"extract {src.name}",
@@ -164,7 +173,7 @@ def extract_features(
             "--frontend_conf", f"source={name}"]
     (out / "frontend_args").write_text(" ".join(args) + "\n")
     report = {"utterances": len(shapes), "extracted_now": len(todo), "audio_seconds_now": round(audio_s, 2),
-              "feat_dim": feat_dim, "num_layers": num_layers, "dtype": dtype}
+              "feat_dim": feat_dim, "num_layers": num_layers, "dtype": dtype, "compute_dtype": compute}
     (out / "extract_report.json").write_text(json.dumps(report, indent=1) + "\n")
     done.write_text(hashlib.sha256(key_text.encode()).hexdigest() + "\n")
     return {"status": status, **report}

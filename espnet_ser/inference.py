@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import yaml
 
-from espnet_ser import VAD_DIMS, safe_load
+from espnet_ser import VAD_DIMS, compute_dtype, safe_load
 from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.pack import best_model_pth, unpack_config
 from espnet_ser.ser.frontend.cached import AudioThroughCache, CachedFeatures
@@ -82,6 +82,7 @@ class Speech2Emotion:
         model_file: Optional[Union[str, Path]] = None,
         device: str = "cpu",
         attach_source: bool = True,
+        dtype: str = "fp32",
     ):
         model, args = build_model(train_config, model_file, device)
         if model.frontend is None:
@@ -94,8 +95,18 @@ class Speech2Emotion:
         self.device = device
         self.class_list = list(model.class_list)
         self.fs = int((args.frontend_conf or {}).get("fs", 16000))
+        self.dtype, self.dtype_reason = "fp32", "default"
         if attach_source:
             self.attach_source()
+            self.set_dtype(dtype)
+
+    def set_dtype(self, choice: str = "auto") -> str:
+        """Run the frozen upstream in ``fp32``, ``bf16`` or ``auto`` (``espnet_ser.compute_dtype``); the
+        conformer, pooling and heads stay fp32. Returns the type chosen (``dtype_reason`` says why)."""
+        self.dtype, self.dtype_reason = compute_dtype.resolve(choice, self.device)
+        if self.dtype != "fp32" and compute_dtype.apply(self.model, self.dtype) == 0:
+            self.dtype_reason += "; this model has no frozen upstream to cast (fbank), so it runs as it is"
+        return self.dtype
 
     def attach_source(self) -> None:
         """A model trained on cached features reads audio through its recorded source frontend."""
@@ -104,18 +115,19 @@ class Speech2Emotion:
             self.model.frontend = AudioThroughCache(source, self.model.frontend)
 
     @classmethod
-    def from_exp_dir(cls, exp_dir: Union[str, Path], model_file: Optional[str] = None, device: str = "cpu"):
+    def from_exp_dir(cls, exp_dir: Union[str, Path], model_file: Optional[str] = None, device: str = "cpu",
+                     dtype: str = "fp32"):
         """The best checkpoint of an ESPnet exp dir (``best_model_pth``), or ``model_file`` inside it."""
         exp = Path(exp_dir)
-        return cls(exp / "config.yaml", exp / (model_file or best_model_pth(exp)), device)
+        return cls(exp / "config.yaml", exp / (model_file or best_model_pth(exp)), device, dtype=dtype)
 
     @classmethod
-    def from_pretrained(cls, path: Union[str, Path], device: str = "cpu") -> "Speech2Emotion":
+    def from_pretrained(cls, path: Union[str, Path], device: str = "cpu", dtype: str = "fp32") -> "Speech2Emotion":
         """A packed model (zip from ``pack_model``) or an exp dir. Zip weights load with
         ``torch.load(weights_only=True)``: no arbitrary unpickling from a file of unknown origin."""
         path = Path(path)
         if path.is_dir():
-            return cls.from_exp_dir(path, device=device)
+            return cls.from_exp_dir(path, device=device, dtype=dtype)
         if not zipfile.is_zipfile(path):
             raise InputError(f"{path}: neither an exp dir nor a packed model zip")
         tmp = tempfile.TemporaryDirectory(prefix="espnet_ser_model_")
@@ -126,6 +138,7 @@ class Speech2Emotion:
         state = safe_load.load(Path(tmp.name) / "model.pth", map_location=device)
         self.model.load_state_dict(state, strict=True)
         self.attach_source()
+        self.set_dtype(dtype)
         self._tmp = tmp  # the normalisation stats file must outlive the constructor
         return self
 

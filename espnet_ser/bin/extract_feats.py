@@ -8,11 +8,13 @@ Training then reads the cache with the arguments in ``<out>/frontend_args`` (``-
 """
 
 import argparse
+import sys
 import json
 from pathlib import Path
 
 import espnet_ser.bin.espnet_quiet  # noqa: F401  (ESPnet import notice off stdout)
 from espnet_ser.feature_cache import extract_features
+from espnet_ser.compute_dtype import resolve
 from espnet_ser.errors import run_cli
 from espnet_ser.locks import hold
 
@@ -25,8 +27,11 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--dst", type=Path, help="feature root (same relative layout; splits.tsv copied)")
     p.add_argument("--data_dir", type=Path, help="one data dir (instead of --src)")
     p.add_argument("--out_dir", type=Path, help="its feature dir (with --data_dir)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu); cuda uses bf16 autocast")
-    p.add_argument("--dtype", default="float16", choices=["float16", "float32"], help="storage type (default float16)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    p.add_argument("--dtype", default="auto", choices=["auto", "fp32", "bf16"],
+                   help="float type the frozen upstream computes in (default auto: bf16 where the CPU/GPU has bf16 "
+                        "units, else fp32); recorded in the cache key")
+    p.add_argument("--store_dtype", default="float16", choices=["float16", "float32"], help="storage type (default float16)")
     p.add_argument("--batch_seconds", type=float, default=200.0, help="padded audio per batch in seconds (default 200)")
     p.add_argument("--max_items", type=int, default=64, help="utterances per batch at most (default 64)")
     p.add_argument("--no_sort", action="store_true", help="do not group utterances of similar length (naive batching)")
@@ -48,10 +53,13 @@ def main(argv=None) -> int:
         write_splits(splits, args.dst / "splits.tsv")
     else:
         get_parser().error("give --src and --dst, or --data_dir and --out_dir")
+    chosen, why = resolve(args.dtype, args.device)
+    print(f"extract_feats: frozen upstream in {chosen} ({why})", file=sys.stderr)
     for src, dst in pairs:
         with hold(dst):  # one extraction per cache dir; an interrupted one is resumed by the next run
-            r = extract_features(src, dst, args.config, args.frontend_conf, args.device, args.dtype, args.batch_seconds,
-                                 not args.no_sort, max_items=args.max_items, progress=not args.no_progress)
+            r = extract_features(src, dst, args.config, args.frontend_conf, args.device, args.store_dtype, args.batch_seconds,
+                                 not args.no_sort, max_items=args.max_items, progress=not args.no_progress,
+                                 compute=args.dtype)
         print(f"{src} -> {dst}: {json.dumps(r)}")
     if args.dst is not None and pairs:
         (args.dst / "frontend_args").write_text((pairs[0][1] / "frontend_args").read_text())

@@ -69,6 +69,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=float, default=20.0, help="window length in seconds for long recordings (default 20)")
     p.add_argument("--vad_scale", default="none", help="also write V/A/D on a corpus scale: 1-5 (IEMOCAP), 1-7 (MSP-Podcast) or none")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    p.add_argument("--dtype", default="auto", choices=("auto", "fp32", "bf16"),
+                   help="float type of the frozen upstream (default auto: bf16 where the CPU/GPU has bf16 units, else "
+                        "fp32; the rest of the model stays fp32)")
     p.add_argument("--no_progress", action="store_true", help="no progress bar")
     p.add_argument("--min_seconds", type=float, default=0.25, help="shorter inputs are listed as errors (default 0.25)")
     p.add_argument("--fail_fast", action="store_true",
@@ -97,8 +100,9 @@ def main(argv=None) -> int:
     import espnet_ser.bin.espnet_quiet  # noqa: F401  (ESPnet import notice off stdout)
     from espnet_ser.inference import Speech2Emotion
 
-    s2e = (Speech2Emotion.from_exp_dir(args.model, args.model_file, args.device) if args.model.is_dir() and args.model_file
-           else Speech2Emotion.from_pretrained(args.model, args.device))
+    s2e = (Speech2Emotion.from_exp_dir(args.model, args.model_file, args.device, args.dtype)
+           if args.model.is_dir() and args.model_file else Speech2Emotion.from_pretrained(args.model, args.device, args.dtype))
+    print(f"ser_inference: frozen upstream in {s2e.dtype} ({s2e.dtype_reason})", file=sys.stderr)
     probs, vad = [], []
     for uid, path in tqdm(good, desc="ser_inference", unit="file", disable=args.no_progress or len(good) < 2):
         out = s2e.predict_file(path, args.window)

@@ -57,3 +57,18 @@ def frames_from_samples(lengths: torch.Tensor, convs: List[Tuple[int, int]]) -> 
     for kernel, stride in convs:
         out = torch.div(out - kernel, stride, rounding_mode="floor") + 1
     return out.clamp(min=0)
+
+
+class ComputeDtype:
+    """Mixin of the frozen frontends: run the upstream in another float type (``espnet_ser.compute_dtype``).
+
+    ``set_compute_dtype(torch.bfloat16)`` casts the frozen weights once; ``_run`` casts the input in and
+    the layer outputs back to float32, so everything after the upstream stays fp32.
+    """
+
+    compute_dtype = torch.float32
+
+    def set_compute_dtype(self, dtype: torch.dtype) -> None:
+        self.compute_dtype = dtype
+        self.upstream.to(dtype)
+

@@ -13,6 +13,7 @@ import torch
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
 
 from espnet_ser.ser.frontend.frozen import (
+    ComputeDtype,
     LayerWeightedSum,
     download_error,
     frames_from_samples,
@@ -21,7 +22,7 @@ from espnet_ser.ser.frontend.frozen import (
 )
 
 
-class HFHubertFrontend(AbsFrontend):
+class HFHubertFrontend(ComputeDtype, AbsFrontend):
     def __init__(
         self,
         path_or_name: str = "facebook/hubert-large-ll60k",
@@ -71,8 +72,8 @@ class HFHubertFrontend(AbsFrontend):
             var = ((wav - mean).masked_fill(~mask, 0.0) ** 2).sum(1, keepdim=True) / n
             wav = ((wav - mean) / torch.sqrt(var + 1e-7)).masked_fill(~mask, 0.0)
         with torch.no_grad():
-            out = self.upstream(wav, attention_mask=mask.long(), output_hidden_states=True)
-        hidden = [h.detach() for h in out.hidden_states]
+            out = self.upstream(wav.to(self.compute_dtype), attention_mask=mask.long(), output_hidden_states=True)
+        hidden = [h.detach().float() for h in out.hidden_states]
         return hidden, frames_from_samples(input_lengths, self._convs).clamp(max=hidden[0].size(1))
 
     def forward(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

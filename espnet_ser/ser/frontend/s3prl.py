@@ -13,10 +13,10 @@ from typing import List, Optional, Tuple
 import torch
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
 
-from espnet_ser.ser.frontend.frozen import LayerWeightedSum, download_error, freeze, select_layers
+from espnet_ser.ser.frontend.frozen import ComputeDtype, LayerWeightedSum, download_error, freeze, select_layers
 
 
-class S3prlFrozenFrontend(AbsFrontend):
+class S3prlFrozenFrontend(ComputeDtype, AbsFrontend):
     def __init__(
         self,
         upstream: str = "hubert_large_ll60k",
@@ -67,8 +67,8 @@ class S3prlFrozenFrontend(AbsFrontend):
     def hidden_states(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[List[torch.Tensor], torch.Tensor]:
         """Every layer's output (frozen, no grad) and the frame counts."""
         with torch.no_grad():
-            hidden, hidden_lens = self.upstream(input, input_lengths)
-        return [h.detach() for h in hidden], hidden_lens[self.layer if self.weighted_sum is None else -1]
+            hidden, hidden_lens = self.upstream(input.to(self.compute_dtype), input_lengths)
+        return [h.detach().float() for h in hidden], hidden_lens[self.layer if self.weighted_sum is None else -1]
 
     def forward(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         hidden, lengths = self.hidden_states(input, input_lengths)
