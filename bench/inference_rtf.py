@@ -1,10 +1,12 @@
 """Benchmark 4: CPU inference real-time factor and peak memory of the paper-sized model on long files.
 
-    python bench/inference_rtf.py --durations 10 60 600
+    python bench/inference_rtf.py --durations 10 60 600 --dtypes fp32 bf16
 
 Each file is scored in a fresh process (peak RSS = ru_maxrss of that process) through
 Speech2Emotion.predict_file (20-s windows). RTF = processing time / audio duration (model build
-excluded). Target: RTF <= 0.5 and flat memory up to 600 s.
+excluded). ``--dtypes``: the frozen upstream in fp32 and/or bf16 (``Speech2Emotion(dtype=...)``), each
+file and type in its own process, the types alternating per duration. Targets: RTF <= 0.08 with bf16
+units (<= 0.5 otherwise) and flat memory up to 600 s.
 """
 
 import argparse
@@ -21,7 +23,7 @@ from bench.common import ROOT, report  # noqa: E402
 CHILD = """
 import json, resource, sys, time
 from espnet_ser.inference import Speech2Emotion
-s2e = Speech2Emotion(sys.argv[1], None)
+s2e = Speech2Emotion(sys.argv[1], None, dtype=sys.argv[3])
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter(); out = s2e.predict_file(sys.argv[2]); t = time.perf_counter() - t0
 print(json.dumps({"seconds": t, "windows": out["windows"], "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -32,6 +34,7 @@ print(json.dumps({"seconds": t, "windows": out["windows"], "peak_rss_mb": resour
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--durations", type=float, nargs="+", default=[10, 60, 600])
+    p.add_argument("--dtypes", nargs="+", default=["fp32"], choices=["fp32", "bf16"])
     args = p.parse_args()
     from bench.paper_model import dry_run_exp, paper_config
     from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
@@ -45,10 +48,12 @@ def main():
             wav = tmp / f"tone_{int(d)}s.wav"
             write_tone(wav, d, 16000, 1)
             env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "2", "HF_HUB_OFFLINE": "1"}
-            r = subprocess.run([sys.executable, "-c", CHILD, config, wav], capture_output=True, text=True, env=env, check=True)
-            res = json.loads(r.stdout.strip().splitlines()[-1])
-            report("inference_rtf", audio_seconds=d, windows=res["windows"], rtf=round(res["seconds"] / d, 3),
-                   peak_rss_mb=round(res["peak_rss_mb"]), rss_after_model_build_mb=round(res["rss_after_build_mb"]))
+            for dtype in args.dtypes:
+                r = subprocess.run([sys.executable, "-c", CHILD, config, wav, dtype], capture_output=True, text=True, env=env,
+                                   check=True)
+                res = json.loads(r.stdout.strip().splitlines()[-1])
+                report("inference_rtf", dtype=dtype, audio_seconds=d, windows=res["windows"], rtf=round(res["seconds"] / d, 3),
+                       peak_rss_mb=round(res["peak_rss_mb"]), rss_after_model_build_mb=round(res["rss_after_build_mb"]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
