@@ -100,7 +100,8 @@ def test_extraction_killed_midway_resumes_to_the_uninterrupted_result(setup, tmp
     data = make_data_dir(tmp_path / "many", n=60, seed=5, prefix="m", dur=(0.8, 1.2))
     clean = extract_features(data, tmp_path / "clean", cfg, dtype="float32", max_items=1, progress=False)
     cmd = [sys.executable, "-m", "espnet_ser.bin.extract_feats", "--config", str(cfg), "--data_dir", str(data),
-           "--out_dir", str(tmp_path / "killed"), "--store_dtype", "float32", "--max_items", "1", "--no_progress"]
+           "--out_dir", str(tmp_path / "killed"), "--store_dtype", "float32", "--dtype", "fp32", "--max_items", "1",
+           "--no_progress"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     npy = tmp_path / "killed" / "npy"
