@@ -7,12 +7,14 @@ Output: a data dir with ``feats.scp`` (``utt path.npy``; ESPnet type ``npy``), `
 
 The cache key holds what produced the features: frontend name and configuration, a SHA-256 of every
 local checkpoint file the configuration points at (or the hub name), the stored layers, sample rate,
-dtype and the espnet_ser version. A cache whose key differs is wiped and rebuilt; a cache without its
+storage dtype, compute dtype (fp32 or bf16: :mod:`espnet_ser.compute_dtype`) and the espnet_ser version. A cache whose key differs is wiped and rebuilt; a cache without its
 ``.done`` stamp is partial and extraction resumes (each utterance file is written atomically, so a
 file that exists is complete). A finished cache with the same key is reused as it is.
 
-Batches are formed by length (sorted, at most ``batch_seconds`` of padded audio each), run under
-``no_grad`` and, on a GPU, under bf16 autocast.
+Batches are formed by length (sorted, at most ``batch_seconds`` of padded audio each: 200 s on a GPU,
+10 s on a CPU, where large padded batches run 2-3x slower) and run under ``no_grad``; with
+``compute="bf16"`` the frozen upstream runs with bf16 weights (``autocast=True`` is the older,
+slower alternative).
 """
 
 import hashlib
@@ -37,6 +39,7 @@ from espnet_ser.ser.frontend.cached import source_features
 PathLike = Union[str, Path]
 COPY_FILES = ("utt2spk", "spk2utt", "emotion", "vad", "utt2num_samples")
 PATH_KEYS = ("path_or_url", "path_or_name", "stats_file")
+CPU_BATCH_SECONDS = 10.0  # docs/benchmarks.md: HuBERT-large on 2 CPU cores, 200-s batches 4.1x real time, 5-15 s 11-12x
 
 
 def _hash_path(p: Path) -> str:
@@ -97,7 +100,7 @@ def _batches(lengths: Dict[str, int], batch_seconds: float, fs: int, sort: bool,
 
 def extract_features(
     data_dir: PathLike, out_dir: PathLike, config: PathLike, overrides: Sequence[str] = (), device: str = "cpu",
-    dtype: str = "float16", batch_seconds: float = 200.0, sort_by_length: bool = True, autocast: Optional[bool] = None,
+    dtype: str = "float16", batch_seconds: Optional[float] = None, sort_by_length: bool = True, autocast: Optional[bool] = None,
     max_items: int = 64, progress: bool = True, frontend: Optional[torch.nn.Module] = None, compute: str = "fp32",
 ) -> Dict:
     """Extract (or resume, or reuse) the feature cache of ``data_dir`` into ``out_dir``; returns a report.
@@ -109,6 +112,8 @@ def extract_features(
     src, out = Path(data_dir), Path(out_dir)
     name, fconf = frontend_spec(config, overrides)
     compute, _ = compute_dtype.resolve(compute, device)
+    if batch_seconds is None:  # big padded batches pay on a GPU; on a CPU they run 2-3x slower than short ones
+        batch_seconds = 200.0 if str(device).startswith("cuda") else CPU_BATCH_SECONDS
     key = cache_key(name, fconf, dtype, compute)
     key_text = json.dumps(key, sort_keys=True)
     done, key_file, npy_dir = out / ".done", out / "cache_key.json", out / "npy"

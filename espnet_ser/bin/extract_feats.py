@@ -32,7 +32,8 @@ def get_parser() -> argparse.ArgumentParser:
                    help="float type the frozen upstream computes in (default auto: bf16 where the CPU/GPU has bf16 "
                         "units, else fp32); recorded in the cache key")
     p.add_argument("--store_dtype", default="float16", choices=["float16", "float32"], help="storage type (default float16)")
-    p.add_argument("--batch_seconds", type=float, default=200.0, help="padded audio per batch in seconds (default 200)")
+    p.add_argument("--batch_seconds", type=float, default=None,
+                   help="padded audio per batch in seconds (default: 200 on CUDA, 10 on CPU, where big padded batches run slower)")
     p.add_argument("--max_items", type=int, default=64, help="utterances per batch at most (default 64)")
     p.add_argument("--no_sort", action="store_true", help="do not group utterances of similar length (naive batching)")
     p.add_argument("--no_progress", action="store_true", help="no progress bar")
