@@ -32,3 +32,19 @@ def make_data_dir(root, n=12, seed=0, partial=False, dur=(0.4, 0.8), prefix="utt
             vad[2] = float("nan")
         utts.append(Utterance(f"{prefix}{i:03d}", str(path), f"spk{i % 3}", emotion, None if vad is None else tuple(vad)))
     return write_data_dir(utts, root / "data")
+
+
+def tiny_hubert_config(root, **overrides) -> Path:
+    """``conf/tuning/train_ser_tiny_hubert.yaml`` pointed at a tiny random HuBERT saved under ``root``,
+    with ``overrides`` applied; returns the written config's path."""
+    import yaml
+
+    from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+
+    root = Path(root)
+    conf = yaml.safe_load((Path(__file__).resolve().parents[1] / "conf/tuning/train_ser_tiny_hubert.yaml").read_text())
+    conf["frontend_conf"]["path_or_name"] = str(save_hf_hubert(root / "hubert"))
+    conf.update(use_matplotlib=False, use_tensorboard=False, **overrides)
+    path = root / "conf.yaml"
+    path.write_text(yaml.safe_dump(conf))
+    return path

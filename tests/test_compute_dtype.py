@@ -5,14 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from espnet_ser import compute_dtype
 from espnet_ser.feature_cache import extract_features
 from espnet_ser.inference import Speech2Emotion
 from espnet_ser.tasks.ser import SERTask
-from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
-from helpers import make_data_dir
+from helpers import make_data_dir, tiny_hubert_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,11 +30,7 @@ def test_choice_of_type():
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("dtype")
-    hub = save_hf_hubert(root / "hubert")
-    conf = yaml.safe_load((ROOT / "conf/tuning/train_ser_tiny_hubert.yaml").read_text())
-    conf["frontend_conf"]["path_or_name"] = str(hub)
-    conf.update(use_matplotlib=False, use_tensorboard=False, num_workers=0)
-    (root / "conf.yaml").write_text(yaml.safe_dump(conf))
+    tiny_hubert_config(root, num_workers=0)
     SERTask.main(cmd=["--config", str(root / "conf.yaml"), "--dry_run", "true", "--output_dir", str(root / "exp")])
     torch.manual_seed(0)
     model = Speech2Emotion(root / "exp" / "config.yaml", None).model

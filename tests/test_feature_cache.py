@@ -11,7 +11,7 @@ from espnet_ser.feature_cache import extract_features
 from espnet_ser.inference import Speech2Emotion
 from espnet_ser.pipeline import collect_stats, train
 from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
-from helpers import make_data_dir
+from helpers import make_data_dir, tiny_hubert_config
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 2
@@ -20,15 +20,11 @@ EPOCHS = 2
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("cache")
-    hub = save_hf_hubert(root / "hubert")
-    conf = yaml.safe_load((ROOT / "conf/tuning/train_ser_tiny_hubert.yaml").read_text())
-    conf["frontend_conf"]["path_or_name"] = str(hub)
     # batch size 1: the tiny HuBERT's group-norm feature extractor sees padding, so padded batches would
     # change its features (HuBERT-large normalises per frame and is not affected)
-    conf.update(batch_type="unsorted", batch_size=1, max_epoch=EPOCHS, use_matplotlib=False, use_tensorboard=False,
-                keep_nbest_models=EPOCHS, seed=3)
+    cfg = tiny_hubert_config(root, batch_type="unsorted", batch_size=1, max_epoch=EPOCHS, keep_nbest_models=EPOCHS, seed=3)
+    conf = yaml.safe_load(cfg.read_text())
     conf.pop("fold_length", None)
-    cfg = root / "conf.yaml"
     cfg.write_text(yaml.safe_dump(conf))
     tr = make_data_dir(root / "tr", n=8, seed=0, partial=True, prefix="tr")
     dv = make_data_dir(root / "dv", n=4, seed=1, prefix="dv")
