@@ -19,10 +19,11 @@ Loading: ``Speech2Emotion(config, model_file)`` (an ESPnet exp dir's files),
 """
 
 import argparse
+import logging
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterator, Optional, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import soundfile as sf
 
@@ -75,6 +76,20 @@ def build_model(train_config: Union[str, Path], model_file: Optional[Union[str, 
     return model, args
 
 
+OUTPUT_TYPE = {"probs": "emotion", "vad": "vad"}
+
+
+def untrained_outputs(args) -> List[str]:
+    """Label types (``emotion``, ``vad``) that the training data of a config never carried, so that the
+    head predicting them was never trained (e.g. a Table-2 row with continuous labels only). A config
+    that lists no training data (a dry run) is taken as trained on both."""
+    listed = getattr(args, "train_data_path_and_name_and_type", None) or []
+    names = {entry[1] for entry in listed if len(entry) >= 2}
+    if not names:
+        return []
+    return [t for t in ("emotion", "vad") if t not in names]
+
+
 class Speech2Emotion:
     def __init__(
         self,
@@ -96,6 +111,10 @@ class Speech2Emotion:
         self.class_list = list(model.class_list)
         self.fs = int((args.frontend_conf or {}).get("fs", 16000))
         self.dtype, self.dtype_reason = "fp32", "default"
+        self.untrained = untrained_outputs(args)
+        if self.untrained:
+            logging.warning("%s: no training label reached the %s head(s); their outputs are not written",
+                            train_config, " and ".join(self.untrained))
         if attach_source:
             self.attach_source()
             self.set_dtype(dtype)
@@ -145,7 +164,8 @@ class Speech2Emotion:
     @torch.no_grad()
     def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
         """Raw model outputs for a padded batch of mono waveforms at the model's sample rate."""
-        return self.model.predict(speech.to(self.device), lengths.to(self.device))
+        out = self.model.predict(speech.to(self.device), lengths.to(self.device))
+        return {k: (None if OUTPUT_TYPE[k] in self.untrained else v) for k, v in out.items()}
 
     @torch.no_grad()
     def __call__(self, waveform: Union[np.ndarray, torch.Tensor], fs: int = 16000) -> Dict:

@@ -349,6 +349,10 @@ def test_table2_recipe_trains_the_papers_eight_rows(tmp_path):
     assert [r[1] for r in t2[2:]] == [str(i) for i in range(1, 9)]
     for r in t2[2:]:
         assert [r[i] == "-" for i in ours] == [v == "-" for v in paper[r[1]][2:]], r
+    # a head that no training label reached writes nothing (row 1: MSP-Podcast V/A/D only; row 3: classes only)
+    for row, absent, present in ((1, "probs", "vad"), (3, "vad", "probs")):
+        hyp = tmp_path / "exp" / f"ser_hierarchical_dc_row{row}_fold5" / "inference" / "iemocap"
+        assert not (hyp / absent).exists() and (hyp / present).exists(), row
 
 
 # ---------------------------------------------------------------- reliability: inference, concurrency, faults
