@@ -2,7 +2,7 @@
 
 The zip holds ``config.yaml`` (the training config, with the class list inlined and file paths made
 relative to the zip), ``model.pth`` (a plain state dict of tensors, loadable with
-``torch.load(weights_only=True)``), ``class_list``, the feature normalisation statistics when the
+``espnet_ser.safe_load``, weights only), ``class_list``, the feature normalisation statistics when the
 config uses them (``feats_stats.npz``) and ``meta.json`` (source, model file, versions).
 A frozen SSL frontend's weights are in the state dict, but building the model still constructs the
 frontend from ``frontend_conf`` (s3prl/HF name or local path) before the weights are loaded.
@@ -18,6 +18,7 @@ import torch
 import yaml
 
 import espnet_ser
+from espnet_ser import safe_load
 from espnet_ser.errors import MissingInput
 from espnet_ser.class_list import load_class_list
 
@@ -31,7 +32,7 @@ def pack_model(exp_dir: PathLike, out_zip: PathLike, model_file: Optional[str] =
     conf = yaml.safe_load((exp / "config.yaml").read_text())
     classes = load_class_list(conf.get("class_list"))
     conf["class_list"] = classes
-    state = torch.load(exp / model_file, map_location="cpu", weights_only=True)
+    state = safe_load.load(exp / model_file, map_location="cpu")
     stats = (conf.get("normalize_conf") or {}).get("stats_file")
     out = Path(out_zip)
     out.parent.mkdir(parents=True, exist_ok=True)

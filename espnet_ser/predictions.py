@@ -52,13 +52,6 @@ class Predictions:
                 bad |= ~np.isfinite(arr).all(axis=1)
         return [u for u, b in zip(self.ids, bad) if b]
 
-    def subset(self, keep: Sequence[str]) -> "Predictions":
-        pos = {u: i for i, u in enumerate(self.ids)}
-        idx = [pos[u] for u in keep]
-        return Predictions(list(keep), self.class_list, None if self.probs is None else self.probs[idx],
-                           None if self.vad is None else self.vad[idx],
-                           None if self.labels is None else [self.labels[i] for i in idx])
-
 
 def parse_scale(scale: Optional[str]) -> Optional[Tuple[float, float]]:
     """``"1-5"`` -> (1.0, 5.0); None/"none" -> None."""

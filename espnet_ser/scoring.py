@@ -105,13 +105,6 @@ def pair(ref_dir: PathLike, hyp: Union[PathLike, Predictions], nonfinite: str = 
         raise InputError(f"{hyp if not isinstance(hyp, Predictions) else 'predictions'}: {len(bad)} utterance(s) with NaN or "
                          f"infinite predictions: {' '.join(bad[:10])}{' ...' if len(bad) > 10 else ''} "
                          "(score the rest with --nonfinite exclude)")
-    if bad:
-        keep = [u for u in ids if u not in set(bad)]
-        pos = {u: i for i, u in enumerate(ids)}
-        sel = [pos[u] for u in keep]
-        ids, pred = keep, pred.subset([u for u in pred.ids if u not in set(bad)])
-        ref_emo = None if ref_emo is None else [ref_emo[i] for i in sel]
-        ref_vad = None if ref_vad is None else ref_vad[sel]
     pos = {u: i for i, u in enumerate(pred.ids)}
     order = np.array([pos[u] for u in ids], dtype=np.int64)
     hyp_emo = None if pred.emotion is None else [pred.emotion[i] for i in order]
@@ -120,7 +113,12 @@ def pair(ref_dir: PathLike, hyp: Union[PathLike, Predictions], nonfinite: str = 
         unknown = sorted({e for e in ref_emo if e is not None} - set(pred.class_list))
         if unknown:
             raise InputError(f"{ref_dir}/emotion has classes {unknown} that the model does not know {pred.class_list}")
-    return Paired(ids, ref_emo, hyp_emo, ref_vad, hyp_vad, pred.class_list, excluded=list(bad))
+    paired = Paired(ids, ref_emo, hyp_emo, ref_vad, hyp_vad, pred.class_list)
+    if bad:
+        dropped = set(bad)
+        paired = paired.subset(np.array([i for i, u in enumerate(ids) if u not in dropped], dtype=np.int64))
+        paired.excluded = sorted(dropped)
+    return paired
 
 
 def score_paired(p: Paired) -> Dict[str, float]:

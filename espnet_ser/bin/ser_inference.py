@@ -103,9 +103,6 @@ def main(argv=None) -> int:
     s2e = (Speech2Emotion.from_exp_dir(args.model, args.model_file, args.device, args.dtype)
            if args.model.is_dir() and args.model_file else Speech2Emotion.from_pretrained(args.model, args.device, args.dtype))
     print(f"ser_inference: frozen upstream in {s2e.dtype} ({s2e.dtype_reason})", file=sys.stderr)
-    if s2e.untrained:
-        print(f"ser_inference: no training label reached this model's {' and '.join(s2e.untrained)} head(s): "
-              "those predictions are not written", file=sys.stderr)
     probs, vad = [], []
     for uid, path in tqdm(good, desc="ser_inference", unit="file", disable=args.no_progress or len(good) < 2):
         out = s2e.predict_file(path, args.window)

@@ -8,6 +8,18 @@ from typing import Dict, Iterator, Optional, Sequence, Tuple
 from espnet_ser.errors import InputError, MissingInput
 
 
+def read_utf8(path: Path) -> str:
+    """A label file's text as UTF-8 (a BOM is dropped; CRLF and LF both end lines); another encoding is
+    an error naming the file, the line and what to do."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise InputError(f"{path}:{line}: not UTF-8 (byte 0x{data[e.start]:02x}); convert the file to UTF-8, "
+                         "e.g. iconv -f latin1 -t utf-8") from None
+
+
 def read_csv_rows(path: Path, required: Sequence[str]) -> Iterator[Tuple[int, Dict[str, str]]]:
     """(line number, row) for each data row of a UTF-8 CSV (a BOM and CRLF line ends are fine).
 
@@ -16,14 +28,7 @@ def read_csv_rows(path: Path, required: Sequence[str]) -> Iterator[Tuple[int, Di
     """
     if not path.is_file():
         raise MissingInput(f"{path}: label file not found")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise InputError(f"{path}:{line}: not UTF-8 (byte 0x{data[e.start]:02x}); convert the file to UTF-8, "
-                         "e.g. iconv -f latin1 -t utf-8") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(read_utf8(path), newline=""))
     header = reader.fieldnames or []
     missing = [c for c in required if c not in header]
     if missing:

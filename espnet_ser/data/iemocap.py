@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.data.csv_labels import read_utf8
 from espnet_ser.data.drops import DropCounter
 from espnet_ser.data.kaldi_dir import Utterance, count_classes, write_data_dir
 
@@ -44,17 +45,6 @@ ANNOTATOR = re.compile(r"^[CA]-[A-Z]+\d*:")          # C-E2: Neutral; ...   A-F1
 UTT_ID = re.compile(r"\b(Ses\d\d[FM]_\S+_[FM]\d+)\b")
 
 
-def read_text_file(path: Path) -> str:
-    """UTF-8 text (a BOM is dropped; CRLF and LF both end lines); other encodings are an error naming the line."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise InputError(f"{path}:{line}: not UTF-8 (byte 0x{data[e.start]:02x}); convert the file to UTF-8, "
-                         "e.g. iconv -f latin1 -t utf-8") from None
-
-
 def parse_evaluation(path: Path) -> Tuple[List[Tuple[int, str, str, Tuple[float, float, float]]], List[Tuple[int, str]]]:
     """Header lines ``(line, utterance id, code, (v, a, d) raw)`` and label lines that name an utterance
     but do not parse ``(line, utterance id)``; errors name file:line.
@@ -63,7 +53,7 @@ def parse_evaluation(path: Path) -> Tuple[List[Tuple[int, str, str, Tuple[float,
     form; a header may carry surrounding white space; any other line is an error.
     """
     entries, unparsed = [], []
-    for n, raw in enumerate(read_text_file(path).splitlines(), 1):
+    for n, raw in enumerate(read_utf8(path).splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("%") or ANNOTATOR.match(line):
             continue

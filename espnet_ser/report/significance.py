@@ -45,15 +45,8 @@ Systems = Union[Paired, Sequence[Paired]]
 
 def class_union(*systems: Paired) -> List[str]:
     """Every class known to any of the systems or found in their references, in first-seen order."""
-    out: List[str] = []
-    for p in systems:
-        seen = list(p.class_list or []) + list(p.hyp_emotion or []) + list(p.ref_emotion or [])
-        for c in seen:
-            if c is None:
-                continue
-            if c not in out:
-                out.append(c)
-    return out
+    seen = dict.fromkeys(c for p in systems for c in [*(p.class_list or []), *(p.hyp_emotion or []), *(p.ref_emotion or [])])
+    return [c for c in seen if c is not None]
 
 
 def _codes(p: Paired, classes: Optional[Sequence[str]] = None):
@@ -147,14 +140,10 @@ def paired_bootstrap(a: Systems, b: Systems, metric: str, n_boot: int = N_BOOT, 
     idx = [np.stack([np.arange(len(p.ids))] + [d[k] for d in draws]) for k, p in enumerate(fa)]
 
     def stat(folds, codes):  # (1 + B,) fold means of the metric
-        per_fold = np.stack([_metric_rows(metric, len(classes), p, c, i) for p, c, i in zip(folds, codes, idx)], axis=1)
-        ok = ~np.isnan(per_fold)
-        with np.errstate(invalid="ignore"):
-            return np.where(ok.any(axis=1), np.nansum(per_fold, axis=1) / ok.sum(axis=1), np.nan)
+        return _row_mean([_metric_rows(metric, len(classes), p, c, i) for p, c, i in zip(folds, codes, idx)])
 
     both = stat(fb, cb) - stat(fa, ca)
     observed, deltas = float(both[0]), both[1:]
-    deltas = np.array(deltas)
     deltas = deltas[~np.isnan(deltas)]
     if deltas.size == 0 or np.isnan(observed):
         return {"delta": float(observed), "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan"),
@@ -162,6 +151,14 @@ def paired_bootstrap(a: Systems, b: Systems, metric: str, n_boot: int = N_BOOT, 
     lo, hi = np.percentile(deltas, [2.5, 97.5])
     return {"delta": float(observed), "ci_low": float(lo), "ci_high": float(hi), "p": bootstrap_p(deltas),
             "n_boot": int(deltas.size), "strata": len(fa)}
+
+
+def _row_mean(columns) -> np.ndarray:
+    """Per row, the mean of the columns' defined (non-NaN) values; NaN where none is defined."""
+    a = np.stack(list(columns), axis=1)
+    ok = ~np.isnan(a)
+    with np.errstate(invalid="ignore"):
+        return np.where(ok.any(axis=1), np.nansum(a, axis=1) / ok.sum(axis=1), np.nan)
 
 
 def _ccc_rows(pred: np.ndarray, ref: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -191,9 +188,7 @@ def _metric_rows(metric: str, n_classes: int, p: Paired, codes, idx: np.ndarray)
         cccs = np.concatenate([_ccc_rows(pred, ref, idx[i:i + step]) for i in range(0, len(idx), step)])
         if metric != "ccc_mean":
             return cccs[:, [f"ccc_{d}" for d in VAD_DIMS].index(metric)]
-        ok = ~np.isnan(cccs)
-        with np.errstate(invalid="ignore"):
-            return np.where(ok.any(axis=1), np.nansum(cccs, axis=1) / ok.sum(axis=1), np.nan)
+        return _row_mean(cccs.T)  # the mean of the dimensions that could be scored, as ccc_scores
     fn = fast_metric(metric, n_classes)
     r, h = codes
     return np.array([fn(r[i], h[i], None, None) for i in idx])
