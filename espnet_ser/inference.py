@@ -90,82 +90,16 @@ def untrained_outputs(args) -> List[str]:
     return [t for t in ("emotion", "vad") if t not in names]
 
 
-class Speech2Emotion:
-    def __init__(
-        self,
-        train_config: Union[str, Path],
-        model_file: Optional[Union[str, Path]] = None,
-        device: str = "cpu",
-        attach_source: bool = True,
-        dtype: str = "fp32",
-    ):
-        model, args = build_model(train_config, model_file, device)
-        if model.frontend is None:
-            raise InputError(
-                f"{train_config}: this model reads cached features (input_size={args.input_size}), not audio; "
-                "extract features with the same frontend first"
-            )
-        self.model = model.eval()
-        self.args = args
-        self.device = device
-        self.class_list = list(model.class_list)
-        self.fs = int((args.frontend_conf or {}).get("fs", 16000))
-        self.dtype, self.dtype_reason = "fp32", "default"
-        self.untrained = untrained_outputs(args)
-        if self.untrained:
-            logging.warning("%s: no training label reached the %s head(s); their outputs are not written",
-                            train_config, " and ".join(self.untrained))
-        if attach_source:
-            self.attach_source()
-            self.set_dtype(dtype)
+class WindowedPredictor:
+    """What the torch and the ONNX backends share: input conversion, windowing of long files, the
+    duration-weighted aggregation and the output format. A subclass sets ``fs``, ``class_list`` and
+    implements ``predict_batch`` (raw outputs of a padded batch of mono waveforms at ``fs``)."""
 
-    def set_dtype(self, choice: str = "auto") -> str:
-        """Run the frozen upstream in ``fp32``, ``bf16`` or ``auto`` (``espnet_ser.compute_dtype``); the
-        conformer, pooling and heads stay fp32. Returns the type chosen (``dtype_reason`` says why)."""
-        self.dtype, self.dtype_reason = compute_dtype.resolve(choice, self.device)
-        if self.dtype != "fp32" and compute_dtype.apply(self.model, self.dtype) == 0:
-            self.dtype_reason += "; this model has no frozen upstream to cast (fbank), so it runs as it is"
-        return self.dtype
+    fs: int = 16000
+    class_list: List[str] = []
 
-    def attach_source(self) -> None:
-        """A model trained on cached features reads audio through its recorded source frontend."""
-        if isinstance(self.model.frontend, CachedFeatures):
-            source = self.model.frontend.build_source().to(self.device)
-            self.model.frontend = AudioThroughCache(source, self.model.frontend)
-
-    @classmethod
-    def from_exp_dir(cls, exp_dir: Union[str, Path], model_file: Optional[str] = None, device: str = "cpu",
-                     dtype: str = "fp32"):
-        """The best checkpoint of an ESPnet exp dir (``best_model_pth``), or ``model_file`` inside it."""
-        exp = Path(exp_dir)
-        return cls(exp / "config.yaml", exp / (model_file or best_model_pth(exp)), device, dtype=dtype)
-
-    @classmethod
-    def from_pretrained(cls, path: Union[str, Path], device: str = "cpu", dtype: str = "fp32") -> "Speech2Emotion":
-        """A packed model (zip from ``pack_model``) or an exp dir. Zip weights load with
-        ``torch.load(weights_only=True)``: no arbitrary unpickling from a file of unknown origin."""
-        path = Path(path)
-        if path.is_dir():
-            return cls.from_exp_dir(path, device=device, dtype=dtype)
-        if not zipfile.is_zipfile(path):
-            raise InputError(f"{path}: neither an exp dir nor a packed model zip")
-        tmp = tempfile.TemporaryDirectory(prefix="espnet_ser_model_")
-        with zipfile.ZipFile(path) as z:
-            z.extractall(tmp.name)
-        config = unpack_config(Path(tmp.name))
-        self = cls(config, None, device, attach_source=False)
-        state = safe_load.load(Path(tmp.name) / "model.pth", map_location=device)
-        self.model.load_state_dict(state, strict=True)
-        self.attach_source()
-        self.set_dtype(dtype)
-        self._tmp = tmp  # the normalisation stats file must outlive the constructor
-        return self
-
-    @torch.no_grad()
     def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
-        """Raw model outputs for a padded batch of mono waveforms at the model's sample rate."""
-        out = self.model.predict(speech.to(self.device), lengths.to(self.device))
-        return {k: (None if OUTPUT_TYPE[k] in self.untrained else v) for k, v in out.items()}
+        raise NotImplementedError
 
     @torch.no_grad()
     def __call__(self, waveform: Union[np.ndarray, torch.Tensor], fs: int = 16000) -> Dict:
@@ -218,3 +152,82 @@ class Speech2Emotion:
         result["windows"] = len(weights)
         return result
 
+
+class Speech2Emotion(WindowedPredictor):
+    def __init__(
+        self,
+        train_config: Union[str, Path],
+        model_file: Optional[Union[str, Path]] = None,
+        device: str = "cpu",
+        attach_source: bool = True,
+        dtype: str = "fp32",
+    ):
+        model, args = build_model(train_config, model_file, device)
+        if model.frontend is None:
+            raise InputError(
+                f"{train_config}: this model reads cached features (input_size={args.input_size}), not audio; "
+                "extract features with the same frontend first"
+            )
+        self.model = model.eval()
+        self.args = args
+        self.source = str(model_file or train_config)
+        self.device = device
+        self.class_list = list(model.class_list)
+        self.fs = int((args.frontend_conf or {}).get("fs", 16000))
+        self.dtype, self.dtype_reason = "fp32", "default"
+        self.untrained = untrained_outputs(args)
+        if self.untrained:
+            logging.warning("%s: no training label reached the %s head(s); their outputs are not written",
+                            train_config, " and ".join(self.untrained))
+        if attach_source:
+            self.attach_source()
+            self.set_dtype(dtype)
+
+    def set_dtype(self, choice: str = "auto") -> str:
+        """Run the frozen upstream in ``fp32``, ``bf16`` or ``auto`` (``espnet_ser.compute_dtype``); the
+        conformer, pooling and heads stay fp32. Returns the type chosen (``dtype_reason`` says why)."""
+        self.dtype, self.dtype_reason = compute_dtype.resolve(choice, self.device)
+        if self.dtype != "fp32" and compute_dtype.apply(self.model, self.dtype) == 0:
+            self.dtype_reason += "; this model has no frozen upstream to cast (fbank), so it runs as it is"
+        return self.dtype
+
+    def attach_source(self) -> None:
+        """A model trained on cached features reads audio through its recorded source frontend."""
+        if isinstance(self.model.frontend, CachedFeatures):
+            source = self.model.frontend.build_source().to(self.device)
+            self.model.frontend = AudioThroughCache(source, self.model.frontend)
+
+    @classmethod
+    def from_exp_dir(cls, exp_dir: Union[str, Path], model_file: Optional[str] = None, device: str = "cpu",
+                     dtype: str = "fp32"):
+        """The best checkpoint of an ESPnet exp dir (``best_model_pth``), or ``model_file`` inside it."""
+        exp = Path(exp_dir)
+        return cls(exp / "config.yaml", exp / (model_file or best_model_pth(exp)), device, dtype=dtype)
+
+    @classmethod
+    def from_pretrained(cls, path: Union[str, Path], device: str = "cpu", dtype: str = "fp32") -> "Speech2Emotion":
+        """A packed model (zip from ``pack_model``) or an exp dir. Zip weights load with
+        ``torch.load(weights_only=True)``: no arbitrary unpickling from a file of unknown origin."""
+        path = Path(path)
+        if path.is_dir():
+            return cls.from_exp_dir(path, device=device, dtype=dtype)
+        if not zipfile.is_zipfile(path):
+            raise InputError(f"{path}: neither an exp dir nor a packed model zip")
+        tmp = tempfile.TemporaryDirectory(prefix="espnet_ser_model_")
+        with zipfile.ZipFile(path) as z:
+            z.extractall(tmp.name)
+        config = unpack_config(Path(tmp.name))
+        self = cls(config, None, device, attach_source=False)
+        state = safe_load.load(Path(tmp.name) / "model.pth", map_location=device)
+        self.model.load_state_dict(state, strict=True)
+        self.attach_source()
+        self.set_dtype(dtype)
+        self._tmp = tmp  # the normalisation stats file must outlive the constructor
+        self.source = str(path)
+        return self
+
+    @torch.no_grad()
+    def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
+        """Raw model outputs for a padded batch of mono waveforms at the model's sample rate."""
+        out = self.model.predict(speech.to(self.device), lengths.to(self.device))
+        return {k: (None if OUTPUT_TYPE[k] in self.untrained else v) for k, v in out.items()}

@@ -61,7 +61,10 @@ def input_problem(path: str, min_seconds: float) -> str:
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ser_inference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, required=True, help="packed model zip (pack_model) or ESPnet exp dir")
+    p.add_argument("--model", type=Path, required=True,
+                   help="packed model zip (pack_model) or ESPnet exp dir; with --backend onnx an export_onnx graph")
+    p.add_argument("--backend", default="torch", choices=("torch", "onnx"),
+                   help="torch (default) or onnx (onnxruntime on CPU; same windowing and outputs)")
     p.add_argument("--model_file", default=None, help="checkpoint inside an exp dir (default: its best model)")
     p.add_argument("--wav_scp", type=Path, default=None, help="Kaldi wav.scp (utt path) instead of audio files")
     p.add_argument("audio", nargs="*", type=Path, help="audio files (wav, flac, ...)")
@@ -100,9 +103,19 @@ def main(argv=None) -> int:
     import espnet_ser.bin.espnet_quiet  # noqa: F401  (ESPnet import notice off stdout)
     from espnet_ser.inference import Speech2Emotion
 
-    s2e = (Speech2Emotion.from_exp_dir(args.model, args.model_file, args.device, args.dtype)
-           if args.model.is_dir() and args.model_file else Speech2Emotion.from_pretrained(args.model, args.device, args.dtype))
-    print(f"ser_inference: frozen upstream in {s2e.dtype} ({s2e.dtype_reason})", file=sys.stderr)
+    if args.backend == "onnx":
+        from espnet_ser.onnx_export import OnnxSpeech2Emotion
+
+        s2e = OnnxSpeech2Emotion(args.model)
+        if s2e.max_seconds is not None and 1.5 * args.window > s2e.max_seconds:
+            raise InputError(f"--window {args.window}: windows reach {1.5 * args.window:.0f} s, longer than the graph's "
+                             f"{s2e.max_seconds:.0f} s; use --window {s2e.max_seconds / 1.5:.0f} or less")
+    elif args.model.suffix == ".onnx":
+        raise InputError(f"{args.model}: an ONNX graph; run it with --backend onnx")
+    else:
+        s2e = (Speech2Emotion.from_exp_dir(args.model, args.model_file, args.device, args.dtype)
+               if args.model.is_dir() and args.model_file else Speech2Emotion.from_pretrained(args.model, args.device, args.dtype))
+    print(f"ser_inference: {args.backend} backend, frozen upstream in {s2e.dtype} ({s2e.dtype_reason})", file=sys.stderr)
     probs, vad = [], []
     for uid, path in tqdm(good, desc="ser_inference", unit="file", disable=args.no_progress or len(good) < 2):
         out = s2e.predict_file(path, args.window)
