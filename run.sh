@@ -7,37 +7,40 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 TOP=$PWD
 
-corpus=all            # iemocap | msp_podcast | iemocap_msp | all
-variants="baseline_c baseline_d multitask hierarchical_dc hierarchical_cd"
-folds="1 2 3 4 5"
+corpus=all            # a recipe (python -m espnet_ser.bin.recipe fact recipes) or all
+variants=             # default: each recipe's own (espnet_ser/spec.py: all five; Table 2: its one model)
+folds=                # default: each recipe's own
 stage=1
 stop_stage=10
 ngpu=0
 demo=auto             # true: mini corpus; false: db.sh corpora; auto: demo when db.sh names no corpus
 demo_epochs=14        # training epochs per model in the demo
-table2_variant=       # the model of Table 2's eight rows (default: TABLE2_VARIANT in espnet_ser/spec.py)
+table2_variant=       # the model of Table 2's eight rows (default: the spec's, TABLE2_VARIANT)
 workdir=              # where data, dump, exp and RESULTS.md go (default: demo/ or the recipe dirs)
 parallel=auto         # run the recipes side by side (auto: in the demo, where each is small)
 help_message="Usage: $0 [options]    (Python environment first: ./setup.sh)
-  --corpus ($corpus)          iemocap (Table 1) | msp_podcast (Table 3) | iemocap_msp (Table 2) | all
-  --variants \"$variants\"
-  --folds \"$folds\"
+  --corpus ($corpus)          all, or one recipe (python -m espnet_ser.bin.recipe fact recipes)
+  --variants \"$variants\"         (default: each recipe's)
+  --folds \"$folds\"               (default: each recipe's)
   --stage ($stage) --stop_stage ($stop_stage)   ser.sh stages (egs2/TEMPLATE/ser1/ser.sh --help)
   --ngpu ($ngpu)              GPUs per training job
   --demo ($demo)            true | false | auto (demo when db.sh sets no corpus)
   --demo_epochs ($demo_epochs)
-  --table2_variant (default: python -m espnet_ser.bin.recipe fact table2_variant)
+  --table2_variant (default: python -m espnet_ser.bin.recipe fact variants --recipe iemocap_msp)
   --workdir ($workdir)         default: demo/ for the demo; each recipe's own dir otherwise
   --parallel ($parallel)       true | false | auto: run the recipes side by side (auto: in the demo)"
 . ./path.sh
 . egs2/TEMPLATE/ser1/utils/parse_options.sh
 . ./db.sh
-[ -n "$table2_variant" ] || table2_variant=$(python -m espnet_ser.bin.recipe fact table2_variant)
+fact() { python -m espnet_ser.bin.recipe fact "$@"; }
 if [ "$demo" = auto ]; then
   if [ -z "$IEMOCAP" ] && [ -z "$MSP_PODCAST" ]; then demo=true; else demo=false; fi
 fi
-case $corpus in all) recipes="iemocap msp_podcast iemocap_msp" ;; iemocap|msp_podcast|iemocap_msp) recipes=$corpus ;;
-  *) echo "$0: --corpus must be iemocap, msp_podcast, iemocap_msp or all" >&2; exit 2 ;; esac
+all=$(fact recipes)
+case " all $all " in *" $corpus "*) ;; *) echo "$0: --corpus must be all or one of: $all" >&2; exit 2 ;; esac
+recipes=$all; [ "$corpus" = all ] || recipes=$corpus
+declare -A table nfolds
+for r in $recipes; do table[$r]=$(fact table --recipe "$r"); nfolds[$r]=$(fact folds --recipe "$r" | wc -w); done
 
 common=(--ngpu "$ngpu")
 if $demo; then
@@ -54,13 +57,18 @@ report=()
 # recipe ARGS...: run one recipe's ser.sh with the shared options
 recipe() {
   local r=$1; shift
-  local sel=(--variants "$variants" --folds "$folds")
-  [ "$r" = iemocap_msp ] && sel=(--variants "$table2_variant")  # its fold (Session 5) is the recipe's own
+  local sel=()  # without options, each recipe runs its own variants and folds (the spec's)
+  if [ "${table[$r]}" = table2 ]; then
+    [ -n "$table2_variant" ] && sel+=(--variants "$table2_variant")
+  else
+    [ -n "$variants" ] && sel+=(--variants "$variants")
+    [ -n "$folds" ] && sel+=(--folds "$folds")
+  fi
   local dirs=() share=()
   [ -n "$workdir" ] && dirs=(--datadir "$workdir/$r/data" --dumpdir "$workdir/$r/dump" --expdir "$workdir/$r/exp" --results_dir "$workdir/$r")
-  # side by side, the small recipes (6 and 8 models) run one worker each and the CPUs go to Table 1's 25:
-  # every worker process pays ESPnet's import (~7 CPU-seconds)
-  if $parallel && [ "$r" != iemocap ]; then share=(--nj 1 --inference_nj 1); export SER_MAX_JOBS=1; fi
+  # side by side, the small recipes (one fold: 5 and 8 models) run one worker each and the CPUs go to the
+  # cross-validated one (Table 1: 25 models): every worker process pays ESPnet's import (~7 CPU-seconds)
+  if $parallel && [ "${nfolds[$r]}" -le 1 ]; then share=(--nj 1 --inference_nj 1); export SER_MAX_JOBS=1; fi
   "egs2/$r/ser1/run.sh" "${common[@]}" "${sel[@]}" "${dirs[@]}" "${share[@]}" "$@"
 }
 # run_all FROM TO: stages FROM..TO of every recipe; in parallel (one log per recipe) or one after another
@@ -85,7 +93,7 @@ $parallel && echo "[run.sh] recipes run side by side; their logs: $logdir/"
 [ "$stage" -le 8 ] && run_all "$stage" "$(( stop_stage < 8 ? stop_stage : 8 ))"
 for r in $recipes; do
   exp=${workdir:+$workdir/$r/exp}; exp=${exp:-$TOP/egs2/$r/ser1/exp}
-  case $r in iemocap) report+=(--table1 "$exp") ;; iemocap_msp) report+=(--table2 "$exp") ;; msp_podcast) report+=(--table3 "$exp") ;; esac
+  report+=(--"${table[$r]}" "$exp")
 done
 out=${workdir:-$TOP/results}
 if [ "$stop_stage" -ge 9 ] && [ "$stage" -le 9 ] && [ "${#report[@]}" -gt 0 ]; then

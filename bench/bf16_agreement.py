@@ -3,7 +3,7 @@
     python bench/bf16_agreement.py [--folds 1 2 3 4 5] [--variant hierarchical_dc] [--epochs 14]
 
 1. Training: the IEMOCAP recipe (stages 1-8, feature cache) with a tiny HuBERT frontend (random
-   weights, ``espnet_ser.utils.hubert_checkpoints``), on features computed in fp32 and in bf16
+   weights, ``espnet_ser.testing.hubert_checkpoints``), on features computed in fp32 and in bf16
    (``extract_feats --dtype``), and once more in fp32 with another training seed: the bf16 difference
    is to be read against the seed-to-seed difference.
 2. Inference: the fp32-trained models applied to their test sessions with ``ser_inference --dtype fp32``
@@ -34,8 +34,8 @@ def main():
     p.add_argument("--epochs", type=int, default=14)
     p.add_argument("--keep", type=Path, default=None, help="work here and keep it (default: a temporary dir)")
     args = p.parse_args()
-    from espnet_ser.data.mini import make_mini
-    from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+    from espnet_ser.corpora.mini import make_mini
+    from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
 
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="bench_bf16_"))
     tmp.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ def synthetic_dir(root: Path, durations, seed: int = 0, classes=("neutral", "ang
     import numpy as np
     import soundfile as sf
 
-    from espnet_ser.data.kaldi_dir import Utterance, write_data_dir
+    from espnet_ser.labels import Utterance, write_data_dir
 
     rng = np.random.default_rng(seed)
     (root / "wav").mkdir(parents=True, exist_ok=True)

@@ -34,8 +34,8 @@ def main():
 
     import yaml
 
-    from espnet_ser.feature_cache import build_frontend, extract_features
-    from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+    from espnet_ser.recipe.feature_cache import build_frontend, extract_features
+    from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_extract_"))
     try:

@@ -24,10 +24,10 @@ from bench.common import ROOT, report  # noqa: E402
 CHILD = """
 import json, resource, sys, time
 if sys.argv[3].startswith("onnx"):
-    from espnet_ser.onnx_export import OnnxSpeech2Emotion
+    from espnet_ser.inference.onnx import OnnxSpeech2Emotion
     s2e = OnnxSpeech2Emotion(sys.argv[1], threads=2)
 else:
-    from espnet_ser.inference import Speech2Emotion
+    from espnet_ser.inference.speech2emotion import Speech2Emotion
     s2e = Speech2Emotion(sys.argv[1], None, dtype=sys.argv[3])
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter(); out = s2e.predict_file(sys.argv[2]); t = time.perf_counter() - t0
@@ -37,8 +37,8 @@ print(json.dumps({"seconds": t, "windows": out["windows"], "peak_rss_mb": resour
 
 EXPORT = """
 import sys, time
-from espnet_ser.inference import Speech2Emotion
-from espnet_ser.onnx_export import export_onnx
+from espnet_ser.inference.speech2emotion import Speech2Emotion
+from espnet_ser.inference.onnx import export_onnx
 s2e = Speech2Emotion(sys.argv[1], None)
 t0 = time.perf_counter()
 check = export_onnx(s2e, sys.argv[2], int8=sys.argv[3] == "onnx_int8")["export_check"]
@@ -56,8 +56,8 @@ def main():
     p.add_argument("--dtypes", nargs="+", default=["fp32"], choices=["fp32", "bf16", "onnx", "onnx_int8"])
     args = p.parse_args()
     from bench.paper_model import dry_run_exp, paper_config
-    from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
-    from espnet_ser.utils.synthetic_audio import write_tone
+    from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
+    from espnet_ser.testing.synthetic_audio import write_tone
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_rtf_"))
     try:

@@ -22,7 +22,7 @@ def paper_config(out_dir: Path, hubert_dir: Path, variant: str = "hierarchical_d
 
 def dry_run_exp(config: Path, exp: Path) -> Path:
     """ESPnet's --dry_run: writes exp/config.yaml with every option filled in (no data needed)."""
-    from espnet_ser.tasks.ser import SERTask
+    from espnet_ser.model.task import SERTask
 
     SERTask.main(cmd=["--config", str(config), "--dry_run", "true", "--output_dir", str(exp)])
     return exp / "config.yaml"

@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import ROOT, iemocap_like_durations, report, synthetic_dir  # noqa: E402
 from bench.paper_model import paper_config  # noqa: E402
 
-VARIANTS = ("baseline_c", "baseline_d", "multitask", "hierarchical_dc", "hierarchical_cd")
+from espnet_ser.spec import VARIANTS  # noqa: E402
 
 
 def split_dir(src: Path, out: Path, keep) -> Path:
-    from espnet_ser.data.kaldi_dir import read_data_dir, read_table, write_data_dir
+    from espnet_ser.labels import read_data_dir, read_table, write_data_dir
 
     utts = [u for u in read_data_dir(src) if keep(u)]
     write_data_dir(utts, out)
@@ -44,9 +44,9 @@ def main():
     p.add_argument("--hubert_size", default="large", choices=["tiny", "base", "large"], help="large for the figure; tiny to smoke-test")
     p.add_argument("--workdir", type=Path, default=None, help="keep data and exps here (default: a temp dir)")
     args = p.parse_args()
-    from espnet_ser.feature_cache import extract_features
-    from espnet_ser.pipeline import collect_stats_args, train_args
-    from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+    from espnet_ser.recipe.feature_cache import extract_features
+    from espnet_ser.recipe.train_args import collect_stats_args, train_args
+    from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
 
     tmp = args.workdir or Path(tempfile.mkdtemp(prefix="bench_grid_"))
     t_all = time.time()

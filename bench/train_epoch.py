@@ -32,9 +32,9 @@ def main():
     p.add_argument("--utterances", type=int, default=24)
     p.add_argument("--batch_size", type=int, default=8)
     args = p.parse_args()
-    from espnet_ser.feature_cache import extract_features
-    from espnet_ser.pipeline import collect_stats, train
-    from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+    from espnet_ser.recipe.feature_cache import extract_features
+    from espnet_ser.recipe.train_args import collect_stats, train
+    from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
 
     ngpu = ["--ngpu", "1"] if args.device.startswith("cuda") else []
     tmp = Path(tempfile.mkdtemp(prefix="bench_epoch_"))

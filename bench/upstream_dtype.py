@@ -24,7 +24,7 @@ def main():
     import torch
     from transformers import HubertModel
 
-    from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+    from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_upstream_"))
     try:

@@ -1,24 +1,92 @@
-"""Facts of the paper's protocol that several parts of the toolkit read (no ESPnet import here).
+"""The recipe spec: the facts that ser.sh, run.sh, the report, the benchmarks and the tests all read.
 
-Table 2 of arXiv 2210.16642 trains one model per row on what each corpus contributes to training:
-nothing, its continuous labels (``vad``) or its discrete labels (``emotion``). Every row is scored on
-IEMOCAP Session 5 (the test set of fold 5) and MSP-Podcast Test1; a cell is ``-`` exactly where no
-training data of the row carried that cell's label type.
+Nothing else lists them (``tests/test_spec.py`` greps the tree). No torch or ESPnet import here: the
+shell reads the facts through ``python -m espnet_ser.bin.recipe fact NAME [--recipe R]``.
+
+- **Variants**: the decoder registry :data:`espnet_ser.model.decoder.VARIANTS` (name, title, outputs).
+- **Test sets**: the corpora a recipe scores on, each with its table name and class metric (the paper
+  reports unweighted accuracy on IEMOCAP and macro F1 on MSP-Podcast).
+- **Recipes**: ``egs2/<name>/ser1``; each one's paper table, test sets, folds and default variants.
+- **Label files**: the label types of a Kaldi data dir (``emotion``, ``vad``), each in a file of that
+  name (format: :mod:`espnet_ser.labels`).
+- **Table 2** of arXiv 2210.16642 trains one model per row on what each corpus contributes to training:
+  nothing, its continuous labels (``vad``) or its discrete labels (``emotion``). Every row is scored on
+  IEMOCAP Session 5 (the test set of fold 5) and MSP-Podcast Test1; a cell is ``-`` exactly where no
+  training data of the row carried that cell's label type.
 """
 
+from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
+from espnet_ser.model.decoder import DEFAULT_VARIANT
+from espnet_ser.model.decoder import VARIANTS as _REGISTRY
+
+#: the label types, each stored in the data-dir file of the same name, in this order everywhere
 LABEL_TYPES = ("emotion", "vad")
-#: what each decoder variant predicts
-VARIANT_OUTPUTS: Dict[str, Tuple[str, ...]] = {
-    "baseline_c": ("vad",), "baseline_d": ("emotion",), "multitask": LABEL_TYPES,
-    "hierarchical_dc": LABEL_TYPES, "hierarchical_cd": LABEL_TYPES,
+LABEL_WORDS = {None: "-", "vad": "Cont.", "emotion": "Disc."}  # as Table 2 prints them
+
+VARIANTS: Tuple[str, ...] = tuple(_REGISTRY)
+VARIANT_TITLES: Dict[str, str] = {n: v.title for n, v in _REGISTRY.items()}
+#: what each variant predicts
+VARIANT_OUTPUTS: Dict[str, Tuple[str, ...]] = {n: v.outputs for n, v in _REGISTRY.items()}
+#: the baseline of each label type: the variant that predicts it alone (Baseline C: vad, Baseline D: emotion)
+BASELINES: Dict[str, str] = {t: next(n for n, out in VARIANT_OUTPUTS.items() if out == (t,)) for t in LABEL_TYPES}
+CCC_METRICS = ("ccc_mean", "ccc_valence", "ccc_arousal", "ccc_dominance")
+
+
+def metric_label_type(metric: str) -> str:
+    """The label type a metric scores: CCCs score ``vad``, the class metrics ``emotion``."""
+    return "vad" if metric.startswith("ccc_") else "emotion"
+
+
+@dataclass(frozen=True)
+class TestSet:
+    title: str
+    class_metric: str  # the class metric the paper reports on it: "ua" or "f1_macro"
+
+
+TEST_SETS: Dict[str, TestSet] = {
+    "iemocap": TestSet("IEMOCAP", "ua"),
+    "msp": TestSet("MSP-Podcast", "f1_macro"),
 }
-#: the class metric of each recipe's table (IEMOCAP: unweighted accuracy; MSP-Podcast: macro F1)
-RECIPE_CLASS_METRIC = {"iemocap": "ua", "msp_podcast": "f1_macro", "iemocap_msp": "ua"}
+ALL_FOLDS = (1, 2, 3, 4, 5)  # IEMOCAP's leave-one-session-out folds
+TABLE2_FOLD = 5              # Table 2 tests IEMOCAP on Session 5
+TABLE2_VARIANT = DEFAULT_VARIANT  # default model of Table 2's rows (docs/reproduction.md)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str                   # egs2/<name>/ser1
+    table: str                  # the paper's table: table1 | table2 | table3
+    title: str
+    tests: Tuple[str, ...]      # TEST_SETS it scores on
+    folds: Tuple[int, ...]      # IEMOCAP folds it can run; () for one train/dev/test split
+    variants: Tuple[str, ...]   # variants it runs by default
+
+    @property
+    def class_metric(self) -> str:
+        """The metric that judges its classes (model selection): that of its first test set."""
+        return TEST_SETS[self.tests[0]].class_metric
+
+    @property
+    def columns(self) -> Tuple[Tuple[str, str], ...]:
+        """(test set, metric) of the table's metric columns, in the paper's order."""
+        if len(self.tests) == 1:
+            t = self.tests[0]
+            return tuple((t, m) for m in (*CCC_METRICS, TEST_SETS[t].class_metric))
+        return tuple((t, m) for t in self.tests for m in ("ccc_mean", TEST_SETS[t].class_metric))
+
+
+RECIPES: Dict[str, Recipe] = {r.name: r for r in (
+    Recipe("iemocap", "table1", "Table 1: IEMOCAP, leave-one-session-out cross-validation", ("iemocap",),
+           ALL_FOLDS, VARIANTS),
+    Recipe("msp_podcast", "table3", "Table 3: MSP-Podcast Test1", ("msp",), (), VARIANTS),
+    Recipe("iemocap_msp", "table2", "Table 2: mismatched training (IEMOCAP Session 5, MSP-Podcast Test1)",
+           ("iemocap", "msp"), (TABLE2_FOLD,), (TABLE2_VARIANT,)),
+)}
+TABLES: Dict[str, Recipe] = {r.table: r for r in RECIPES.values()}
+
 TABLE2_CORPORA = ("iemocap", "msp")          # column order of the paper: IEMOCAP first
-TABLE2_FOLD = 5                               # IEMOCAP tested on Session 5
-TABLE2_VARIANT = "hierarchical_dc"            # default model of the rows (docs/reproduction.md)
 TABLE2_ROWS: Dict[int, Tuple[Optional[str], Optional[str]]] = {  # ID -> (IEMOCAP, MSP-Podcast) contribution
     1: (None, "vad"),
     2: ("vad", None),
@@ -29,7 +97,12 @@ TABLE2_ROWS: Dict[int, Tuple[Optional[str], Optional[str]]] = {  # ID -> (IEMOCA
     7: ("vad", "emotion"),
     8: ("emotion", "vad"),
 }
-LABEL_WORDS = {None: "-", "vad": "Cont.", "emotion": "Disc."}
+
+
+def recipe(name: str) -> Recipe:
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; choose from {' '.join(RECIPES)}")
+    return RECIPES[name]
 
 
 def table2_sources(row: int) -> Dict[str, Tuple[str, ...]]:
@@ -52,7 +125,7 @@ def table2_baseline_row(corpus: str, label_type: str) -> int:
 
 
 def selection_stat(variant: str, class_metric: str = "ua", trained: Tuple[str, ...] = LABEL_TYPES) -> str:
-    """The validation stat (``espnet_ser.metrics.selection_scores``) whose maximum picks the best epoch.
+    """The validation stat (``espnet_ser.evaluation.metrics.selection_scores``) whose maximum picks the best epoch.
 
     A model is judged by what it predicts *and* was trained on: the class metric of the table for
     classes, CCC for V/A/D, their mean for both.
@@ -67,3 +140,23 @@ def selection_stat(variant: str, class_metric: str = "ua", trained: Tuple[str, .
     if types == ["emotion"]:
         return f"epoch_{class_metric}"
     return "epoch_ccc_mean"
+
+
+def fact(name: str, recipe_name: Optional[str] = None) -> str:
+    """One fact as the shell wants it (space-separated words).
+
+    >>> fact("table", "iemocap"), fact("folds", "iemocap_msp"), fact("variants", "iemocap_msp")
+    ('table1', '5', 'hierarchical_dc')
+    """
+    if name == "recipes":
+        return " ".join(RECIPES)
+    if name == "variants" and recipe_name is None:
+        return " ".join(VARIANTS)
+    if recipe_name is None:
+        raise ValueError(f"fact {name!r} needs --recipe")
+    r = recipe(recipe_name)
+    values = {"table": r.table, "folds": " ".join(map(str, r.folds)), "variants": " ".join(r.variants),
+              "tests": " ".join(r.tests)}
+    if name not in values:
+        raise ValueError(f"unknown fact {name!r}; known: recipes variants {' '.join(values)}")
+    return values[name]

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from espnet_ser.data.kaldi_dir import Utterance, write_data_dir
+from espnet_ser.labels import Utterance, write_data_dir
 
 CLASSES = ["neutral", "angry", "happy", "sad", "disgust"]
 
@@ -39,7 +39,7 @@ def tiny_hubert_config(root, **overrides) -> Path:
     with ``overrides`` applied; returns the written config's path."""
     import yaml
 
-    from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+    from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
 
     root = Path(root)
     conf = yaml.safe_load((Path(__file__).resolve().parents[1] / "conf/tuning/train_ser_tiny_hubert.yaml").read_text())

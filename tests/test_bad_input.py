@@ -13,7 +13,7 @@ import pytest
 from corpus_fixtures import MSP_HEADER, write_iemocap, write_msp
 from espnet_ser.bin import prepare_data, ser_score
 from espnet_ser.errors import run_cli
-from espnet_ser.predictions import Predictions, write_predictions
+from espnet_ser.inference.predictions import Predictions, write_predictions
 from helpers import CLASSES, make_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]

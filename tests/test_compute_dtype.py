@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from espnet_ser import compute_dtype
-from espnet_ser.feature_cache import extract_features
-from espnet_ser.inference import Speech2Emotion
-from espnet_ser.tasks.ser import SERTask
+from espnet_ser.recipe.feature_cache import extract_features
+from espnet_ser.inference.speech2emotion import Speech2Emotion
+from espnet_ser.model.task import SERTask
 from helpers import make_data_dir, tiny_hubert_config
 
 ROOT = Path(__file__).resolve().parents[1]

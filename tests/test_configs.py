@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from espnet_ser.tasks.ser import SERTask
-from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+from espnet_ser.model.task import SERTask
+from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
+from espnet_ser.spec import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = ["baseline_c", "baseline_d", "multitask", "hierarchical_dc", "hierarchical_cd"]
 
 
 def ser_train(*args, cwd):

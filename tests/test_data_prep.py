@@ -7,9 +7,9 @@ import pytest
 
 from corpus_fixtures import MSP_HEADER, write_iemocap, write_msp
 from espnet_ser.bin.prepare_data import main as prepare
-from espnet_ser.recipe import make_splits
-from espnet_ser.data.kaldi_dir import read_data_dir, read_table
-from espnet_ser.data.validate import validate_data_dir
+from espnet_ser.recipe.plan import make_splits
+from espnet_ser.labels import read_data_dir, read_table
+from espnet_ser.corpora.validate import validate_data_dir
 
 CODES = ["neu", "ang", "hap", "sad", "exc", "fru", "dis", "xxx"]
 PAPER5 = {"neu": "neutral", "ang": "angry", "hap": "happy", "sad": "sad", "dis": "disgust"}

@@ -7,10 +7,10 @@ import pytest
 import torch
 import yaml
 
-from espnet_ser.feature_cache import extract_features
-from espnet_ser.inference import Speech2Emotion
-from espnet_ser.pipeline import collect_stats, train
-from espnet_ser.utils.hubert_checkpoints import save_hf_hubert
+from espnet_ser.recipe.feature_cache import extract_features
+from espnet_ser.inference.speech2emotion import Speech2Emotion
+from espnet_ser.recipe.train_args import collect_stats, train
+from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
 from helpers import make_data_dir, tiny_hubert_config
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,11 +3,11 @@
 import pytest
 import torch
 
-from espnet_ser.ser.frontend.frozen import DownloadNeeded
-from espnet_ser.ser.frontend.hf_hubert import HFHubertFrontend
-from espnet_ser.ser.frontend.s3prl import S3prlFrozenFrontend
-from espnet_ser.tasks.ser import SERTask
-from espnet_ser.utils.hubert_checkpoints import save_hf_hubert, save_s3prl_hubert
+from espnet_ser.model.frontend.frozen import DownloadNeeded
+from espnet_ser.model.frontend.hf_hubert import HFHubertFrontend
+from espnet_ser.model.frontend.s3prl import S3prlFrozenFrontend
+from espnet_ser.model.task import SERTask
+from espnet_ser.testing.hubert_checkpoints import save_hf_hubert, save_s3prl_hubert
 
 
 @pytest.fixture(scope="module")

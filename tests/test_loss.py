@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from espnet_ser.ser.loss import IGNORE_INDEX, ccc_loss, concordance_cc, masked_cross_entropy
+from espnet_ser.model.loss import IGNORE_INDEX, ccc_loss, concordance_cc, masked_cross_entropy
 
 
 def literal_ccc(x, y):

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
-from espnet_ser.metrics import ccc, ccc_scores, confusion, macro_f1, unweighted_accuracy, weighted_accuracy
-from espnet_ser.predictions import Predictions, read_predictions, write_predictions
-from espnet_ser.report.significance import (_codes, adjust, bootstrap_p, class_union, fast_metric, mark_family,
+from espnet_ser.evaluation.metrics import ccc, ccc_scores, confusion, macro_f1, unweighted_accuracy, weighted_accuracy
+from espnet_ser.inference.predictions import Predictions, read_predictions, write_predictions
+from espnet_ser.evaluation.significance import (_codes, adjust, bootstrap_p, class_union, fast_metric, mark_family,
                                              paired_bootstrap, paired_fold_test)
-from espnet_ser.scoring import Paired, pair, score
+from espnet_ser.evaluation.scoring import Paired, pair, score
 from helpers import CLASSES, make_data_dir
 from test_loss import literal_ccc
 

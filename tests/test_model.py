@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from espnet_ser.tasks.ser import SERTask
+from espnet_ser.model.task import SERTask
+from espnet_ser.spec import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = ["baseline_c", "baseline_d", "multitask", "hierarchical_dc", "hierarchical_cd"]
 STATS = ["loss", "loss_ce", "loss_ccc", "ccc_valence", "ccc_arousal", "ccc_dominance", "ccc_mean", "acc"]
 NAN = float("nan")
 

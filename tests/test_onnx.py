@@ -13,9 +13,9 @@ import torch
 import yaml
 
 from espnet_ser.errors import InputError
-from espnet_ser.inference import Speech2Emotion
-from espnet_ser.onnx_export import OnnxSpeech2Emotion, export_onnx
-from espnet_ser.tasks.ser import SERTask
+from espnet_ser.inference.speech2emotion import Speech2Emotion
+from espnet_ser.inference.onnx import OnnxSpeech2Emotion, export_onnx
+from espnet_ser.model.task import SERTask
 from helpers import tiny_hubert_config
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from espnet_ser.ser.pooling.mean import MeanPooling
-from espnet_ser.ser.pooling.self_attentive import SelfAttentivePooling
+from espnet_ser.model.pooling.mean import MeanPooling
+from espnet_ser.model.pooling.self_attentive import SelfAttentivePooling
 
 
 @pytest.mark.parametrize("cls", [SelfAttentivePooling, MeanPooling])

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from espnet_ser.bin import run_jobs
-from espnet_ser.data.mini import make_mini
-from espnet_ser.utils.synthetic_audio import write_tone
+from espnet_ser.corpora.mini import make_mini
+from espnet_ser.testing.synthetic_audio import write_tone
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "egs2" / "iemocap" / "ser1"
@@ -272,7 +272,7 @@ def test_results_tables_parse_and_hold_numbers(recipe_run):
 
 MEMORY_SCRIPT = """
 import json, resource, sys
-from espnet_ser.inference import Speech2Emotion
+from espnet_ser.inference.speech2emotion import Speech2Emotion
 s2e = Speech2Emotion.from_pretrained(sys.argv[1])
 short = s2e.predict_file(sys.argv[2])
 rss_short = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -307,7 +307,7 @@ def test_inference_stereo_44k_and_long_file_bounded_memory(recipe_run, tmp_path)
 
 
 def test_best_model_criterion_follows_the_table_metric_and_the_rows_labels(tmp_path):
-    from espnet_ser.recipe import Split, plan_stage
+    from espnet_ser.recipe.plan import Split, plan_stage
 
     for d in ("tr", "dv"):
         (tmp_path / d).mkdir()

@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from espnet_ser.predictions import Predictions, write_predictions
-from espnet_ser.report.build import build_results
-from espnet_ser.report.tables import mark
+from espnet_ser.inference.predictions import Predictions, write_predictions
+from espnet_ser.evaluation.report import build_results
+from espnet_ser.evaluation.tables import mark
+from espnet_ser.spec import VARIANT_TITLES
 from helpers import CLASSES, make_data_dir
 
 # Tables 1-3 of arXiv 2210.16642 as printed (transcribed from the paper; "-" where it prints none).
@@ -35,8 +36,7 @@ PAPER_TABLE2 = """
 7 Cont. Disc. 0.625 0.470 0.189 0.302
 8 Disc. Cont. 0.218 0.705 0.497 0.283
 """
-VARIANTS = {"Baseline C": "baseline_c", "Baseline D": "baseline_d", "Multi-task C,D": "multitask",
-            "Hierarchical D-C": "hierarchical_dc", "Hierarchical C-D": "hierarchical_cd"}
+VARIANTS = {title: name for name, title in VARIANT_TITLES.items()}  # the paper's row titles -> our names
 
 
 def parse_paper(text, name_words):

@@ -4,7 +4,7 @@
     python -m espnet_ser.bin.ser_inference --backend onnx --model exp/ser_x/model.onnx --out DIR a.wav
 
 The graph, its input and outputs, opset, dynamic axis and metadata are described in
-``espnet_ser.onnx_export``. The export is checked against torch on random inputs; the largest output
+``espnet_ser.inference.onnx``. The export is checked against torch on random inputs; the largest output
 difference is printed and stored in the graph's metadata.
 """
 
@@ -28,8 +28,8 @@ def get_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     import espnet_ser.bin.espnet_quiet  # noqa: F401  (ESPnet import notice off stdout)
-    from espnet_ser.inference import Speech2Emotion
-    from espnet_ser.onnx_export import export_onnx
+    from espnet_ser.inference.speech2emotion import Speech2Emotion
+    from espnet_ser.inference.onnx import export_onnx
 
     s2e = (Speech2Emotion.from_exp_dir(args.model, args.model_file) if args.model.is_dir() and args.model_file
            else Speech2Emotion.from_pretrained(args.model))

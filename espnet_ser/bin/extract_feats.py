@@ -1,4 +1,4 @@
-"""Run a config's frozen frontend once over data dirs and store the features (see espnet_ser.feature_cache).
+"""Run a config's frozen frontend once over data dirs and store the features (see espnet_ser.recipe.feature_cache).
 
     python -m espnet_ser.bin.extract_feats --config conf/train_ser_hierarchical_dc.yaml \\
         --src dump/raw --dst dump/feats --device cuda            # every dir of dump/raw/splits.tsv
@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import espnet_ser.bin.espnet_quiet  # noqa: F401  (ESPnet import notice off stdout)
-from espnet_ser.feature_cache import extract_features
+from espnet_ser.recipe.feature_cache import extract_features
 from espnet_ser.compute_dtype import resolve
 from espnet_ser.errors import run_cli
 from espnet_ser.locks import hold
@@ -47,7 +47,7 @@ def main(argv=None) -> int:
             get_parser().error("--data_dir needs --out_dir")
         pairs = [(args.data_dir, args.out_dir)]
     elif args.src is not None and args.dst is not None:
-        from espnet_ser.recipe import data_dirs, read_splits, write_splits
+        from espnet_ser.recipe.plan import data_dirs, read_splits, write_splits
 
         splits = read_splits(args.src / "splits.tsv")
         pairs = [(args.src / rel, args.dst / rel) for rel in data_dirs(splits)]

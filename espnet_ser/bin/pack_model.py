@@ -6,7 +6,7 @@
 import argparse
 from pathlib import Path
 
-from espnet_ser.pack import pack_model
+from espnet_ser.inference.pack import pack_model
 from espnet_ser.errors import run_cli
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import List
 
 from espnet_ser.errors import InputError
-from espnet_ser.data.combine import LABEL_TYPES, combine
-from espnet_ser.data.iemocap import CLASS_SETS, prepare_iemocap
-from espnet_ser.data.manifest import prepare_manifest
-from espnet_ser.data.mini import make_mini
-from espnet_ser.data.msp_podcast import prepare_msp_podcast
-from espnet_ser.data.validate import summary_table, validate_data_dir
+from espnet_ser.recipe.combine import LABEL_TYPES, combine
+from espnet_ser.corpora.iemocap import CLASS_SETS, prepare_iemocap
+from espnet_ser.corpora.manifest import prepare_manifest
+from espnet_ser.corpora.mini import make_mini
+from espnet_ser.corpora.msp_podcast import prepare_msp_podcast
+from espnet_ser.corpora.validate import summary_table, validate_data_dir
 from espnet_ser.errors import run_cli
 from espnet_ser.locks import build_aside, hold
 

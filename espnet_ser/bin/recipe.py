@@ -4,7 +4,7 @@
     python -m espnet_ser.bin.recipe format --src data --dst dump/raw
     python -m espnet_ser.bin.recipe filter --root dump/raw --min_dur 0.5 --max_dur 30
     python -m espnet_ser.bin.recipe jobs --stage train --recipe iemocap --root dump/raw --expdir exp ...
-    python -m espnet_ser.bin.recipe fact table2_variant      # a protocol fact for the shell (espnet_ser.spec)
+    python -m espnet_ser.bin.recipe fact variants --recipe iemocap_msp   # a fact for the shell (espnet_ser.spec)
 """
 
 import argparse
@@ -12,28 +12,28 @@ import json
 import shlex
 from pathlib import Path
 
-from espnet_ser.data.dump import filter_durations, format_data_dir
-from espnet_ser.recipe import RECIPES, data_dirs, make_splits, plan_stage, read_splits, write_jobs, write_splits
-from espnet_ser.spec import TABLE2_FOLD, TABLE2_VARIANT
-from espnet_ser.errors import run_cli
+from espnet_ser.recipe.dump import filter_durations, format_data_dir
+from espnet_ser import spec
+from espnet_ser.errors import InputError, run_cli
 from espnet_ser.locks import hold
-
-FACTS = {"table2_variant": TABLE2_VARIANT, "table2_fold": str(TABLE2_FOLD)}
-
-VARIANTS = ("baseline_c", "baseline_d", "multitask", "hierarchical_dc", "hierarchical_cd")
-STAGES = ("stats", "train", "inference", "score", "pack")
+from espnet_ser.recipe.plan import (STAGES, data_dirs, make_splits, plan_stage, read_splits, shared_frontend_config,
+                                    write_jobs, write_splits)
 
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="recipe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("splits", help="write <data>/splits.tsv (and the Table-2 combined dirs)")
-    s.add_argument("--recipe", required=True, choices=RECIPES)
+    s.add_argument("--recipe", required=True, choices=spec.RECIPES)
     s.add_argument("--data", type=Path, required=True, help="data root written by local/data.sh")
-    s.add_argument("--folds", type=int, nargs="*", default=None, help="IEMOCAP folds (default or none given: 1..5)")
+    s.add_argument("--folds", type=int, nargs="*", default=None, help="IEMOCAP folds (default or none given: the recipe's)")
     s.add_argument("--seed", type=int, default=0, help="seed of the Table-2 MSP-Podcast subset (default 0)")
-    s = sub.add_parser("fact", help="print one protocol fact (for the shell scripts)")
-    s.add_argument("name", choices=sorted(FACTS))
+    s = sub.add_parser("fact", help="print one fact of the recipe spec (for the shell scripts)")
+    s.add_argument("name", choices=("recipes", "variants", "table", "folds", "tests"))
+    s.add_argument("--recipe", default=None, help="the recipe the fact is about (variants: without it, all)")
+    s = sub.add_parser("frontend_config", help="print the config whose frontend all variants share (stages 4-5)")
+    s.add_argument("--ser_config", required=True, help="training YAML; {variant} is replaced by the variant name")
+    s.add_argument("--variants", nargs="+", required=True, choices=spec.VARIANTS)
     s = sub.add_parser("format", help="every data dir of <src>/splits.tsv -> 16 kHz mono copy under <dst>")
     s.add_argument("--src", type=Path, required=True, help="data root with splits.tsv")
     s.add_argument("--dst", type=Path, required=True, help="dump root (same relative layout)")
@@ -43,10 +43,10 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--max_dur", type=float, default=None, help="seconds (default: no limit)")
     s = sub.add_parser("jobs", help="write the job file of a stage; prints the number of jobs")
     s.add_argument("--stage", required=True, choices=STAGES)
-    s.add_argument("--recipe", required=True, choices=RECIPES)
+    s.add_argument("--recipe", required=True, choices=spec.RECIPES)
     s.add_argument("--root", type=Path, required=True, help="dump root with splits.tsv")
     s.add_argument("--expdir", type=Path, required=True)
-    s.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    s.add_argument("--variants", nargs="+", default=None, choices=spec.VARIANTS, help="default: the recipe's")
     s.add_argument("--folds", type=int, nargs="*", default=None, help="only splits of these folds (default: all)")
     s.add_argument("--ser_config", required=True, help="training YAML; {variant} is replaced by the variant name")
     s.add_argument("--ser_args", default="", help="extra ser_train arguments (one shell-quoted string)")
@@ -60,11 +60,16 @@ def get_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     if args.cmd == "splits":
-        splits = make_splits(args.recipe, args.data, args.folds or [1, 2, 3, 4, 5], args.seed)
+        splits = make_splits(args.recipe, args.data, args.folds or spec.recipe(args.recipe).folds, args.seed)
         write_splits(splits, args.data / "splits.tsv")
         print(f"{len(splits)} splits -> {args.data / 'splits.tsv'}")
     elif args.cmd == "fact":
-        print(FACTS[args.name])
+        try:
+            print(spec.fact(args.name, args.recipe))
+        except ValueError as e:
+            raise InputError(str(e)) from None
+    elif args.cmd == "frontend_config":
+        print(shared_frontend_config(args.ser_config, args.variants))
     elif args.cmd == "format":
         splits = read_splits(args.src / "splits.tsv")
         with hold(args.dst):
@@ -82,7 +87,8 @@ def main(argv=None) -> int:
         splits = read_splits(args.root / "splits.tsv")
         if args.folds:
             splits = [s for s in splits if s.fold is None or s.fold in args.folds]
-        jobs = plan_stage(args.stage, args.recipe, splits, args.root, args.expdir, args.variants, args.ser_config,
+        variants = args.variants or spec.recipe(args.recipe).variants
+        jobs = plan_stage(args.stage, args.recipe, splits, args.root, args.expdir, variants, args.ser_config,
                           shlex.split(args.ser_args), shlex.split(args.inference_args), args.ngpu, args.eval_root)
         write_jobs(jobs, args.out)
         print(len(jobs))

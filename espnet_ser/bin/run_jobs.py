@@ -64,7 +64,7 @@ def _run_held(job: Dict, key: str) -> str:
     log.parent.mkdir(parents=True, exist_ok=True)
     started.write_text(key + "\n")
     if "meta" in job:
-        from espnet_ser.recipe import provenance
+        from espnet_ser.recipe.plan import provenance
 
         (stamp.parent / "meta.json").write_text(json.dumps(job["meta"], indent=1) + "\n")
         (stamp.parent / "provenance.json").write_text(json.dumps(provenance(job["args"]), indent=1) + "\n")

@@ -5,7 +5,7 @@
 
 Audio may have any sample rate and channel count (resampled, averaged to mono). Recordings longer
 than the window are read and scored window by window (bounded memory) and aggregated by
-duration-weighted means (see espnet_ser.inference). Writes Kaldi-style ``emotion``, ``probs``
+duration-weighted means (see espnet_ser.inference.speech2emotion). Writes Kaldi-style ``emotion``, ``probs``
 (+ ``class_list``), ``vad`` (0-1) and ``vad_<scale>`` files plus ``results.json`` and ``results.csv``.
 """
 
@@ -19,8 +19,8 @@ import soundfile as sf
 from tqdm import tqdm
 
 from espnet_ser.errors import InputError, MissingInput
-from espnet_ser.data.kaldi_dir import read_table
-from espnet_ser.predictions import Predictions, parse_scale, write_predictions
+from espnet_ser.labels import read_table
+from espnet_ser.inference.predictions import Predictions, parse_scale, write_predictions
 from espnet_ser.errors import run_cli
 
 
@@ -101,10 +101,10 @@ def main(argv=None) -> int:
         for uid, path, why in errors[:10]:
             print(f"  {uid} ({path}): {why}", file=sys.stderr)
     import espnet_ser.bin.espnet_quiet  # noqa: F401  (ESPnet import notice off stdout)
-    from espnet_ser.inference import Speech2Emotion
+    from espnet_ser.inference.speech2emotion import Speech2Emotion
 
     if args.backend == "onnx":
-        from espnet_ser.onnx_export import OnnxSpeech2Emotion
+        from espnet_ser.inference.onnx import OnnxSpeech2Emotion
 
         s2e = OnnxSpeech2Emotion(args.model)
         if s2e.max_seconds is not None and 1.5 * args.window > s2e.max_seconds:

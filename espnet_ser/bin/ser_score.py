@@ -8,7 +8,7 @@ Scores only the label types present in both the reference (``emotion``/``vad``) 
 import argparse
 from pathlib import Path
 
-from espnet_ser.scoring import NONFINITE, score, scores_markdown, write_scores
+from espnet_ser.evaluation.scoring import NONFINITE, score, scores_markdown, write_scores
 from espnet_ser.errors import run_cli
 
 

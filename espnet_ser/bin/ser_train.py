@@ -1,7 +1,7 @@
 """Train (or collect stats for) an SER model with ESPnet's trainer: ``python -m espnet_ser.bin.ser_train --help``."""
 
 import espnet_ser.bin.espnet_quiet  # noqa: F401  (keeps ESPnet's import-time notice off stdout)
-from espnet_ser.tasks.ser import SERTask
+from espnet_ser.model.task import SERTask
 
 
 def get_parser():

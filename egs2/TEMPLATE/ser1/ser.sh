@@ -11,9 +11,9 @@ stop_stage=10            # last stage to run
 skip_data_prep=false     # skip stages 1-4 (data, format, filter, features)
 skip_train=false         # skip stages 5-6 (stats, training)
 skip_eval=false          # skip stages 7-9 (inference, scoring, report)
-recipe=                  # iemocap | msp_podcast | iemocap_msp
-variants="baseline_c baseline_d multitask hierarchical_dc hierarchical_cd"
-folds="1 2 3 4 5"        # IEMOCAP leave-one-session-out folds to run
+recipe=                  # a recipe of the spec: python -m espnet_ser.bin.recipe fact recipes
+variants=                # decoder variants to train (default: the recipe's; fact variants --recipe R)
+folds=                   # IEMOCAP leave-one-session-out folds to run (default: the recipe's)
 ser_config="conf/train_ser_{variant}.yaml"  # training YAML; {variant} -> the variant name
 ser_args=                # extra ser_train arguments, e.g. "--max_epoch 30 --seed 1"
 inference_args=          # extra ser_inference arguments, e.g. "--vad_scale 1-5"
@@ -30,7 +30,7 @@ min_dur=0                # stage 3: drop train/dev utterances shorter than this 
 max_dur=0                # stage 3: ... and longer than this (0: no limit)
 results_dir=.            # stage 9 writes RESULTS.md and figures/ here
 
-help_message="Usage: $0 --recipe <iemocap|msp_podcast|iemocap_msp> [options]
+help_message="Usage: $0 --recipe <recipe> [options]   (recipes: python -m espnet_ser.bin.recipe fact recipes)
 Stages:  1 data prep (local/data.sh + splits)   2 format audio to 16 kHz mono (dump)
          3 duration filter   4 frozen-feature extraction (--feats_type cached)
          5 collect stats     6 train     7 inference     8 scoring
@@ -38,9 +38,9 @@ Stages:  1 data prep (local/data.sh + splits)   2 format audio to 16 kHz mono (d
 Options (default):
   --stage ($stage) --stop_stage ($stop_stage)
   --skip_data_prep ($skip_data_prep) --skip_train ($skip_train) --skip_eval ($skip_eval)
-  --recipe ($recipe)        iemocap | msp_podcast | iemocap_msp
-  --variants \"$variants\"
-  --folds \"$folds\"
+  --recipe ($recipe)        each recipe's table, tests, folds and variants: espnet_ser/spec.py
+  --variants \"$variants\"   (default: the recipe's)
+  --folds \"$folds\"         (default: the recipe's)
   --ser_config ($ser_config)   {variant} is replaced; without it --decoder <variant> is added
   --ser_args \"$ser_args\"        extra ser_train arguments
   --inference_args \"$inference_args\"  extra ser_inference arguments
@@ -56,7 +56,10 @@ Job backends come from cmd.sh (train_cmd, cuda_cmd, decode_cmd): local or Slurm.
 . ./cmd.sh
 . utils/parse_options.sh
 [ $# -eq 0 ] || die "unexpected arguments: $* (see --help)"
-case $recipe in iemocap|msp_podcast|iemocap_msp) ;; *) die "--recipe must be iemocap, msp_podcast or iemocap_msp (got '$recipe')" ;; esac
+fact() { python -m espnet_ser.bin.recipe fact "$@"; }
+table=$(fact table --recipe "$recipe" 2>&1) || die "--recipe: ${table#recipe: error: }"
+[ -n "$variants" ] || variants=$(fact variants --recipe "$recipe")
+[ -n "$folds" ] || folds=$(fact folds --recipe "$recipe")
 [ -z "${ser_config##*\{variant\}*}" ] || [ -f "$ser_config" ] || die "--ser_config $ser_config not found"
 
 dump=$dumpdir/raw
@@ -116,11 +119,13 @@ if want 3; then
   python -m espnet_ser.bin.recipe filter --root "$dump" --min_dur "$min_dur" "${max_opt[@]}"
 fi
 if want 4 && [ "$feats_type" = cached ]; then
-  first_config=${ser_config//\{variant\}/${variants%% *}}
-  log "stage 4: frozen features of $first_config's frontend, $dump -> $feats"
+  # shellcheck disable=SC2086
+  frontend_config=$(python -m espnet_ser.bin.recipe frontend_config --ser_config "$ser_config" --variants $variants) \
+    || die "stage 4: the variants' configs must share one frontend (see above)"
+  log "stage 4: frozen features of $frontend_config's frontend (shared by every variant), $dump -> $feats"
   # shellcheck disable=SC2086
   ${cuda_cmd} --gpu "$ngpu" JOB=1:1 "$expdir/logs/extract.log" python -m espnet_ser.bin.extract_feats \
-      --config "$first_config" --src "$dump" --dst "$feats" --no_progress $extract_args \
+      --config "$frontend_config" --src "$dump" --dst "$feats" --no_progress $extract_args \
     || die "stage 4 failed: see $expdir/logs/extract.log"
 fi
 if ! $skip_train; then
@@ -131,7 +136,6 @@ if ! $skip_eval; then
   if want 7; then run_stage inference "$inference_nj" "$dump" ${decode_cmd}; fi  # audio in: any model reads it
   if want 8; then run_stage score "$inference_nj" "$dump" ${decode_cmd}; fi
   if want 9; then
-    table=$(case $recipe in iemocap) echo table1 ;; iemocap_msp) echo table2 ;; msp_podcast) echo table3 ;; esac)
     log "stage 9: fold aggregation, significance, tables and plots -> $results_dir/RESULTS.md"
     python -m espnet_ser.bin.ser_report --"$table" "$expdir" --out "$results_dir" > "$expdir/logs/report.log" \
       || die "stage 9 failed: see $expdir/logs/report.log"

@@ -1,0 +1,1 @@
+"""Corpus preparation: each corpus's own files -> typed utterances -> Kaldi-style data dirs."""

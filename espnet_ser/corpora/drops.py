@@ -1,0 +1,79 @@
+"""Counts of what preparation kept and dropped, by reason, with a printable summary."""
+
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from espnet_ser.corpora.audio import audio_problem
+from espnet_ser.corpora.csv_labels import scale_vad
+
+
+class DropCounter:
+    def __init__(self, corpus: str):
+        self.corpus = corpus
+        self.kept = 0
+        self.dropped: Counter = Counter()
+        #: labels removed from utterances that were kept (e.g. a class outside the class set)
+        self.labels_removed: Counter = Counter()
+        self.examples: Dict[str, List[str]] = {}
+
+    def drop(self, reason: str, utt_id: str) -> None:
+        self.dropped[reason] += 1
+        self.examples.setdefault(reason, [])
+        if len(self.examples[reason]) < 5:
+            self.examples[reason].append(utt_id)
+
+    def admit(self, utt_id: str, wav: Path, has_label: bool, no_label_reason: str = "no_usable_label") -> bool:
+        """Keep an utterance whose audio is usable and that still carries a label; else count the drop."""
+        problem = audio_problem(wav)
+        if problem:
+            self.drop(problem, utt_id)
+            return False
+        if not has_label:
+            self.drop(no_label_reason, utt_id)
+            return False
+        self.kept += 1
+        return True
+
+    def map_class(self, utt_id: str, code: str, mapping: Mapping[str, str], drop_unlabelled: bool) -> Tuple[Optional[str], bool]:
+        """(class name or None, keep?) for a corpus code; a code outside ``mapping`` loses its class
+        (counted) or, with ``drop_unlabelled``, drops the utterance (counted)."""
+        emotion = mapping.get(code)
+        if emotion is None:
+            if drop_unlabelled:
+                self.drop(f"class_{code}_not_in_set", utt_id)
+                return None, False
+            self.remove_label(f"class_{code}_not_in_set")
+        return emotion, True
+
+    def corpus_vad(self, raw: Sequence[float], lo: float, hi: float) -> Optional[Tuple[float, ...]]:
+        """V/A/D from a corpus scale to 0-1 (``scale_vad``); NaN or out-of-range values are counted."""
+        vad, bad = scale_vad(raw, lo, hi)
+        if bad or any(math.isnan(v) for v in raw):
+            self.remove_label("vad_nan_or_out_of_range")
+        return vad
+
+    def remove_label(self, reason: str) -> None:
+        self.labels_removed[reason] += 1
+
+    def check_total(self, total: int) -> None:
+        """Every utterance (label line or audio file) ends kept or dropped with a reason: kept + dropped = total."""
+        self.total = total
+        accounted = self.kept + sum(self.dropped.values())
+        if accounted != total:
+            raise RuntimeError(f"{self.corpus}: {total} utterances seen, but kept {self.kept} + dropped "
+                               f"{sum(self.dropped.values())} = {accounted}: an utterance was lost uncounted")
+
+    def summary(self) -> str:
+        total = f" of {self.total}" if getattr(self, "total", None) is not None else ""
+        lines = [f"{self.corpus}: kept {self.kept}{total}, dropped {sum(self.dropped.values())}"]
+        for reason, n in sorted(self.dropped.items()):
+            lines.append(f"  dropped  {reason:<28} {n:>7}   e.g. {' '.join(self.examples[reason])}")
+        for reason, n in sorted(self.labels_removed.items()):
+            lines.append(f"  label removed  {reason:<22} {n:>7}")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        return {"total": getattr(self, "total", None), "kept": self.kept, "dropped": dict(self.dropped),
+                "labels_removed": dict(self.labels_removed)}

@@ -1,0 +1,98 @@
+"""MSP-Podcast: ``Labels/labels_consensus.csv`` + ``Audios/<FileName>`` -> one Kaldi data dir per split.
+
+Columns ``FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set``; V/A/D on 1-7 (written as
+V A D, i.e. EmoVal EmoAct EmoDom, on 0-1). Class codes A S H U F D C N O X; the default mapping keeps
+N A H S D as neutral angry happy sad disgust. Other codes (U F C O X) keep their V/A/D and get no
+class (``drop_unlabelled=True`` drops them). Splits are named by ``Split_Set`` in lower case (train,
+development, test1, test2, test3). ``SpkrID`` ``Unknown`` is allowed: such an utterance is its own
+speaker (as Kaldi does for unknown speakers).
+
+``subset_size`` adds ``train_subset``: a seeded random subset of train of that size (the paper matches
+it to an IEMOCAP fold's training set, section 3.6).
+"""
+
+import json
+import random
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.corpora.csv_labels import parse_float, read_csv_rows
+from espnet_ser.corpora.drops import DropCounter
+from espnet_ser.labels import Utterance, count_classes, write_data_dir
+
+COLUMNS = ("FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set")
+CODES = {"A": "angry", "S": "sad", "H": "happy", "U": "surprise", "F": "fear", "D": "disgust",
+         "C": "contempt", "N": "neutral", "O": "other", "X": "no_agreement"}
+DEFAULT_MAP = {"N": "neutral", "A": "angry", "H": "happy", "S": "sad", "D": "disgust"}
+SPLITS = ("Train", "Development", "Test1", "Test2", "Test3")
+VAD_RANGE = (1.0, 7.0)
+
+
+def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, drop_unlabelled: bool = False):
+    corpus = Path(corpus_dir)
+    if not corpus.is_dir() or not any(corpus.iterdir()):
+        raise MissingInput(f"{corpus}: empty or missing MSP-Podcast directory")
+    class_map = DEFAULT_MAP if class_map is None else class_map
+    labels = corpus / "Labels" / "labels_consensus.csv"
+    counter = DropCounter("MSP-Podcast")
+    seen: Dict[str, int] = {}
+    utts: List[Utterance] = []
+    for n, row in read_csv_rows(labels, COLUMNS):
+        where = f"{labels}:{n}"
+        name = row["FileName"].strip()
+        if not name:
+            raise InputError(f"{where}: empty FileName")
+        uid = name.rsplit(".", 1)[0]
+        if uid in seen:
+            raise InputError(f"{where}: utterance {uid} already listed on line {seen[uid]}")
+        seen[uid] = n
+        code = row["EmoClass"].strip()
+        if code not in CODES:
+            raise InputError(f"{where}: unknown EmoClass {code!r} (known: {' '.join(CODES)})")
+        split = row["Split_Set"].strip()
+        if split not in SPLITS:
+            raise InputError(f"{where}: unknown Split_Set {split!r} (known: {' '.join(SPLITS)})")
+        raw = [parse_float(row[c], f"{where} column {c}") for c in ("EmoVal", "EmoAct", "EmoDom")]
+        vad = counter.corpus_vad(raw, *VAD_RANGE)
+        emotion, keep = counter.map_class(uid, code, class_map, drop_unlabelled)
+        if not keep:
+            continue
+        wav = corpus / "Audios" / name
+        if not counter.admit(uid, wav, emotion is not None or vad is not None):
+            continue
+        spk = row["SpkrID"].strip()
+        speaker = f"msp{spk}" if spk and spk.lower() != "unknown" else f"mspunk_{uid}"
+        utts.append(Utterance(uid, str(wav.resolve()), speaker, emotion, vad,
+                              extra={"split": split.lower(), "code": code, "gender": row["Gender"].strip()}))
+    audio_only = sorted(p.stem for p in (corpus / "Audios").glob("*.wav") if p.stem not in seen) \
+        if (corpus / "Audios").is_dir() else []
+    for uid in audio_only:
+        counter.drop("audio_without_label", uid)
+    counter.check_total(len(seen) + len(audio_only))
+    return utts, counter
+
+
+def prepare_msp_podcast(
+    corpus_dir, out_dir, class_map: Optional[Dict[str, str]] = None, drop_unlabelled: bool = False,
+    subset_size: Optional[int] = None, seed: int = 0,
+) -> dict:
+    utts, counter = load_msp_podcast(corpus_dir, class_map, drop_unlabelled)
+    out = Path(out_dir)
+    report = {"corpus": "msp_podcast", "drops": counter.as_dict(), "splits": {}, "classes": {}}
+    for split in sorted({u.extra["split"] for u in utts}):
+        part = [u for u in utts if u.extra["split"] == split]
+        write_data_dir(part, out / split)
+        report["splits"][split] = len(part)
+        report["classes"][split] = count_classes(part)
+    if subset_size is not None:
+        train = sorted((u for u in utts if u.extra["split"] == "train"), key=lambda u: u.utt_id)
+        if subset_size > len(train):
+            raise InputError(f"subset of {subset_size} asked, but train has only {len(train)} utterances")
+        subset = random.Random(seed).sample(train, subset_size)
+        write_data_dir(subset, out / "train_subset")
+        report["splits"]["train_subset"] = len(subset)
+    report["summary"] = counter.summary()
+    (out / "prep_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    return report
+

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, scoring, significance, the paper's tables and figures (RESULTS.md)."""

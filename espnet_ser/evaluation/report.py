@@ -1,0 +1,83 @@
+"""RESULTS.md for one or several recipes: the paper's tables, significance and figures.
+
+``build_results({"table1": exp_iemocap, "table2": exp_mismatched, "table3": exp_msp}, out_dir)``
+reads the experiments (``meta.json`` + ``inference/<test>/``), aggregates folds, writes
+``RESULTS.md``, ``significance.json``, ``aggregates.json`` and ``figures/*.png`` under ``out_dir``.
+"""
+
+import datetime
+import json
+import os
+from pathlib import Path
+from typing import Dict, List, Union
+
+from espnet_ser.errors import MissingInput
+from espnet_ser.evaluation.plots import plot_confusion, plot_pred_vs_true, plot_training_curves, plot_va_plane
+from espnet_ser.evaluation.runs import by_variant, load_runs
+from espnet_ser.evaluation.tables import table2, variant_table
+from espnet_ser.spec import TABLE2_CORPORA, TABLES, VARIANT_TITLES
+
+PathLike = Union[str, Path]
+
+
+def _figures(aggs, tag: str, fig_dir: Path) -> List[Path]:
+    out = []
+    for v, agg in aggs.items():
+        p = agg.pooled
+        name = f"{tag} {VARIANT_TITLES.get(v, v)} (pooled, n={len(p.ids)})"
+        if p.has_classes:
+            out.append(plot_confusion(p, fig_dir / f"{tag}_{v}_confusion.png", name))
+        if p.has_vad:
+            out.append(plot_pred_vs_true(p, fig_dir / f"{tag}_{v}_pred_vs_true.png", name))
+            if p.ref_emotion is not None and any(e is not None for e in p.ref_emotion):
+                out.append(plot_va_plane(p, fig_dir / f"{tag}_{v}_va_plane.png", name))
+    return out
+
+
+def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str = "", correction: str = "holm",
+                  show_ci: bool = False) -> Path:
+    out = Path(out_dir)
+    fig_dir = out / "figures"
+    sections, details, summary, figures = [], {}, {}, []
+    for table in sorted(sources):
+        spec = TABLES[table]
+        recipe = spec.name
+        runs = load_runs(sources[table], recipe)
+        if not runs:
+            raise MissingInput(f"{sources[table]}: no finished {recipe} experiment (exp/*/meta.json) for {table}")
+        logs: Dict[str, List[Path]] = {}
+        for r in runs:
+            if (r.exp_dir / "train.log").exists():
+                label = VARIANT_TITLES.get(r.variant, r.variant) + (f", ID {r.meta['row']}" if table == "table2" else "")
+                logs.setdefault(label, []).append(r.exp_dir / "train.log")
+        if table == "table2":
+            key = lambda r: (r.variant, int(r.meta["row"]))  # noqa: E731
+            aggs = {}
+            for corpus in TABLE2_CORPORA:
+                for k, agg in by_variant(runs, corpus, key).items():
+                    aggs.setdefault(k, {})[corpus] = agg
+            md, det = table2(aggs, correction, show_ci)
+            summary[table] = {f"{k[0]}/row{k[1]}": {c: a.metrics for c, a in v.items()} for k, v in aggs.items()}
+        else:
+            aggs = by_variant(runs, spec.tests[0])
+            md, det = variant_table(spec.title, aggs, [m for _, m in spec.columns], table, "folds" if spec.folds else "runs",
+                                    correction, show_ci)
+            summary[table] = {v: a.metrics for v, a in aggs.items()}
+            figures += _figures(aggs, table, fig_dir)
+        if logs:
+            figures.append(plot_training_curves(logs, fig_dir / f"{table}_training_curves.png"))
+        sections.append(md)
+        details[table] = det
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "significance.json").write_text(json.dumps(details, indent=1, sort_keys=True) + "\n")
+    (out / "aggregates.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    lines = ["# RESULTS", "", f"Generated {now} by `python -m espnet_ser.bin.ser_report` from "
+             + ", ".join(f"`{os.path.relpath(sources[t], out)}` ({t})" for t in sorted(sources)) + ".", ""]
+    if header:
+        lines += [header, ""]
+    lines += sections
+    lines += ["## Figures", ""] + [f"![{f.stem}]({os.path.relpath(f, out)})" for f in figures] + [""]
+    path = out / "RESULTS.md"
+    path.write_text("\n".join(lines))
+    return path

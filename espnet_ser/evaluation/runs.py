@@ -1,0 +1,99 @@
+"""Collect finished experiments and aggregate their scores over folds.
+
+An experiment dir ``exp/<tag>/`` holds ``meta.json`` (written by the recipe planner: recipe, variant,
+split, fold, label sources, test sets and their reference dirs) and, per test set ``<name>``, the
+predictions in ``inference/<name>/``.
+
+Fold aggregation reports both views of a cross-validated system:
+
+* ``mean`` and ``std`` of the per-fold metric (sample std, ddof=1; 0 for one fold), ``n`` = folds;
+* ``pooled``: the metric on the predictions of all folds pooled (every utterance scored once),
+  ``n_utts`` = pooled utterances.
+"""
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+from espnet_ser.errors import MissingInput
+from espnet_ser.evaluation.scoring import Paired, concat, pair, score_paired
+
+PathLike = Union[str, Path]
+
+
+@dataclass
+class Run:
+    exp_dir: Path
+    meta: Dict
+    paired: Dict[str, Paired] = field(default_factory=dict)  # test name -> predictions paired with refs
+
+    @property
+    def variant(self) -> str:
+        return self.meta["variant"]
+
+
+def load_runs(exp_root: PathLike, recipe: Optional[str] = None) -> List[Run]:
+    """Every experiment under ``exp_root`` with ``meta.json`` (and ``recipe`` if given), scored tests loaded."""
+    runs = []
+    for meta_file in sorted(Path(exp_root).glob("*/meta.json")):
+        meta = json.loads(meta_file.read_text())
+        if recipe is not None and meta.get("recipe") != recipe:
+            continue
+        run = Run(meta_file.parent, meta)
+        for name, ref in meta.get("tests", {}).items():
+            hyp = meta_file.parent / "inference" / name
+            if not hyp.exists():
+                raise MissingInput(f"{hyp}: no predictions for test set {name!r} of {meta_file.parent} (run inference)")
+            run.paired[name] = pair(ref, hyp)
+        runs.append(run)
+    return runs
+
+
+@dataclass
+class Aggregate:
+    metrics: Dict[str, Dict[str, float]]  # metric -> {mean, std, pooled, n, n_utts}
+    per_fold: List[Dict[str, float]]
+    pooled: Paired
+    folds: List
+    parts: List[Paired] = field(default_factory=list)  # the per-fold predictions, in fold order
+
+
+def aggregate(paired_by_fold: Sequence[Paired], folds: Sequence = ()) -> Aggregate:
+    per_fold = [score_paired(p) for p in paired_by_fold]
+    pooled = concat(list(paired_by_fold))
+    pooled_scores = score_paired(pooled)
+    metrics = {}
+    for name in pooled_scores:
+        if name.startswith("n"):
+            continue
+        vals = np.array([s.get(name, float("nan")) for s in per_fold], dtype=float)
+        vals = vals[~np.isnan(vals)]
+        metrics[name] = {
+            "mean": float(vals.mean()) if vals.size else float("nan"),
+            "std": float(vals.std(ddof=1)) if vals.size > 1 else 0.0,
+            "pooled": pooled_scores[name],
+            "n": int(vals.size),
+            "n_utts": len(pooled.ids),
+        }
+    return Aggregate(metrics, per_fold, pooled, list(folds), list(paired_by_fold))
+
+
+def by_variant(runs: Sequence[Run], test: str, key=lambda r: r.variant) -> Dict[str, Aggregate]:
+    """Group runs (by variant, or ``key``), order by fold, aggregate on test set ``test``."""
+    groups: Dict[str, List[Run]] = {}
+    for r in runs:
+        if test in r.paired:
+            groups.setdefault(key(r), []).append(r)
+    out = {}
+    for k, rs in groups.items():
+        rs = sorted(rs, key=lambda r: (r.meta.get("fold") or 0))
+        out[k] = aggregate([r.paired[test] for r in rs], [r.meta.get("fold") for r in rs])
+    return out
+
+
+def is_missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))

@@ -1,0 +1,265 @@
+"""Is system B different from system A? Two paired tests, and a correction for testing many cells.
+
+**Paired bootstrap** (per metric; the statistic is exactly the one shown in the table cell).
+A cell that shows the *mean over folds* is tested with a fold-stratified bootstrap: each of ``n_boot``
+draws resamples the utterances of every fold with replacement, inside that fold (seeded), and the
+statistic is the mean over folds of the per-fold metric. A cell of one run (or a pooled row) is the
+same with one stratum. On each draw ``d* = stat(B) - stat(A)`` on the *same* indices. Reported: the
+observed difference ``delta`` (= the difference of the two cells), the 95 % percentile interval of d*,
+and the two-sided p-value with the +1 correction (Davison & Hinkley 1997, eq. 4.11)::
+
+    p = min(1, 2 * min((1 + #{d* <= 0}) / (B + 1), (1 + #{d* >= 0}) / (B + 1)))
+
+with ``B`` the number of draws on which the statistic is defined. p is never 0: its smallest value is
+``2 / (B + 1)`` (0.002 for B = 1000), reached when every d* has one sign. Identical systems give
+d* = 0 on every draw, hence p = 1.
+
+**Paired t-test over folds**: two-sided, on the per-fold values of A and B (``scipy.stats.ttest_rel``).
+It is *undefined* (p = NaN, no mark, the reason recorded) with fewer than 2 folds or when the fold
+differences have zero variance (t = ±inf or 0/0).
+
+**Multiple comparisons**: the tests of one kind in one table form a family; their p-values are
+adjusted by Holm's step-down method (default; controls the family-wise error rate), by
+Benjamini-Hochberg (``bh``; controls the false discovery rate) or not at all (``none``). A cell is
+marked when its adjusted p < ``ALPHA``. Undefined tests are not counted in the family.
+"""
+
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from scipy import stats
+
+from espnet_ser import VAD_DIMS
+from espnet_ser.evaluation.metrics import ccc_scores
+from espnet_ser.evaluation.scoring import Paired
+
+ALPHA = 0.05
+N_BOOT = 1000
+CORRECTIONS = ("holm", "bh", "none")
+CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "no correction"}
+BOOTSTRAP_TEST = f"paired bootstrap of the cell's statistic ({N_BOOT} resamples within folds, seed 0, +1 corrected), two-sided"
+FOLD_TEST = "paired t-test over folds, two-sided"
+
+Systems = Union[Paired, Sequence[Paired]]
+
+
+def class_union(*systems: Paired) -> List[str]:
+    """Every class known to any of the systems or found in their references, in first-seen order."""
+    seen = dict.fromkeys(c for p in systems for c in [*(p.class_list or []), *(p.hyp_emotion or []), *(p.ref_emotion or [])])
+    return [c for c in seen if c is not None]
+
+
+def _codes(p: Paired, classes: Optional[Sequence[str]] = None):
+    """Reference and hypothesis classes as indices into ``classes`` (default: ``p``'s own; -1 = no class)."""
+    classes = class_union(p) if classes is None else list(classes)
+    index = {c: i for i, c in enumerate(classes)}
+    ref = None if p.ref_emotion is None else np.array([-1 if e is None else index[e] for e in p.ref_emotion])
+    hyp = None if p.hyp_emotion is None else np.array([index[e] for e in p.hyp_emotion])
+    return ref, hyp
+
+
+def fast_metric(name: str, n_classes: int) -> Callable[..., float]:
+    """``metric(ref_codes, hyp_codes, ref_vad, hyp_vad)`` on index arrays (-1: no class), for resampling.
+
+    Same definitions as :mod:`espnet_ser.evaluation.metrics` (tests compare both with literal formulas), counted
+    with ``bincount`` so that a thousand resamples take well under a second.
+    """
+    k = n_classes
+
+    def counts(r, h):
+        m = r >= 0
+        cm = np.bincount(r[m] * k + h[m], minlength=k * k).reshape(k, k)
+        return cm, cm.sum(axis=1), cm.sum(axis=0), np.diag(cm)
+
+    if name.startswith("ccc_"):
+        return lambda r, h, rv, hv: ccc_scores(hv, rv)[name]
+    if name == "ua":
+        def ua(r, h, rv, hv):
+            _, rows, _, tp = counts(r, h)
+            present = rows > 0
+            return float(np.mean(tp[present] / rows[present])) if present.any() else float("nan")
+        return ua
+    if name == "f1_macro":
+        def f1(r, h, rv, hv):
+            _, rows, cols, tp = counts(r, h)
+            used = (rows > 0) | (cols > 0)
+            if not (rows > 0).any():
+                return float("nan")
+            return float(np.mean(2 * tp[used] / (rows[used] + cols[used])))
+        return f1
+    raise ValueError(f"no significance test for metric {name!r}")
+
+
+def _take(x, idx):
+    return None if x is None else x[idx]
+
+
+def _draws(n: int, n_boot: int, seed: int):
+    """``n_boot`` resamples of ``range(n)`` with replacement (seeded), one at a time."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n_boot):
+        yield rng.integers(0, n, size=n)
+
+
+def bootstrap_p(deltas: Sequence[float]) -> float:
+    """Two-sided bootstrap p-value of resampled differences, +1 corrected (module docstring).
+
+    >>> bootstrap_p([0.1, 0.2, 0.3, 0.4])            # all positive: the smallest p with B = 4, 2/5
+    0.4
+    >>> bootstrap_p([-0.1, 0.2, 0.3, 0.4, 0.1, 0.2, 0.05, 0.3, 0.2])   # 2 * (1 + 1) / 10
+    0.4
+    """
+    d = np.asarray(deltas, dtype=float)
+    d = d[~np.isnan(d)]
+    if d.size == 0:
+        return float("nan")
+    b = d.size
+    return float(min(1.0, 2.0 * min((1 + np.sum(d <= 0)) / (b + 1), (1 + np.sum(d >= 0)) / (b + 1))))
+
+
+def _folds(x: Systems) -> List[Paired]:
+    return [x] if isinstance(x, Paired) else list(x)
+
+
+def paired_bootstrap(a: Systems, b: Systems, metric: str, n_boot: int = N_BOOT, seed: int = 0) -> Dict[str, float]:
+    """Bootstrap ``stat(b) - stat(a)``; ``a``/``b`` are one Paired (pooled) or one per fold (fold mean).
+
+    Each draw resamples every fold in turn (fold order, then ``rng.integers(0, n_k, n_k)``), so a
+    literal loop over folds with the same generator reproduces it (a test does); the metric is then
+    computed for all draws at once.
+    """
+    fa, fb = _folds(a), _folds(b)
+    if len(fa) != len(fb) or any(x.ids != y.ids for x, y in zip(fa, fb)):
+        raise ValueError("paired bootstrap needs both systems scored on the same utterances, fold by fold, in one order")
+    classes = class_union(*fa, *fb)
+    ca = [_codes(p, classes) for p in fa]
+    cb = [_codes(p, classes) for p in fb]
+    rng = np.random.default_rng(seed)
+    draws = [[rng.integers(0, len(p.ids), size=len(p.ids)) for p in fa] for _ in range(n_boot)]
+    # row 0: the observed data; rows 1..B: the resamples (fold k's indices stacked over draws)
+    idx = [np.stack([np.arange(len(p.ids))] + [d[k] for d in draws]) for k, p in enumerate(fa)]
+
+    def stat(folds, codes):  # (1 + B,) fold means of the metric
+        return _row_mean([_metric_rows(metric, len(classes), p, c, i) for p, c, i in zip(folds, codes, idx)])
+
+    both = stat(fb, cb) - stat(fa, ca)
+    observed, deltas = float(both[0]), both[1:]
+    deltas = deltas[~np.isnan(deltas)]
+    if deltas.size == 0 or np.isnan(observed):
+        return {"delta": float(observed), "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan"),
+                "n_boot": 0, "strata": len(fa), "note": "metric undefined on the data"}
+    lo, hi = np.percentile(deltas, [2.5, 97.5])
+    return {"delta": float(observed), "ci_low": float(lo), "ci_high": float(hi), "p": bootstrap_p(deltas),
+            "n_boot": int(deltas.size), "strata": len(fa)}
+
+
+def _row_mean(columns) -> np.ndarray:
+    """Per row, the mean of the columns' defined (non-NaN) values; NaN where none is defined."""
+    a = np.stack(list(columns), axis=1)
+    ok = ~np.isnan(a)
+    with np.errstate(invalid="ignore"):
+        return np.where(ok.any(axis=1), np.nansum(a, axis=1) / ok.sum(axis=1), np.nan)
+
+
+def _ccc_rows(pred: np.ndarray, ref: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """CCC per dimension of ``pred[idx[r]]`` vs ``ref[idx[r]]`` for every row r: (R, 3), NaN where undefined.
+
+    The formula of :func:`espnet_ser.evaluation.metrics.ccc` (population statistics, NaN references left out, NaN
+    with fewer than 2 items or a zero denominator), computed for all resamples at once.
+    """
+    x, y = pred[idx], ref[idx]                     # (R, n, 3)
+    m = ~np.isnan(y)
+    cnt = m.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx = np.where(m, x, 0).sum(axis=1) / cnt
+        my = np.where(m, y, 0).sum(axis=1) / cnt
+        dx, dy = np.where(m, x - mx[:, None], 0), np.where(m, y - my[:, None], 0)
+        cov = (dx * dy).sum(axis=1) / cnt
+        den = (dx * dx).sum(axis=1) / cnt + (dy * dy).sum(axis=1) / cnt + (mx - my) ** 2
+        out = 2 * cov / den
+    return np.where((cnt >= 2) & (den > 0), out, np.nan)
+
+
+def _metric_rows(metric: str, n_classes: int, p: Paired, codes, idx: np.ndarray) -> np.ndarray:
+    """``metric`` on ``p`` resampled by each row of ``idx`` (R, n): an (R,) array."""
+    if metric.startswith("ccc_"):
+        pred, ref = np.asarray(p.hyp_vad, float), np.asarray(p.ref_vad, float)
+        step = max(1, 2_000_000 // max(1, idx.shape[1]))  # bounded memory on large test sets
+        cccs = np.concatenate([_ccc_rows(pred, ref, idx[i:i + step]) for i in range(0, len(idx), step)])
+        if metric != "ccc_mean":
+            return cccs[:, [f"ccc_{d}" for d in VAD_DIMS].index(metric)]
+        return _row_mean(cccs.T)  # the mean of the dimensions that could be scored, as ccc_scores
+    fn = fast_metric(metric, n_classes)
+    r, h = codes
+    return np.array([fn(r[i], h[i], None, None) for i in idx])
+
+
+def paired_fold_test(a: Sequence[float], b: Sequence[float]) -> Dict[str, float]:
+    """Paired t-test on per-fold values (same folds, same order); undefined cases carry a ``note``."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired fold test needs the same folds on both sides, got {a.size} and {b.size}")
+    d = b - a
+    delta = float(d.mean()) if d.size else float("nan")
+    if d.size < 2 or np.isnan(d).any():
+        return {"delta": delta, "p": float("nan"), "n": int(d.size), "note": "fewer than 2 folds with a value: t-test undefined"}
+    if np.ptp(d) == 0:
+        return {"delta": delta, "p": float("nan"), "n": int(d.size), "note": "fold differences have zero variance: t-test undefined"}
+    return {"delta": delta, "p": float(stats.ttest_rel(b, a).pvalue), "n": int(d.size)}
+
+
+def adjust(p: Sequence[float], method: str = "holm") -> np.ndarray:
+    """Adjusted p-values of one family (NaN entries are not tests: they stay NaN and are not counted).
+
+    >>> [round(float(x), 3) for x in adjust([0.01, 0.04, 0.03, 0.005], "holm")]
+    [0.03, 0.06, 0.06, 0.02]
+    >>> [round(float(x), 3) for x in adjust([0.01, 0.04, 0.03, 0.005], "bh")]
+    [0.02, 0.04, 0.04, 0.02]
+    """
+    if method not in CORRECTIONS:
+        raise ValueError(f"unknown correction {method!r}; choose one of {', '.join(CORRECTIONS)}")
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = ok.size
+    if m == 0:
+        return out
+    vals = p[ok]
+    if method == "none":
+        out[ok] = vals
+        return out
+    order = np.argsort(vals, kind="stable")
+    ranked = vals[order]
+    if method == "holm":  # p_(i) * (m - i + 1), made non-decreasing
+        adj = np.maximum.accumulate(ranked * (m - np.arange(m)))
+    else:  # BH: p_(i) * m / i, made non-increasing from the largest
+        adj = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def mark_family(results: Sequence[Optional[Dict[str, float]]], method: str = "holm", alpha: float = ALPHA) -> List[bool]:
+    """Adjust one family's p-values in place (``p_adj``) and say which results are significant."""
+    present = [r for r in results if r is not None]
+    adj = adjust([r.get("p", float("nan")) for r in present], method)
+    for r, q in zip(present, adj):
+        r["p_adj"] = float(q)
+    return [r is not None and not np.isnan(r["p_adj"]) and r["p_adj"] < alpha for r in results]
+
+
+def family_size(results: Sequence[Optional[Dict[str, float]]]) -> int:
+    """How many defined tests a family holds (the m of the correction)."""
+    return sum(1 for r in results if r is not None and not np.isnan(r.get("p", float("nan"))))
+
+
+def bootstrap_std(p: Paired, metric: str, n_boot: int = 200, seed: int = 0) -> float:
+    """Standard deviation of ``metric`` over bootstrap resamples of the utterances (one-run error bar)."""
+    classes = class_union(p)
+    fn = fast_metric(metric, len(classes))
+    r, h = _codes(p, classes)
+    vals = np.array([fn(_take(r, idx), _take(h, idx), _take(p.ref_vad, idx), _take(p.hyp_vad, idx))
+                     for idx in _draws(len(p.ids), n_boot, seed)], dtype=float)
+    vals = vals[~np.isnan(vals)]
+    return float(vals.std(ddof=1)) if vals.size > 1 else float("nan")

@@ -1,0 +1,1 @@
+"""Inference: Speech2Emotion, packed models, ONNX export, prediction dirs."""

@@ -1,0 +1,173 @@
+"""Prediction directories: what ``ser_inference`` writes and ``ser_score`` reads.
+
+Kaldi-style text files, one line per utterance, sorted by id:
+
+* ``emotion``      ``utt class``                       (models with a discrete head)
+* ``probs``        ``utt p_1 ... p_K``                 class probabilities, order in ``class_list``
+* ``class_list``   one class name per line
+* ``vad``          ``utt v a d``                       on the model's 0-1 scale (continuous head)
+* ``vad_<lo>-<hi>`` ``utt v a d``                      the same mapped onto a corpus scale (optional)
+
+plus ``results.json`` and ``results.csv`` holding the same per-utterance content.
+"""
+
+import csv
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from espnet_ser.errors import InputError, MissingInput
+from espnet_ser import VAD_DIMS
+from espnet_ser.labels import read_table
+
+PathLike = Union[str, Path]
+
+
+@dataclass
+class Predictions:
+    ids: List[str]
+    class_list: Optional[List[str]] = None
+    probs: Optional[np.ndarray] = None  # (N, K)
+    vad: Optional[np.ndarray] = None  # (N, 3), 0-1
+    labels: Optional[List[str]] = None  # the ``emotion`` file's classes when read from disk
+
+    @property
+    def emotion(self) -> Optional[List[str]]:
+        if self.labels is not None:
+            return self.labels
+        if self.probs is None:
+            return None
+        return [self.class_list[i] for i in np.argmax(self.probs, axis=1)]
+
+    def nonfinite(self) -> List[str]:
+        """Utterances with a NaN or infinite probability or V/A/D value."""
+        bad = np.zeros(len(self.ids), dtype=bool)
+        for arr in (self.probs, self.vad):
+            if arr is not None:
+                bad |= ~np.isfinite(arr).all(axis=1)
+        return [u for u, b in zip(self.ids, bad) if b]
+
+
+def parse_scale(scale: Optional[str]) -> Optional[Tuple[float, float]]:
+    """``"1-5"`` -> (1.0, 5.0); None/"none" -> None."""
+    if scale in (None, "", "none"):
+        return None
+    try:
+        lo, hi = (float(x) for x in scale.split("-"))
+    except ValueError:
+        raise InputError(f"scale must look like 1-5 or 1-7, got {scale!r}") from None
+    if not hi > lo:
+        raise InputError(f"scale {scale!r}: the upper end must exceed the lower end")
+    return lo, hi
+
+
+PREDICTION_FILES = ("emotion", "probs", "class_list", "vad", "results.json", "results.csv", "errors")
+
+
+def write_predictions(pred: Predictions, out_dir: PathLike, scale: Optional[str] = None,
+                      errors: Sequence[Tuple[str, str]] = ()) -> Path:
+    """The prediction files of ``pred`` (and ``errors``: ``utt reason`` lines of inputs not scored).
+
+    They are written next to ``out_dir`` and moved in when all are complete; prediction files of an
+    earlier run that this one does not write (another ``vad_<scale>``, ``probs`` of a model that now
+    has none) are removed, so a directory never mixes two runs.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    _write_files(pred, tmp, scale, errors)
+    for old in [*(out / n for n in PREDICTION_FILES), *out.glob("vad_*")]:
+        if old.is_file() and not (tmp / old.name).exists():
+            old.unlink()
+    for f in sorted(tmp.iterdir()):
+        os.replace(f, out / f.name)
+    tmp.rmdir()
+    return out
+
+
+def _write_files(pred: Predictions, out: Path, scale: Optional[str], errors: Sequence[Tuple[str, str]]) -> None:
+    order = np.argsort(pred.ids, kind="stable")
+    ids = [pred.ids[i] for i in order]
+    rows: List[Dict] = [{"utt_id": u} for u in ids]
+    rng = parse_scale(scale)
+    if pred.probs is not None:
+        probs = pred.probs[order]
+        emo = [pred.class_list[i] for i in np.argmax(probs, axis=1)]
+        _lines(out / "emotion", [f"{u} {e}" for u, e in zip(ids, emo)])
+        _lines(out / "probs", [f"{u} " + " ".join(f"{p:.6f}" for p in row) for u, row in zip(ids, probs)])
+        _lines(out / "class_list", list(pred.class_list))
+        for r, e, row in zip(rows, emo, probs):
+            r["emotion"] = e
+            r.update({f"p_{c}": round(float(p), 6) for c, p in zip(pred.class_list, row)})
+    if pred.vad is not None:
+        vad = pred.vad[order]
+        _lines(out / "vad", [f"{u} " + " ".join(f"{v:.6f}" for v in row) for u, row in zip(ids, vad)])
+        scaled = None if rng is None else rng[0] + vad * (rng[1] - rng[0])
+        if scaled is not None:
+            _lines(out / f"vad_{scale}", [f"{u} " + " ".join(f"{v:.6f}" for v in row) for u, row in zip(ids, scaled)])
+        for i, r in enumerate(rows):
+            r.update({d: round(float(vad[i, j]), 6) for j, d in enumerate(VAD_DIMS)})
+            if scaled is not None:
+                r.update({f"{d}_{scale}": round(float(scaled[i, j]), 6) for j, d in enumerate(VAD_DIMS)})
+    (out / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
+    with open(out / "results.csv", "w", newline="") as f:
+        fields = list(rows[0]) if rows else ["utt_id"]
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    if errors:
+        _lines(out / "errors", [f"{u} {why}" for u, why in errors])
+
+
+def read_predictions(hyp_dir: PathLike) -> Predictions:
+    d = Path(hyp_dir)
+    ids = None
+    probs = vad = classes = None
+    if (d / "probs").exists():
+        classes = [c for c in (d / "class_list").read_text().split("\n") if c]
+        table = read_table(d / "probs")
+        ids = sorted(table)
+        probs = _floats(table, ids, len(classes), d / "probs")
+    if (d / "vad").exists():
+        table = read_table(d / "vad")
+        if ids is not None and set(table) != set(ids):
+            raise InputError(f"{d}: probs and vad list different utterances")
+        ids = sorted(table) if ids is None else ids
+        vad = _floats(table, ids, len(VAD_DIMS), d / "vad")
+    if ids is None:
+        raise MissingInput(f"{d}: neither probs nor vad found: not a prediction directory")
+    labels = None
+    if (d / "emotion").exists() and classes is not None:
+        table = read_table(d / "emotion")
+        if set(table) != set(ids):
+            raise InputError(f"{d}: emotion and probs list different utterances")
+        unknown = sorted(u for u in ids if table[u] not in classes)
+        if unknown:
+            raise InputError(f"{d / 'emotion'}: {len(unknown)} utterance(s) with a class not in {d / 'class_list'} "
+                             f"{classes}: " + ", ".join(f"{u} ({table[u]})" for u in unknown[:10]))
+        labels = [table[u] for u in ids]
+    return Predictions(ids, classes, probs, vad, labels)
+
+
+def _floats(table: Dict[str, str], ids: Sequence[str], width: int, path: Path) -> np.ndarray:
+    arr = np.empty((len(ids), width))
+    for i, u in enumerate(ids):
+        parts = table[u].split()
+        if len(parts) != width:
+            raise InputError(f"{path}: utterance {u}: expected {width} values, got {len(parts)}")
+        try:
+            arr[i] = [float(x) for x in parts]
+        except ValueError:
+            raise InputError(f"{path}: utterance {u}: not numbers: {table[u]!r}") from None
+    return arr
+
+
+def _lines(path: Path, lines: Sequence[str]) -> None:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

@@ -1,0 +1,234 @@
+"""Speech2Emotion: a trained SER model applied to a waveform.
+
+>>> s2e = Speech2Emotion("exp/ser_x/config.yaml", "exp/ser_x/valid.ccc_mean.best.pth")  # doctest: +SKIP
+>>> s2e(waveform, fs=44100)  # doctest: +SKIP
+{'emotion': 'angry', 'probs': {'neutral': 0.1, ...}, 'vad': {'valence': 0.3, 'arousal': 0.8, 'dominance': 0.6}}
+
+Input audio may have any sample rate (it is resampled to the model's) and any number of channels
+(averaged to mono). A 2-D array is read as (samples, channels), soundfile's layout, unless its first
+axis is clearly the channel axis (at most 8 rows and more columns than rows).
+
+Long recordings (``predict_file``, ``ser_inference``) are cut into ``n = max(1, round(T / W))`` equal
+windows of about W seconds (default 20 s, so each lies within 2/3 W .. 3/2 W), read from disk one at
+a time (memory stays bounded by one window, whatever the file's length). The recording's class
+probabilities and V/A/D are the duration-weighted means of the windows' outputs; its class is the
+argmax of the mean probabilities.
+
+Loading: ``Speech2Emotion(config, model_file)`` (an ESPnet exp dir's files),
+``Speech2Emotion.from_pretrained(path)`` (a packed zip from ``pack_model``, or an exp dir).
+"""
+
+import argparse
+import logging
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Tuple, Union
+
+import soundfile as sf
+
+import numpy as np
+import torch
+import yaml
+
+from espnet_ser import VAD_DIMS, compute_dtype, safe_load
+from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.inference.pack import best_model_pth, unpack_config
+from espnet_ser.model.frontend import AudioThroughCache, source_frontend
+from espnet_ser.model.frontend.cached import CachedFeatures
+from espnet_ser.model.task import SERTask
+
+
+def to_mono(waveform: Union[np.ndarray, torch.Tensor]) -> torch.Tensor:
+    wav = torch.as_tensor(np.asarray(waveform) if not isinstance(waveform, torch.Tensor) else waveform)
+    wav = wav.to(torch.float32)
+    if wav.dim() == 1:
+        return wav
+    if wav.dim() != 2:
+        raise InputError(f"expected a 1-D or 2-D waveform, got shape {tuple(wav.shape)}")
+    channels_first = wav.size(0) <= 8 and wav.size(1) > wav.size(0)
+    return wav.mean(dim=0) if channels_first else wav.mean(dim=1)
+
+
+def resample(wav: torch.Tensor, fs: int, target_fs: int) -> torch.Tensor:
+    if fs == target_fs:
+        return wav
+    import torchaudio.functional
+
+    return torchaudio.functional.resample(wav, fs, target_fs)
+
+
+def build_model(train_config: Union[str, Path], model_file: Optional[Union[str, Path]], device: str = "cpu"):
+    """The model of an ESPnet ``config.yaml`` with the weights of ``model_file`` read weights-only.
+
+    ESPnet's ``build_model_from_file`` unpickles with ``weights_only=False``: a crafted checkpoint would
+    run code. Here the config is read with ``yaml.safe_load`` and the weights with :func:`espnet_ser.safe_load.load`.
+    """
+    if not Path(train_config).is_file():
+        raise MissingInput(f"{train_config}: model config not found")
+    with open(train_config, encoding="utf-8") as f:
+        args = argparse.Namespace(**yaml.safe_load(f))
+    model = SERTask.build_model(args).to(device)
+    if model_file is not None:
+        state = safe_load.load(model_file, map_location=device)
+        if isinstance(state, dict) and "module" in state and "model" not in state:  # deepspeed layout
+            state = state["module"]
+        model.load_state_dict(state, strict=True)
+    return model, args
+
+
+OUTPUT_TYPE = {"probs": "emotion", "vad": "vad"}
+
+
+def untrained_outputs(args) -> List[str]:
+    """Label types (``emotion``, ``vad``) that the training data of a config never carried, so that the
+    head predicting them was never trained (e.g. a Table-2 row with continuous labels only). A config
+    that lists no training data (a dry run) is taken as trained on both."""
+    listed = getattr(args, "train_data_path_and_name_and_type", None) or []
+    names = {entry[1] for entry in listed if len(entry) >= 2}
+    if not names:
+        return []
+    return [t for t in ("emotion", "vad") if t not in names]
+
+
+class WindowedPredictor:
+    """What the torch and the ONNX backends share: input conversion, windowing of long files, the
+    duration-weighted aggregation and the output format. A subclass sets ``fs``, ``class_list`` and
+    implements ``predict_batch`` (raw outputs of a padded batch of mono waveforms at ``fs``)."""
+
+    fs: int = 16000
+    class_list: List[str] = []
+
+    def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def __call__(self, waveform: Union[np.ndarray, torch.Tensor], fs: int = 16000) -> Dict:
+        wav = resample(to_mono(waveform), int(fs), self.fs)
+        if wav.numel() == 0:
+            raise InputError("empty waveform")
+        out = self.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]))
+        return self.format(out, 0)
+
+    def format(self, out: Dict[str, Optional[torch.Tensor]], i: int) -> Dict:
+        result: Dict = {"emotion": None, "probs": None, "vad": None}
+        if out["probs"] is not None:
+            p = out["probs"][i].float().cpu().tolist()
+            result["probs"] = dict(zip(self.class_list, p))
+            result["emotion"] = self.class_list[int(np.argmax(p))]
+        if out["vad"] is not None:
+            result["vad"] = dict(zip(VAD_DIMS, out["vad"][i].float().cpu().tolist()))
+        return result
+
+    def windows(self, path: Union[str, Path], window_s: float = 20.0) -> Iterator[Tuple[torch.Tensor, float]]:
+        """Mono windows of a file at the model's rate (see the module docstring), with their durations."""
+        with sf.SoundFile(str(path)) as f:
+            total = f.frames
+            if total == 0:
+                raise InputError(f"{path}: empty audio")
+            n = max(1, int(round(total / (window_s * f.samplerate))))
+            bounds = np.linspace(0, total, n + 1).astype(np.int64)
+            for a, b in zip(bounds[:-1], bounds[1:]):
+                f.seek(int(a))
+                chunk = f.read(int(b - a), dtype="float32", always_2d=True)
+                yield resample(to_mono(chunk), f.samplerate, self.fs), (b - a) / f.samplerate
+
+    @torch.no_grad()
+    def predict_file(self, path: Union[str, Path], window_s: float = 20.0) -> Dict:
+        """A whole file, window by window, aggregated (duration-weighted means)."""
+        probs, vad, weights = [], [], []
+        for wav, dur in self.windows(path, window_s):
+            out = self.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]))
+            weights.append(dur)
+            if out["probs"] is not None:
+                probs.append(out["probs"][0].float().cpu())
+            if out["vad"] is not None:
+                vad.append(out["vad"][0].float().cpu())
+        w = torch.tensor(weights) / sum(weights)
+        agg = {
+            "probs": None if not probs else (torch.stack(probs) * w[:, None]).sum(0, keepdim=True),
+            "vad": None if not vad else (torch.stack(vad) * w[:, None]).sum(0, keepdim=True),
+        }
+        result = self.format(agg, 0)
+        result["windows"] = len(weights)
+        return result
+
+
+class Speech2Emotion(WindowedPredictor):
+    def __init__(
+        self,
+        train_config: Union[str, Path],
+        model_file: Optional[Union[str, Path]] = None,
+        device: str = "cpu",
+        attach_source: bool = True,
+        dtype: str = "fp32",
+    ):
+        model, args = build_model(train_config, model_file, device)
+        if model.frontend is None:
+            raise InputError(
+                f"{train_config}: this model reads cached features (input_size={args.input_size}), not audio; "
+                "extract features with the same frontend first"
+            )
+        self.model = model.eval()
+        self.args = args
+        self.source = str(model_file or train_config)
+        self.device = device
+        self.class_list = list(model.class_list)
+        self.fs = int((args.frontend_conf or {}).get("fs", 16000))
+        self.dtype, self.dtype_reason = "fp32", "default"
+        self.untrained = untrained_outputs(args)
+        if self.untrained:
+            logging.warning("%s: no training label reached the %s head(s); their outputs are not written",
+                            train_config, " and ".join(self.untrained))
+        if attach_source:
+            self.attach_source()
+            self.set_dtype(dtype)
+
+    def set_dtype(self, choice: str = "auto") -> str:
+        """Run the frozen upstream in ``fp32``, ``bf16`` or ``auto`` (``espnet_ser.compute_dtype``); the
+        conformer, pooling and heads stay fp32. Returns the type chosen (``dtype_reason`` says why)."""
+        self.dtype, self.dtype_reason = compute_dtype.resolve(choice, self.device)
+        if self.dtype != "fp32" and compute_dtype.apply(self.model, self.dtype) == 0:
+            self.dtype_reason += "; this model has no frozen upstream to cast (fbank), so it runs as it is"
+        return self.dtype
+
+    def attach_source(self) -> None:
+        """A model trained on cached features reads audio through its recorded source frontend."""
+        if isinstance(self.model.frontend, CachedFeatures):
+            source = source_frontend(self.model.frontend).to(self.device)
+            self.model.frontend = AudioThroughCache(source, self.model.frontend)
+
+    @classmethod
+    def from_exp_dir(cls, exp_dir: Union[str, Path], model_file: Optional[str] = None, device: str = "cpu",
+                     dtype: str = "fp32"):
+        """The best checkpoint of an ESPnet exp dir (``best_model_pth``), or ``model_file`` inside it."""
+        exp = Path(exp_dir)
+        return cls(exp / "config.yaml", exp / (model_file or best_model_pth(exp)), device, dtype=dtype)
+
+    @classmethod
+    def from_pretrained(cls, path: Union[str, Path], device: str = "cpu", dtype: str = "fp32") -> "Speech2Emotion":
+        """A packed model (zip from ``pack_model``) or an exp dir. Zip weights load with
+        ``torch.load(weights_only=True)``: no arbitrary unpickling from a file of unknown origin."""
+        path = Path(path)
+        if path.is_dir():
+            return cls.from_exp_dir(path, device=device, dtype=dtype)
+        if not zipfile.is_zipfile(path):
+            raise InputError(f"{path}: neither an exp dir nor a packed model zip")
+        tmp = tempfile.TemporaryDirectory(prefix="espnet_ser_model_")
+        with zipfile.ZipFile(path) as z:
+            z.extractall(tmp.name)
+        config = unpack_config(Path(tmp.name))
+        self = cls(config, None, device, attach_source=False)
+        state = safe_load.load(Path(tmp.name) / "model.pth", map_location=device)
+        self.model.load_state_dict(state, strict=True)
+        self.attach_source()
+        self.set_dtype(dtype)
+        self._tmp = tmp  # the normalisation stats file must outlive the constructor
+        self.source = str(path)
+        return self
+
+    @torch.no_grad()
+    def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
+        """Raw model outputs for a padded batch of mono waveforms at the model's sample rate."""
+        out = self.model.predict(speech.to(self.device), lengths.to(self.device))
+        return {k: (None if OUTPUT_TYPE[k] in self.untrained else v) for k, v in out.items()}

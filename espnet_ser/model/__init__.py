@@ -1,0 +1,1 @@
+"""The SER model: task, ESPnet model, frontends, pooling, decoders (the variants), loss, trainer."""

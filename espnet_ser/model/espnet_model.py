@@ -1,0 +1,128 @@
+"""ESPnetSERModel: frontend -> (specaug) -> normalize -> encoder -> decoder -> losses and stats.
+
+``forward`` returns ``(loss, stats, weight)`` like every ESPnet model. Labels may be partial (see
+``espnet_ser.model.loss``): ``emotion`` holds class indices with -1 where an utterance has no class,
+``vad`` holds (B, 3) values on a 0-1 scale with NaN where a dimension is missing.
+
+Stats (all batch-level; a stat whose labels are absent from the batch is None, which ESPnet's
+reporter skips): ``loss loss_ce loss_ccc ccc_valence ccc_arousal ccc_dominance ccc_mean acc``.
+While ``epoch_outputs`` is a list (the trainer sets it for a validation pass), ``forward`` in eval mode
+also appends each batch's predictions and labels to it, so that set-level metrics (UA, F1, CCC over
+the whole dev set: :func:`espnet_ser.evaluation.metrics.selection_scores`) can choose the best model.
+"""
+
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from espnet2.asr.encoder.abs_encoder import AbsEncoder
+from espnet2.asr.frontend.abs_frontend import AbsFrontend
+from espnet2.asr.specaug.abs_specaug import AbsSpecAug
+from espnet2.layers.abs_normalize import AbsNormalize
+from espnet2.torch_utils.device_funcs import force_gatherable
+from espnet2.train.abs_espnet_model import AbsESPnetModel
+
+from espnet_ser import VAD_DIMS
+from espnet_ser.model.decoder.abs_decoder import AbsSERDecoder
+from espnet_ser.model.loss import IGNORE_INDEX, ccc_loss, masked_cross_entropy
+
+
+class ESPnetSERModel(AbsESPnetModel):
+    def __init__(
+        self,
+        class_list: Sequence[str],
+        frontend: Optional[AbsFrontend],
+        specaug: Optional[AbsSpecAug],
+        normalize: Optional[AbsNormalize],
+        encoder: AbsEncoder,
+        decoder: AbsSERDecoder,
+        alpha: float = 1.0,
+        beta: float = 1.0,
+        extract_feats_in_collect_stats: bool = True,
+    ):
+        super().__init__()
+        self.class_list = list(class_list)
+        self.frontend = frontend
+        self.specaug = specaug
+        self.normalize = normalize
+        self.encoder = encoder
+        self.decoder = decoder
+        self.alpha = alpha
+        self.beta = beta
+        self.extract_feats_in_collect_stats = extract_feats_in_collect_stats
+        self.epoch_outputs: Optional[List[Dict]] = None
+
+    # ------------------------------------------------------------------ features and encoder
+    def extract_feats(self, speech: torch.Tensor, speech_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        speech = speech[:, : speech_lengths.max()]
+        if self.frontend is None:  # features come from the data loader (cached frozen features)
+            return speech, speech_lengths
+        return self.frontend(speech, speech_lengths)
+
+    def encode(self, speech: torch.Tensor, speech_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        feats, feats_lengths = self.extract_feats(speech, speech_lengths)
+        if self.specaug is not None and self.training:
+            feats, feats_lengths = self.specaug(feats, feats_lengths)
+        if self.normalize is not None:
+            feats, feats_lengths = self.normalize(feats, feats_lengths)
+        hs, hs_lengths, _ = self.encoder(feats, feats_lengths)
+        return hs, hs_lengths
+
+    def predict(self, speech: torch.Tensor, speech_lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
+        """Class probabilities (B, C) and V/A/D (B, 3); either is None when the decoder lacks it."""
+        out = self.decoder(*self.encode(speech, speech_lengths))
+        probs = torch.softmax(out["logits"], dim=-1) if out["logits"] is not None else None
+        return {"probs": probs, "vad": out["vad"]}
+
+    # ------------------------------------------------------------------ training
+    def forward(
+        self,
+        speech: torch.Tensor,
+        speech_lengths: torch.Tensor,
+        emotion: Optional[torch.Tensor] = None,
+        emotion_lengths: Optional[torch.Tensor] = None,
+        vad: Optional[torch.Tensor] = None,
+        vad_lengths: Optional[torch.Tensor] = None,
+        **kwargs,
+    ) -> Tuple[torch.Tensor, Dict[str, Optional[torch.Tensor]], torch.Tensor]:
+        batch_size = speech.shape[0]
+        out = self.decoder(*self.encode(speech, speech_lengths))
+        stats: Dict[str, Optional[torch.Tensor]] = {}
+
+        zero = next(t for t in (out["logits"], out["vad"]) if t is not None).sum() * 0.0
+        loss_ce, acc = zero, None
+        if out["logits"] is not None and emotion is not None:
+            labels = emotion.view(batch_size, -1)[:, 0].long()
+            loss_ce, acc = masked_cross_entropy(out["logits"], labels)
+        loss_ccc, cccs = zero, [None] * len(VAD_DIMS)
+        if out["vad"] is not None and vad is not None:
+            loss_ccc, cccs = ccc_loss(out["vad"], vad.view(batch_size, -1).to(out["vad"].dtype))
+
+        if self.epoch_outputs is not None and not self.training:
+            self.epoch_outputs.append({
+                "pred_cls": None if out["logits"] is None else out["logits"].argmax(-1).cpu().numpy(),
+                "ref_cls": None if emotion is None else emotion.view(batch_size, -1)[:, 0].long().cpu().numpy(),
+                "pred_vad": None if out["vad"] is None else out["vad"].detach().float().cpu().numpy(),
+                "ref_vad": None if vad is None else vad.view(batch_size, -1).float().cpu().numpy()})
+        loss = self.alpha * loss_ccc + self.beta * loss_ce
+        stats["loss"] = loss.detach()
+        stats["loss_ce"] = loss_ce.detach() if out["logits"] is not None else None
+        stats["loss_ccc"] = loss_ccc.detach() if out["vad"] is not None else None
+        for name, ccc in zip(VAD_DIMS, cccs):
+            stats[f"ccc_{name}"] = ccc
+        present: List[torch.Tensor] = [c for c in cccs if c is not None]
+        stats["ccc_mean"] = torch.stack(present).mean() if present else None
+        stats["acc"] = acc
+        loss, stats, weight = force_gatherable((loss, stats, batch_size), loss.device)
+        return loss, stats, weight
+
+    def collect_feats(
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor, **kwargs
+    ) -> Dict[str, torch.Tensor]:
+        if self.extract_feats_in_collect_stats:
+            feats, feats_lengths = self.extract_feats(speech, speech_lengths)
+        else:
+            feats, feats_lengths = speech, speech_lengths
+        return {"feats": feats, "feats_lengths": feats_lengths}
+
+
+__all__ = ["ESPnetSERModel", "IGNORE_INDEX"]

@@ -1,0 +1,43 @@
+"""Turns the label files' text into arrays for ESPnet's collate function.
+
+* ``emotion`` (read as ``text``): a class name from the class list -> int64 array [index];
+  ``nan`` (missing) -> [-1], the ignore index of the CE loss. Any other name is an error that names
+  the utterance and the known classes.
+* ``vad`` (read as ``text_float``): three floats, NaN where missing -> float32 array (3,).
+"""
+
+from typing import Dict, Sequence
+
+import numpy as np
+
+from espnet_ser import MISSING, VAD_DIMS
+from espnet_ser.model.loss import IGNORE_INDEX
+
+
+class SERPreprocessor:
+    def __init__(self, class_list: Sequence[str], train: bool = True):
+        self.class_list = list(class_list)
+        self.index = {c: i for i, c in enumerate(self.class_list)}
+        self.train = train
+
+    def __call__(self, uid: str, data: Dict) -> Dict[str, np.ndarray]:
+        if "emotion" in data:
+            data["emotion"] = np.array([self.class_index(uid, data["emotion"])], dtype=np.int64)
+        if "vad" in data:
+            vad = np.asarray(data["vad"], dtype=np.float32).reshape(-1)
+            if vad.size != len(VAD_DIMS):
+                raise ValueError(f"utterance {uid}: vad needs {len(VAD_DIMS)} values (v a d), got {vad.size}")
+            data["vad"] = vad
+        return data
+
+    def class_index(self, uid: str, name) -> int:
+        name = str(name).strip()
+        if name == MISSING:
+            return IGNORE_INDEX
+        try:
+            return self.index[name]
+        except KeyError:
+            raise ValueError(
+                f"utterance {uid}: class {name!r} is not in the class list {self.class_list} "
+                f"(write {MISSING!r} for an utterance without a class)"
+            ) from None

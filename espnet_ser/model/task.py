@@ -1,0 +1,192 @@
+"""SERTask: the speech emotion recognition task for ESPnet's trainer.
+
+Data names: ``speech`` (required; waveform, or cached features with ``--input_size``), ``emotion``
+(optional; ``utt_id class_name``, ``nan`` where missing) and ``vad`` (optional; ``utt_id v a d`` on a
+0-1 scale, ``nan`` where missing). Pluggable slots, each a ``ClassChoices`` registry:
+frontend, specaug, normalize, encoder, pooling, decoder.
+"""
+
+import argparse
+import logging
+from typing import Callable, Collection, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from espnet2.asr.encoder.abs_encoder import AbsEncoder
+from espnet2.asr.encoder.conformer_encoder import ConformerEncoder
+from espnet2.asr.encoder.transformer_encoder import TransformerEncoder
+from espnet2.asr.specaug.abs_specaug import AbsSpecAug
+from espnet2.asr.specaug.specaug import SpecAug
+from espnet2.layers.abs_normalize import AbsNormalize
+from espnet2.layers.global_mvn import GlobalMVN
+from espnet2.layers.utterance_mvn import UtteranceMVN
+from espnet2.tasks.abs_task import AbsTask, optim_classes
+from espnet2.torch_utils.initialize import initialize
+from espnet2.train.class_choices import ClassChoices
+from espnet2.train.collate_fn import CommonCollateFn
+from espnet2.utils.get_default_kwargs import get_default_kwargs
+from espnet2.utils.nested_dict_action import NestedDictAction
+from espnet2.utils.types import int_or_none, str2bool, str_or_none
+
+from espnet_ser import DEFAULT_CLASSES
+from espnet_ser.model.decoder import DEFAULT_VARIANT, VARIANTS
+from espnet_ser.model.decoder.abs_decoder import AbsSERDecoder
+from espnet_ser.model.espnet_model import ESPnetSERModel
+from espnet_ser.model.frontend import frontend_choices
+from espnet_ser.model.pooling import pooling_choices
+from espnet_ser.class_list import load_class_list
+from espnet_ser.model.trainer import AtomicCheckpointTrainer
+from espnet_ser.model.preprocessor import SERPreprocessor
+
+specaug_choices = ClassChoices(
+    name="specaug", classes=dict(specaug=SpecAug), type_check=AbsSpecAug, default=None, optional=True
+)
+normalize_choices = ClassChoices(
+    "normalize",
+    classes=dict(global_mvn=GlobalMVN, utterance_mvn=UtteranceMVN),
+    type_check=AbsNormalize,
+    default="utterance_mvn",
+    optional=True,
+)
+encoder_choices = ClassChoices(
+    "encoder",
+    classes=dict(conformer=ConformerEncoder, transformer=TransformerEncoder),
+    type_check=AbsEncoder,
+    default="conformer",
+)
+decoder_choices = ClassChoices(  # the paper's variants (espnet_ser.model.decoder.VARIANTS)
+    "decoder",
+    classes={name: v.load() for name, v in VARIANTS.items()},
+    type_check=AbsSERDecoder,
+    default=DEFAULT_VARIANT,
+)
+
+
+class SERTask(AbsTask):
+    num_optimizers: int = 1
+    class_choices_list = [
+        frontend_choices,  # --frontend, --frontend_conf
+        specaug_choices,  # --specaug, --specaug_conf
+        normalize_choices,  # --normalize, --normalize_conf
+        encoder_choices,  # --encoder, --encoder_conf
+        pooling_choices,  # --pooling, --pooling_conf (one pooling layer per decoder branch)
+        decoder_choices,  # --decoder, --decoder_conf
+    ]
+    trainer = AtomicCheckpointTrainer  # ESPnet's Trainer; checkpoints written atomically (resumable after a kill)
+
+    @classmethod
+    def add_task_arguments(cls, parser: argparse.ArgumentParser):
+        group = parser.add_argument_group(description="Task related")
+        group.add_argument(
+            "--class_list",
+            type=str_or_none,
+            default=None,
+            help="The emotion classes, in output order: a file with one name a line, or a list in the YAML "
+            f"config (token_list style). Default: {' '.join(DEFAULT_CLASSES)}",
+        )
+        group.add_argument(
+            "--input_size",
+            type=int_or_none,
+            default=None,
+            help="Feature dimension when features come from the data loader (cached frozen features); "
+            "the frontend is then not built",
+        )
+        group.add_argument(
+            "--init",
+            type=lambda x: str_or_none(x.lower()),
+            default=None,
+            choices=["chainer", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", None],
+            help="The initialization method of the trainable parameters",
+        )
+        group.add_argument(
+            "--model_conf",
+            action=NestedDictAction,
+            default=get_default_kwargs(ESPnetSERModel),
+            help="ESPnetSERModel options: alpha (CCC-loss weight), beta (CE-loss weight), "
+            "extract_feats_in_collect_stats",
+        )
+        group = parser.add_argument_group(description="Preprocess related")
+        group.add_argument(
+            "--use_preprocessor",
+            type=str2bool,
+            default=True,
+            help="Map class names to indices and check V/A/D (needed whenever an emotion file is read)",
+        )
+        for class_choices in cls.class_choices_list:
+            class_choices.add_arguments(group)
+
+    @classmethod
+    def build_collate_fn(
+        cls, args: argparse.Namespace, train: bool
+    ) -> Callable[[Collection[Tuple[str, Dict[str, np.ndarray]]]], Tuple[List[str], Dict[str, torch.Tensor]]]:
+        # int padding -1 equals the CE ignore index; emotion/vad are one row per utterance anyway
+        return CommonCollateFn(float_pad_value=0.0, int_pad_value=-1)
+
+    @classmethod
+    def build_preprocess_fn(
+        cls, args: argparse.Namespace, train: bool
+    ) -> Optional[Callable[[str, Dict[str, np.ndarray]], Dict[str, np.ndarray]]]:
+        if not args.use_preprocessor:
+            return None
+        return SERPreprocessor(load_class_list(args.class_list), train=train)
+
+    @classmethod
+    def required_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
+        return ("speech",)
+
+    @classmethod
+    def optional_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
+        return ("emotion", "vad")
+
+    @classmethod
+    def build_model(cls, args: argparse.Namespace) -> ESPnetSERModel:
+        args.class_list = load_class_list(args.class_list)
+        if args.input_size is None:
+            frontend = frontend_choices.get_class(args.frontend)(**args.frontend_conf)
+            input_size = frontend.output_size()
+            # Building a pretrained upstream draws random numbers (its initial weights) and a cached-feature
+            # frontend draws none: reseed so that the trainable part starts the same either way.
+            torch.manual_seed(getattr(args, "seed", 0) or 0)
+        else:
+            args.frontend, args.frontend_conf, frontend = None, {}, None
+            input_size = args.input_size
+        specaug = specaug_choices.get_class(args.specaug)(**args.specaug_conf) if args.specaug else None
+        normalize = normalize_choices.get_class(args.normalize)(**args.normalize_conf) if args.normalize else None
+        encoder = encoder_choices.get_class(args.encoder)(input_size=input_size, **args.encoder_conf)
+        decoder = decoder_choices.get_class(args.decoder)(
+            encoder.output_size(),
+            num_classes=len(args.class_list),
+            pooling_class=pooling_choices.get_class(args.pooling),
+            pooling_conf=args.pooling_conf,
+            **args.decoder_conf,
+        )
+        model = ESPnetSERModel(
+            class_list=args.class_list,
+            frontend=frontend,
+            specaug=specaug,
+            normalize=normalize,
+            encoder=encoder,
+            decoder=decoder,
+            **args.model_conf,
+        )
+        if args.init is not None:
+            # initialize() touches every parameter: keep the frozen upstream's pretrained weights
+            frozen = {k: p.detach().clone() for k, p in model.named_parameters() if not p.requires_grad}
+            initialize(model, args.init)
+            with torch.no_grad():
+                for k, p in model.named_parameters():
+                    if k in frozen:
+                        p.copy_(frozen[k])
+        n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        n_all = sum(p.numel() for p in model.parameters())
+        logging.info(f"SER model: {n_train:,} trainable of {n_all:,} parameters")
+        return model
+
+    @classmethod
+    def build_optimizers(cls, args: argparse.Namespace, model: torch.nn.Module) -> List[torch.optim.Optimizer]:
+        """One optimizer over the trainable parameters only: frozen ones get no optimizer state."""
+        optim_class = optim_classes.get(args.optim)
+        if optim_class is None:
+            raise ValueError(f"--optim must be one of {list(optim_classes)}: {args.optim}")
+        params = [p for p in model.parameters() if p.requires_grad]
+        return [optim_class(params, **args.optim_conf)]

@@ -1,0 +1,78 @@
+"""Merge data dirs of several corpora, keeping only chosen label types from each (mismatched training).
+
+A source is ``(prefix, data_dir, label_types)`` with label types among ``emotion`` and ``vad``. Ids and
+speakers get ``<prefix>-`` in front; labels of the types not kept are written as missing (``nan``).
+An utterance left with no label is dropped and counted. The same corpus may appear twice with
+different label types (it is then merged into one utterance carrying the union of kept types).
+
+The paper's Table-2 rows (what each corpus contributes) are in :mod:`espnet_ser.spec`;
+:func:`size_matched_subset` draws the MSP-Podcast training subset of the IEMOCAP training-set size.
+"""
+
+import json
+from pathlib import Path
+from typing import Dict, Iterable, Sequence, Tuple
+
+import numpy as np
+
+from espnet_ser.errors import InputError
+from espnet_ser.corpora.drops import DropCounter
+from espnet_ser.labels import Utterance, read_data_dir, write_data_dir
+
+from espnet_ser.spec import LABEL_TYPES
+
+
+def size_matched_subset(src_dir, like_dir, out_dir, seed: int = 0) -> dict:
+    """A seeded random subset of ``src_dir`` with as many utterances as ``like_dir`` (all of them if fewer).
+
+    Writes the subset to ``out_dir`` and ``out_dir/subset.json`` (source, size asked, size drawn, seed).
+    """
+    utts = read_data_dir(src_dir)
+    want = sum(1 for _ in open(Path(like_dir) / "wav.scp"))
+    rng = np.random.default_rng(seed)
+    pick = sorted(rng.choice(len(utts), size=min(want, len(utts)), replace=False).tolist())
+    out = write_data_dir([utts[i] for i in pick], out_dir)
+    report = {"source": str(src_dir), "size_of": str(like_dir), "asked": want, "drawn": len(pick), "seed": seed,
+              "available": len(utts)}
+    if len(pick) < want:
+        report["note"] = f"the source has only {len(utts)} utterances: all taken, fewer than the {want} asked"
+        print(f"[combine] WARNING {out}: {report['note']}")
+    (out / "subset.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    return report
+
+
+def combine(sources: Iterable[Tuple[str, Path, Sequence[str]]], out_dir) -> dict:
+    merged: Dict[str, Utterance] = {}
+    counter = DropCounter("combine")
+    per_source = {}
+    for prefix, data_dir, keep in sources:
+        bad = [t for t in keep if t not in LABEL_TYPES]
+        if bad or not keep:
+            raise InputError(f"label types for {prefix} must be among {LABEL_TYPES}, got {list(keep)}")
+        if "-" in prefix or not prefix:
+            raise InputError(f"prefix must be non-empty without '-': {prefix!r}")
+        n = 0
+        for u in read_data_dir(data_dir):
+            uid = f"{prefix}-{u.utt_id}"
+            emotion = u.emotion if "emotion" in keep else None
+            vad = u.vad if "vad" in keep else None
+            if uid in merged:  # the same corpus listed again for other label types
+                m = merged[uid]
+                m.emotion = m.emotion if emotion is None else emotion
+                m.vad = m.vad if vad is None else vad
+                continue
+            merged[uid] = Utterance(uid, u.path, f"{prefix}-{u.speaker}", emotion, vad)
+            n += 1
+        per_source[f"{prefix}:{data_dir}:{'+'.join(keep)}"] = n
+    kept = []
+    for uid, u in sorted(merged.items()):
+        if u.emotion is None and not u.has_vad():
+            counter.drop("no_kept_label", uid)
+            continue
+        kept.append(u)
+    counter.kept = len(kept)
+    out = write_data_dir(kept, out_dir)
+    report = {"sources": per_source, "drops": counter.as_dict(),
+              "with_emotion": sum(u.emotion is not None for u in kept), "with_vad": sum(u.has_vad() for u in kept)}
+    (out / "combine_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    return report

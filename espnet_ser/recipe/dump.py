@@ -1,0 +1,123 @@
+"""The recipe's audio stages: format every data dir to 16 kHz mono, then filter by duration.
+
+``format_data_dir(src, dst)`` copies a data dir, keeping audio that already is 16 kHz mono WAV/FLAC
+where it lies and writing everything else (other rates, several channels, other containers) as
+16 kHz mono 16-bit WAV under ``dst/audio/``. It writes ``utt2num_samples`` and ``format_report.json``.
+``filter_durations(dir, min_s, max_s)`` drops utterances outside the limits, counted by reason.
+
+Both are idempotent: a ``.done`` stamp records what was produced from which input; re-running with the
+same input and settings does nothing, other input or settings redo the work.
+"""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Dict, Optional, Union
+
+import numpy as np
+import soundfile as sf
+from scipy.signal import resample_poly
+
+from espnet_ser.errors import InputError
+from espnet_ser.corpora.drops import DropCounter
+from espnet_ser.labels import read_data_dir, read_table, write_data_dir
+
+PathLike = Union[str, Path]
+FS = 16000
+LABEL_FILES = ("emotion", "vad")
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else str(p).encode())
+    return h.hexdigest()[:16]
+
+
+def _stamp_ok(stamp: Path, key: str) -> bool:
+    return stamp.exists() and stamp.read_text().strip() == key
+
+
+def to_16k_mono(wav: np.ndarray, fs: int) -> np.ndarray:
+    """(samples, channels) float audio -> mono at 16 kHz (polyphase resampling)."""
+    mono = wav.mean(axis=1) if wav.ndim == 2 else wav
+    if fs != FS:
+        g = np.gcd(int(fs), FS)
+        mono = resample_poly(mono, FS // g, int(fs) // g)
+    return mono.astype(np.float32)
+
+
+def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
+    src, dst = Path(src), Path(dst)
+    key = _digest(*(((src / f).read_bytes() if (src / f).exists() else b"-") for f in ("wav.scp", "utt2spk") + LABEL_FILES))
+    stamp = dst / ".done"
+    if _stamp_ok(stamp, key):
+        return json.loads((dst / "format_report.json").read_text())
+    utts = read_data_dir(src)
+    audio_dir = dst / "audio"
+    counts = {"kept_as_is": 0, "converted": 0}
+    num_samples = []
+    for u in utts:
+        try:
+            info = sf.info(u.path)
+        except (RuntimeError, sf.LibsndfileError) as e:
+            raise InputError(f"{src}/wav.scp: utterance {u.utt_id}: cannot read {u.path}: {e}") from None
+        if info.samplerate == FS and info.channels == 1 and info.format in ("WAV", "FLAC"):
+            counts["kept_as_is"] += 1
+            num_samples.append((u.utt_id, info.frames))
+            continue
+        wav, fs = sf.read(u.path, dtype="float32", always_2d=True)
+        out = audio_dir / f"{u.utt_id}.wav"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        mono = to_16k_mono(wav, fs)
+        sf.write(out, mono, FS, subtype="PCM_16")
+        u.path = str(out.resolve())
+        counts["converted"] += 1
+        num_samples.append((u.utt_id, mono.size))
+    write_data_dir(utts, dst)
+    (dst / "utt2num_samples").write_text("".join(f"{u} {n}\n" for u, n in sorted(num_samples)))
+    report = {"src": str(src), "utterances": len(utts), **counts}
+    (dst / "format_report.json").write_text(json.dumps(report, indent=1) + "\n")
+    stamp.write_text(key + "\n")
+    return report
+
+
+def filter_durations(data_dir: PathLike, min_s: float = 0.0, max_s: Optional[float] = None) -> Dict:
+    """Drop utterances shorter than ``min_s`` or longer than ``max_s`` seconds (in place, counted).
+
+    The unfiltered lists are kept in ``.unfiltered/`` so that other limits can be applied later.
+    """
+    d = Path(data_dir)
+    keep_dir = d / ".unfiltered"
+    key = _digest((d / ".done").read_text() if (d / ".done").exists() else "", min_s, max_s)
+    stamp = d / ".filtered"
+    if _stamp_ok(stamp, key):
+        return json.loads((d / "filter_report.json").read_text())
+    if not keep_dir.exists():
+        keep_dir.mkdir()
+        for f in ("wav.scp", "utt2spk", "utt2num_samples") + LABEL_FILES:
+            if (d / f).exists():
+                shutil.copy(d / f, keep_dir / f)
+    utts = read_data_dir(keep_dir)
+    samples = {k: int(v) for k, v in read_table(keep_dir / "utt2num_samples").items()}
+    counter = DropCounter(f"duration filter {d}")
+    kept = []
+    for u in utts:
+        dur = samples[u.utt_id] / FS
+        if dur < min_s:
+            counter.drop("too_short", u.utt_id)
+        elif max_s is not None and dur > max_s:
+            counter.drop("too_long", u.utt_id)
+        else:
+            kept.append(u)
+    counter.kept = len(kept)
+    if not kept:
+        raise InputError(f"{d}: the duration filter ({min_s}..{max_s} s) dropped every utterance")
+    write_data_dir(kept, d)
+    ids = {u.utt_id for u in kept}
+    (d / "utt2num_samples").write_text("".join(f"{u} {n}\n" for u, n in sorted(samples.items()) if u in ids))
+    report = {"min_s": min_s, "max_s": max_s, **counter.as_dict()}
+    (d / "filter_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    stamp.write_text(key + "\n")
+    return report

@@ -1,0 +1,249 @@
+"""What ``ser.sh`` runs, decided in Python: data splits, experiments, and the job files of each stage.
+
+Splits (``splits.tsv`` under a data root; paths relative to it), one per line::
+
+    name  fold  row  train_dir  dev_dir  test=dir[,test=dir...]
+
+* ``iemocap``: ``fold<k>`` for each leave-one-session-out fold.
+* ``msp_podcast``: one split ``msp`` (train / development).
+* ``iemocap_msp``: the paper's Table 2, one split per row (``row<ID>_fold<k>``; the paper: fold 5) whose
+  training and dev sets hold exactly the row's label types of each corpus (:mod:`espnet_ser.spec`),
+  built with :func:`espnet_ser.recipe.combine.combine` from the IEMOCAP fold and a seeded random subset of
+  MSP-Podcast train of the IEMOCAP fold's training-set size (``table2/fold<k>/msp_train/subset.json``
+  records it).
+
+Each split is tested on its recipe's test sets (``espnet_ser.spec.RECIPES``), found at ``TEST_DIRS``
+(IEMOCAP: fold k's test session).
+
+An experiment is (variant, split) with tag ``<variant>_<split>``. A job file holds one JSON object per
+line: ``module`` and ``args`` (run in-process by ``run_jobs``), ``log``, ``stamp`` (written on success
+with a hash of the command; a later run with the same command is skipped) and ``on_change``
+(``error`` for training: an exp dir trained with other settings is never resumed or overwritten).
+"""
+
+import datetime
+import json
+import platform
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Union
+
+from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.recipe.combine import combine, size_matched_subset
+from espnet_ser.recipe.train_args import collect_stats_args, train_args
+from espnet_ser.spec import (ALL_FOLDS, LABEL_TYPES, TABLE2_ROWS, recipe as recipe_spec, selection_stat, table2_sources,
+                              table2_trained_types)
+
+PathLike = Union[str, Path]
+STAGES = ("stats", "train", "inference", "score", "pack")  # the stages whose work is a job file
+#: where the data stage (local/data.sh) puts each test set of espnet_ser.spec.TEST_SETS
+TEST_DIRS = {"iemocap": "iemocap/fold{fold}/test", "msp": "msp_podcast/test1"}
+
+
+@dataclass
+class Split:
+    name: str
+    fold: Optional[int]
+    row: Optional[int]  # Table 2 row ID (iemocap_msp), else None
+    train: str
+    dev: str
+    tests: Dict[str, str]
+
+    def line(self) -> str:
+        tests = ",".join(f"{k}={v}" for k, v in self.tests.items())
+        return "\t".join([self.name, str(self.fold or "-"), str(self.row or "-"), self.train, self.dev, tests])
+
+
+def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, seed: int = 0) -> List[Split]:
+    """The splits of ``recipe`` over the prepared data under ``data`` (runs the Table-2 combinations)."""
+    data = Path(data)
+    try:
+        recipe_spec(recipe)
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    bad = [k for k in folds if k not in ALL_FOLDS]
+    if bad:
+        raise InputError(f"folds must be among {ALL_FOLDS}, got {bad}")
+    tests = recipe_spec(recipe).tests
+    test_dirs = lambda k: {t: TEST_DIRS[t].format(fold=k) for t in tests}  # noqa: E731
+    splits = []
+    if recipe == "iemocap":
+        for k in folds:
+            f = f"iemocap/fold{k}"
+            splits.append(Split(f"fold{k}", k, None, f"{f}/train", f"{f}/dev", test_dirs(k)))
+    elif recipe == "msp_podcast":
+        splits.append(Split("msp", None, None, "msp_podcast/train", "msp_podcast/development", test_dirs(None)))
+    else:
+        for k in folds:
+            iem = data / f"iemocap/fold{k}"
+            subset = data / "table2" / f"fold{k}" / "msp_train"
+            size_matched_subset(data / "msp_podcast/train", iem / "train", subset, seed)
+            for row in TABLE2_ROWS:
+                name = f"row{row}_fold{k}"
+                for part, dirs in (("train", {"iemocap": iem / "train", "msp": subset}),
+                                   ("dev", {"iemocap": iem / "dev", "msp": data / "msp_podcast/development"})):
+                    combine([(c, dirs[c], types) for c, types in table2_sources(row).items()], data / "table2" / name / part)
+                splits.append(Split(name, k, row, f"table2/{name}/train", f"table2/{name}/dev", test_dirs(k)))
+    for s in splits:
+        for rel in [s.train, s.dev, *s.tests.values()]:
+            if not (data / rel / "wav.scp").exists():
+                raise MissingInput(f"{data / rel}/wav.scp missing: was the data stage (local/data.sh) run?")
+    return splits
+
+
+def write_splits(splits: Sequence[Split], path: PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(s.line() + "\n" for s in splits))
+    return path
+
+
+def read_splits(path: PathLike) -> List[Split]:
+    splits = []
+    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 6:
+            raise InputError(f"{path}:{n}: expected 6 tab-separated fields, got {len(parts)}")
+        name, fold, row, train, dev, tests = parts
+        splits.append(Split(name, None if fold == "-" else int(fold), None if row == "-" else int(row), train, dev,
+                            dict(t.split("=", 1) for t in tests.split(","))))
+    return splits
+
+
+def data_dirs(splits: Sequence[Split]) -> List[str]:
+    """Every data dir the splits use (relative), each once, in a stable order."""
+    seen: Dict[str, None] = {}
+    for s in splits:
+        for rel in [s.train, s.dev, *s.tests.values()]:
+            seen.setdefault(rel, None)
+    return list(seen)
+
+
+def config_for(template: str, variant: str) -> List[str]:
+    """``--config`` (and ``--decoder``) for a variant: ``{variant}`` in the template is filled in;
+    a template without it is one config for all variants with the decoder overridden."""
+    if "{variant}" in template:
+        return ["--config", template.format(variant=variant)]
+    return ["--config", template, "--decoder", variant]
+
+
+def shared_frontend_config(template: str, variants: Sequence[str]) -> str:
+    """The config whose frontend extracts features (stage 4) and whose data shapes are collected (stage 5)
+    for all ``variants``: their configs must agree on frontend and normalisation, or the one cache and
+    the one set of statistics would be wrong for some of them (an error naming the two configs)."""
+    import yaml
+
+    def part(path: str):
+        if not Path(path).is_file():
+            raise MissingInput(f"{path}: training config not found")
+        conf = yaml.safe_load(Path(path).read_text()) or {}
+        return {k: conf.get(k) for k in ("frontend", "frontend_conf", "normalize", "normalize_conf")}
+
+    configs = [config_for(template, v)[1] for v in variants]
+    first = part(configs[0])
+    for other in configs[1:]:
+        if part(other) != first:
+            raise InputError(f"{configs[0]} and {other} differ in frontend or normalisation, but the recipe extracts "
+                             "one feature cache and one set of statistics for all variants; run them as separate recipes "
+                             "(--variants, other --dumpdir/--expdir) or align the configs")
+    return configs[0]
+
+
+def _job(module: str, args: Sequence[str], log: Path, stamp: Path, on_change: str = "rerun", **extra) -> Dict:
+    return {"module": module, "args": [str(a) for a in args], "log": str(log), "stamp": str(stamp), "on_change": on_change, **extra}
+
+
+def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: PathLike, expdir: PathLike,
+               variants: Sequence[str], ser_config: str, ser_args: Sequence[str] = (),
+               inference_args: Sequence[str] = (), ngpu: int = 0, eval_root: Optional[PathLike] = None) -> List[Dict]:
+    """The jobs of one stage (``stats``, ``train``, ``inference``, ``score``, ``pack``).
+
+    ``eval_root`` (default ``data_root``) holds the audio data dirs of the test sets that ``meta.json``
+    names when training reads a feature cache under ``data_root``.
+    """
+    data, exp = Path(data_root), Path(expdir)
+    evald = Path(eval_root) if eval_root is not None else data
+    jobs = []
+    if stage == "stats":
+        for s in splits:
+            out = exp / "stats" / s.name
+            cfg = config_for(ser_config, variants[0])
+            args = collect_stats_args(shared_frontend_config(ser_config, variants), data / s.train, data / s.dev, out,
+                                      [*cfg[2:], *ser_args])
+            jobs.append(_job("espnet_ser.bin.ser_train", args, out / "collect_stats.log", out / ".done"))
+        return jobs
+    gpu = ["--ngpu", str(ngpu)] + (["--multiprocessing_distributed", "true"] if ngpu > 1 else [])
+    for s in splits:
+        for v in variants:
+            tag = f"ser_{v}_{s.name}"
+            e = exp / tag
+            if stage == "train":
+                cfg = config_for(ser_config, v)
+                trained = table2_trained_types(s.row) if s.row is not None else LABEL_TYPES
+                best = ["--best_model_criterion", f"valid,{selection_stat(v, recipe_spec(recipe).class_metric, trained)},max"]
+                args = train_args(cfg[1], data / s.train, data / s.dev, exp / "stats" / s.name, e,
+                                  [*cfg[2:], *best, *gpu, *ser_args])
+                meta = {"tag": tag, "recipe": recipe, "variant": v, "split": s.name, "fold": s.fold, "row": s.row,
+                        "train": str(data / s.train), "dev": str(data / s.dev),
+                        "tests": {k: str(evald / t) for k, t in s.tests.items()}}
+                jobs.append(_job("espnet_ser.bin.ser_train", args, e / "train.log", e / ".done.train", "error", meta=meta))
+            elif stage == "pack":
+                jobs.append(_job("espnet_ser.bin.pack_model", ["--exp", e, "--out", e / "packed" / "model.zip"],
+                                 e / "packed" / "pack.log", e / "packed" / ".done"))
+            else:
+                for name, rel in s.tests.items():
+                    hyp = e / "inference" / name
+                    if stage == "inference":
+                        args = ["--model", e, "--wav_scp", data / rel / "wav.scp", "--out", hyp, "--no_progress", *inference_args]
+                        jobs.append(_job("espnet_ser.bin.ser_inference", args, hyp / "inference.log", hyp / ".done"))
+                    elif stage == "score":
+                        args = ["--ref", data / rel, "--hyp", hyp, "--out", hyp / "score"]
+                        jobs.append(_job("espnet_ser.bin.ser_score", args, hyp / "score" / "score.log", hyp / "score" / ".done"))
+                    else:
+                        raise InputError(f"unknown stage {stage!r}")
+    return jobs
+
+
+def provenance(config_args: Sequence[str]) -> Dict:
+    """What an exp dir records about how it was made: command, seed, git commit, versions, host."""
+    def git(*cmd):
+        try:
+            return subprocess.run(["git", *cmd], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    from importlib import metadata
+
+    versions = {}
+    for pkg in ("espnet", "espnet-ser", "torch", "torchaudio", "espnet-s3prl", "transformers", "numpy", "scikit-learn"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    import espnet_ser
+
+    versions["espnet_ser (source)"] = espnet_ser.__version__
+    seed = None
+    args = list(config_args)
+    if "--seed" in args:
+        seed = int(args[len(args) - 1 - args[::-1].index("--seed") + 1])
+    else:
+        import yaml
+
+        conf = args[args.index("--config") + 1] if "--config" in args else None
+        if conf and Path(conf).exists():
+            seed = (yaml.safe_load(Path(conf).read_text()) or {}).get("seed", 0)
+    return {"command": ["python", "-m", "espnet_ser.bin.ser_train", *args], "seed": seed,
+            "git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain")),
+            "versions": versions, "python": platform.python_version(), "host": platform.node(),
+            "started": datetime.datetime.now().isoformat(timespec="seconds")}
+
+
+def write_jobs(jobs: Sequence[Dict], path: PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(j) + "\n" for j in jobs))
+    return path

@@ -1,0 +1,90 @@
+"""Drive ESPnet's SER training for one experiment: collect stats, then train.
+
+The same two calls that ``ser.sh`` makes through ``python -m espnet_ser.bin.ser_train``; kept here as
+functions so that tests and the demo run them in-process; the ``*_args`` functions give the
+command lines the recipe's job files hold (importing this module does not import ESPnet).
+"""
+
+from pathlib import Path
+from typing import List, Sequence, Union
+from espnet_ser.errors import MissingInput
+
+
+PathLike = Union[str, Path]
+#: data file -> (data name, ESPnet loader type)
+DATA_FILES = (("wav.scp", "speech", "sound"), ("emotion", "emotion", "text"), ("vad", "vad", "text_float"))
+
+
+def speech_file(data_dir: PathLike) -> Path:
+    """``feats.scp`` of a feature-cache dir (extract_feats), else ``wav.scp``."""
+    d = Path(data_dir)
+    for f in ("feats.scp", "wav.scp"):
+        if (d / f).exists():
+            return d / f
+    raise MissingInput(f"{d}: neither wav.scp nor feats.scp: not a data directory")
+
+
+def data_args(phase: str, data_dir: PathLike) -> List[str]:
+    """``--{phase}_data_path_and_name_and_type`` arguments for the files present in ``data_dir``."""
+    d = Path(data_dir)
+    speech = speech_file(d)
+    args = []
+    if speech.name == "feats.scp":
+        args += [f"--{phase}_data_path_and_name_and_type", f"{speech},speech,npy"]
+    for fname, name, kind in DATA_FILES:
+        if fname == "wav.scp" and speech.name == "feats.scp":
+            continue
+        if (d / fname).exists():
+            args += [f"--{phase}_data_path_and_name_and_type", f"{d / fname},{name},{kind}"]
+    return args
+
+
+def collect_stats_args(config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike,
+                       extra: Sequence[str] = ()) -> List[str]:
+    """``ser_train`` arguments of ESPnet's collect-stats pass."""
+    return [
+            "--config", str(config),
+            "--collect_stats", "true",
+            "--use_preprocessor", "true",
+            "--output_dir", str(stats_dir),
+            "--train_shape_file", str(speech_file(train_dir)),
+            "--valid_shape_file", str(speech_file(valid_dir)),
+            *data_args("train", train_dir),
+            *data_args("valid", valid_dir),
+            *extra,
+    ]
+
+
+def collect_stats(config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike, extra: Sequence[str] = ()) -> Path:
+    """ESPnet's collect-stats pass: shape files (for the batch samplers) and feature statistics."""
+    from espnet_ser.model.task import SERTask
+
+    SERTask.main(cmd=collect_stats_args(config, train_dir, valid_dir, stats_dir, extra))
+    return Path(stats_dir)
+
+
+def train_args(
+    config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike, exp_dir: PathLike, extra: Sequence[str] = ()
+) -> List[str]:
+    """``ser_train`` arguments of a training run (resumable: ``--resume true``)."""
+    stats_dir = Path(stats_dir)
+    return [
+            "--config", str(config),
+            "--output_dir", str(exp_dir),
+            "--train_shape_file", str(stats_dir / "train" / "speech_shape"),
+            "--valid_shape_file", str(stats_dir / "valid" / "speech_shape"),
+            "--resume", "true",
+            *data_args("train", train_dir),
+            *data_args("valid", valid_dir),
+            *extra,
+    ]
+
+
+def train(
+    config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike, exp_dir: PathLike, extra: Sequence[str] = ()
+) -> Path:
+    """Train into ``exp_dir`` (ESPnet layout: config.yaml, checkpoint.pth, *.best.pth, RESULTS)."""
+    from espnet_ser.model.task import SERTask
+
+    SERTask.main(cmd=train_args(config, train_dir, valid_dir, stats_dir, exp_dir, extra))
+    return Path(exp_dir)

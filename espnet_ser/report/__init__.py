@@ -1,1 +1,0 @@
-"""Fold aggregation, significance tests, the paper's tables and figures (``ser_report``)."""

@@ -1,1 +1,0 @@
-"""Training-loop additions to ESPnet's Trainer."""
