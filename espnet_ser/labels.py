@@ -1,18 +1,32 @@
-"""Kaldi-style data directories: the files every ESPnet recipe reads.
+"""The label-file contract: Kaldi-style data directories, read and written here only.
 
 A data directory holds ``wav.scp`` (``utt path``), ``utt2spk``, ``spk2utt`` and the label files
-``emotion`` (``utt class``, ``nan`` when the utterance has no class) and ``vad`` (``utt v a d`` on a
-0-1 scale, ``nan`` for a missing dimension). Every file has one line per utterance, sorted by id,
-so ESPnet's loaders never miss a key. Files of a label type that no utterance carries are not written.
+(``espnet_ser.spec.LABEL_TYPES``): ``emotion`` (``utt class``, ``nan`` when the utterance has no class)
+and ``vad`` (``utt v a d`` on a 0-1 scale, ``nan`` for a missing dimension). Every file has one line
+per utterance, sorted by id, so ESPnet's loaders never miss a key. Files of a label type that no
+utterance carries are not written.
+
+- one reader of ``key value`` files (:func:`read_table`) and of the label files (:func:`read_labels`);
+- one writer (:func:`write_table`: whole files, swapped in atomically, so a file linked into a later
+  stage's directory is replaced there, never written through) and :func:`link_table` for a stage that
+  passes a file on unchanged;
+- one V/A/D scaling rule between a corpus scale ``[lo, hi]`` and 0-1 (:func:`vad_to_unit`,
+  :func:`vad_from_unit`, :func:`parse_scale`).
 """
 
 import math
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from espnet_ser.errors import InputError, MissingInput
+import numpy as np
+
 from espnet_ser import MISSING, VAD_DIMS
+from espnet_ser.errors import InputError, MissingInput
+
+PathLike = Union[str, Path]
 
 
 @dataclass
@@ -52,45 +66,83 @@ def write_data_dir(utts: Iterable[Utterance], out_dir: Union[str, Path]) -> Path
             raise InputError(f"utterance id and speaker must not contain spaces: {u.utt_id!r} {u.speaker!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _write(out / "wav.scp", [f"{u.utt_id} {u.path}" for u in utts])
-    _write(out / "utt2spk", [f"{u.utt_id} {u.speaker}" for u in utts])
+    write_table(out / "wav.scp", [f"{u.utt_id} {u.path}" for u in utts])
+    write_table(out / "utt2spk", [f"{u.utt_id} {u.speaker}" for u in utts])
     spk2utt: Dict[str, List[str]] = {}
     for u in utts:
         spk2utt.setdefault(u.speaker, []).append(u.utt_id)
-    _write(out / "spk2utt", [f"{s} {' '.join(us)}" for s, us in sorted(spk2utt.items())])
+    write_table(out / "spk2utt", [f"{s} {' '.join(us)}" for s, us in sorted(spk2utt.items())])
     for name, present, fmt in (
         ("emotion", lambda u: u.emotion is not None, lambda u: u.emotion if u.emotion is not None else MISSING),
         ("vad", Utterance.has_vad, lambda u: format_vad(u.vad)),
     ):
         path = out / name
         if any(present(u) for u in utts):
-            _write(path, [f"{u.utt_id} {fmt(u)}" for u in utts])
+            write_table(path, [f"{u.utt_id} {fmt(u)}" for u in utts])
         elif path.exists():
             path.unlink()
     return out
 
 
-def read_data_dir(data_dir: Union[str, Path]) -> List[Utterance]:
+def read_data_dir(data_dir: PathLike) -> List[Utterance]:
     """Read a data directory back into utterances (labels optional)."""
     d = Path(data_dir)
     wav = read_table(d / "wav.scp")
     spk = read_table(d / "utt2spk")
-    emo = read_table(d / "emotion") if (d / "emotion").exists() else {}
-    vad = read_table(d / "vad") if (d / "vad").exists() else {}
+    labels = read_labels(d)
     utts = []
-    for uid, path in wav.items():
-        e = emo.get(uid)
-        v = vad.get(uid)
-        utts.append(
-            Utterance(
-                uid,
-                path,
-                spk.get(uid, uid),
-                emotion=None if e in (None, MISSING) else e,
-                vad=None if v is None else tuple(float(x) for x in v.split()),
-            )
-        )
+    for i, (uid, path) in enumerate(sorted(wav.items())):
+        emotion = None if labels.emotion is None else labels.emotion[i]
+        vad = None if labels.vad is None or np.isnan(labels.vad[i]).all() else tuple(float(v) for v in labels.vad[i])
+        utts.append(Utterance(uid, path, spk.get(uid, uid), emotion=emotion, vad=vad))
     return utts
+
+
+@dataclass
+class Labels:
+    """The label files of a data dir, in ``wav.scp``'s (sorted) utterance order."""
+
+    ids: List[str]
+    emotion: Optional[List[Optional[str]]]  # None: no emotion file; an item is None where it says nan
+    vad: Optional[np.ndarray]                 # None: no vad file; (N, 3) on 0-1, NaN where missing
+
+
+def read_labels(data_dir: PathLike) -> Labels:
+    """The ``emotion`` and ``vad`` files of a data dir; each must list exactly the utterances of
+    ``wav.scp`` (an error names the file and the ids), ``vad`` lines hold three numbers or ``nan``."""
+    d = Path(data_dir)
+    ids = sorted(read_table(d / "wav.scp"))
+    emo = vad = None
+    if (d / "emotion").exists():
+        t = read_table(d / "emotion")
+        same_ids(ids, t, d / "wav.scp", d / "emotion")
+        emo = [None if t[u] == MISSING else t[u] for u in ids]
+    if (d / "vad").exists():
+        t = read_table(d / "vad")
+        same_ids(ids, t, d / "wav.scp", d / "vad")
+        vad = np.empty((len(ids), len(VAD_DIMS)))
+        for i, u in enumerate(ids):
+            parts = t[u].split()
+            if len(parts) != len(VAD_DIMS):
+                raise InputError(f"{d / 'vad'}: utterance {u}: expected {len(VAD_DIMS)} values, got {t[u]!r}")
+            try:
+                vad[i] = [float(x) for x in parts]
+            except ValueError:
+                raise InputError(f"{d / 'vad'}: utterance {u}: not numbers: {t[u]!r}") from None
+    return Labels(ids, emo, vad)
+
+
+def same_ids(want: Sequence[str], have, want_name, have_name) -> None:
+    """An error listing the differences when ``have`` and ``want`` hold different utterance ids."""
+    missing = sorted(set(want) - set(have))
+    extra = sorted(set(have) - set(want))
+    if missing or extra:
+        msg = [f"{have_name} and {want_name} list different utterances"]
+        if missing:
+            msg.append(f"{len(missing)} missing from {have_name}: {' '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}")
+        if extra:
+            msg.append(f"{len(extra)} not in {want_name}: {' '.join(extra[:20])}{' ...' if len(extra) > 20 else ''}")
+        raise InputError("; ".join(msg))
 
 
 def read_table(path: Union[str, Path]) -> Dict[str, str]:
@@ -121,5 +173,74 @@ def count_classes(utts: Iterable[Utterance]) -> Dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _write(path: Path, lines: Sequence[str]) -> None:
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+def write_table(path: PathLike, lines: Sequence[str]) -> Path:
+    """A whole text file, one line each, written beside ``path`` and swapped in: a reader never sees
+    half a file, and a link to the old file (another stage's copy) keeps the old content."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def link_table(src: PathLike, dst: PathLike) -> Path:
+    """Pass a file on unchanged to another stage's directory: a hard link (a copy across file systems).
+    Safe because every writer replaces files whole (:func:`write_table`)."""
+    src, dst = Path(src), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copy(src, tmp)
+    os.replace(tmp, dst)
+    return dst
+
+
+def vad_to_unit(raw: Sequence[float], lo: float, hi: float) -> Tuple[Optional[Tuple[float, ...]], int]:
+    """Each present value mapped from the corpus scale ``[lo, hi]`` to 0-1: ``(v - lo) / (hi - lo)``.
+    NaN stays missing; a value outside the scale becomes missing. Returns the values (None when none
+    remains) and how many present values were out of range.
+
+    >>> vad_to_unit([1.0, 3.0, float("nan")], 1, 5)
+    ((0.0, 0.5, nan), 0)
+    >>> vad_to_unit([0.0, 6.0, float("nan")], 1, 5)
+    (None, 2)
+    """
+    out, bad = [], 0
+    for v in raw:
+        if math.isnan(v):
+            out.append(math.nan)
+        elif v < lo or v > hi:
+            out.append(math.nan)
+            bad += 1
+        else:
+            out.append((v - lo) / (hi - lo))
+    return (None if all(math.isnan(v) for v in out) else tuple(out)), bad
+
+
+def vad_from_unit(vad: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """The inverse of :func:`vad_to_unit`: 0-1 values on the corpus scale ``[lo, hi]``.
+
+    >>> vad_from_unit(np.array([0.0, 0.5, 1.0]), 1, 7).tolist()
+    [1.0, 4.0, 7.0]
+    """
+    return lo + np.asarray(vad) * (hi - lo)
+
+
+def parse_scale(scale: Optional[str]) -> Optional[Tuple[float, float]]:
+    """``"1-5"`` -> (1.0, 5.0); None/"none" -> None.
+
+    >>> parse_scale("1-7"), parse_scale("none")
+    ((1.0, 7.0), None)
+    """
+    if scale in (None, "", "none"):
+        return None
+    try:
+        lo, hi = (float(x) for x in scale.split("-"))
+    except ValueError:
+        raise InputError(f"scale must look like 1-5 or 1-7, got {scale!r}") from None
+    if not hi > lo:
+        raise InputError(f"scale {scale!r}: the upper end must exceed the lower end")
+    return lo, hi

@@ -242,3 +242,45 @@ def test_mini_is_byte_identical_and_prepares_cleanly(tmp_path, capsys):
         assert report["drops"]["dropped"] == {}
     assert sum(1 for _ in open(tmp_path / "d/msp/train_subset/wav.scp")) == sum(
         1 for _ in open(tmp_path / "d/iemocap/fold1/train/wav.scp"))
+
+
+def test_both_corpora_count_a_dropped_class_and_a_removed_vad_in_one_order(tmp_path):
+    """Class first, then V/A/D of the kept: an utterance dropped for its class (frustrated, outside the
+    five) whose V/A/D is also out of range is counted once, as a class drop; a kept one with an
+    out-of-range V/A/D counts one removed V/A/D label. Both corpora count alike."""
+    sessions = {s: [("F000", "neu", (3, 3, 3)), ("M000", "sad", (2, 2, 2))] for s in range(1, 6)}  # folds need 5
+    sessions[1] += [("F001", "fru", (9, 3, 3)), ("F002", "ang", (9, 3, 3))]
+    write_iemocap(tmp_path / "IEMOCAP", sessions, bad=False)
+    rows = [["MSP-PODCAST_0001_0000.wav", "N", "4.0", "4.0", "4.0", "100", "Female", "Train"],
+            ["MSP-PODCAST_0001_0001.wav", "F", "4.0", "9.0", "4.0", "100", "Female", "Train"],
+            ["MSP-PODCAST_0001_0002.wav", "A", "4.0", "9.0", "4.0", "100", "Female", "Train"]]
+    write_msp(tmp_path / "MSP", rows)
+    reports = {}
+    for corpus, src in (("iemocap", "IEMOCAP"), ("msp_podcast", "MSP")):
+        prepare([corpus, str(tmp_path / src), str(tmp_path / corpus), "--drop_unlabelled"])
+        reports[corpus] = json.loads((tmp_path / corpus / "prep_report.json").read_text())["drops"]
+    iem, msp = reports["iemocap"], reports["msp_podcast"]
+    assert (iem["kept"], msp["kept"]) == (11, 2)
+    assert iem["dropped"] == {"class_fru_not_in_set": 1} and msp["dropped"] == {"class_F_not_in_set": 1}
+    assert iem["labels_removed"] == msp["labels_removed"] == {"vad_nan_or_out_of_range": 1}
+
+
+def test_label_files_are_written_by_the_stages_that_change_them_and_linked_otherwise(tmp_path):
+    from helpers import make_data_dir
+
+    from espnet_ser.recipe.dump import filter_durations, format_data_dir
+
+    src = make_data_dir(tmp_path / "src", n=9, seed=1, dur=(0.4, 1.2))  # 16 kHz mono: kept as they are
+    before = {f: (src / f).read_bytes() for f in ("wav.scp", "utt2spk", "emotion", "vad")}
+    dst = tmp_path / "dump"
+    format_data_dir(src, dst)
+    for f in before:  # format changes nothing here: every file is the source's own (one inode)
+        assert (dst / f).stat().st_ino == (src / f).stat().st_ino
+    report = filter_durations(dst, min_s=0.8)
+    assert 0 < report["dropped"]["too_short"] < 9
+    kept = read_table(dst / "wav.scp")
+    for f in before:  # the filter rewrote its files whole: the source kept its content and its inode
+        assert (src / f).read_bytes() == before[f]
+        assert (dst / f).stat().st_ino != (src / f).stat().st_ino
+        assert set(read_table(dst / f)) == set(kept)
+        assert (dst / ".unfiltered" / f).stat().st_ino == (src / f).stat().st_ino

@@ -18,9 +18,10 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.errors import InputError
 from espnet_ser.labels import read_table
-from espnet_ser.inference.predictions import Predictions, parse_scale, write_predictions
+from espnet_ser.inference.predictions import Predictions, write_predictions
+from espnet_ser.labels import parse_scale
 from espnet_ser.errors import run_cli
 
 

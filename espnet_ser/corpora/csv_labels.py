@@ -49,20 +49,3 @@ def parse_float(value: Optional[str], where: str) -> float:
         return float(value)
     except ValueError:
         raise InputError(f"{where}: not a number: {value!r}") from None
-
-
-def scale_vad(raw: Sequence[float], lo: float, hi: float) -> Tuple[Optional[Tuple[float, ...]], int]:
-    """Map each present value from [lo, hi] to [0, 1]; NaN stays missing, out-of-range becomes missing.
-
-    Returns the values (None when none remains) and how many present values were out of range.
-    """
-    out, bad = [], 0
-    for v in raw:
-        if math.isnan(v):
-            out.append(math.nan)
-        elif v < lo or v > hi:
-            out.append(math.nan)
-            bad += 1
-        else:
-            out.append((v - lo) / (hi - lo))
-    return (None if all(math.isnan(v) for v in out) else tuple(out)), bad

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from espnet_ser.corpora.audio import audio_problem
-from espnet_ser.corpora.csv_labels import scale_vad
+from espnet_ser.labels import vad_to_unit
 
 
 class DropCounter:
@@ -47,9 +47,19 @@ class DropCounter:
             self.remove_label(f"class_{code}_not_in_set")
         return emotion, True
 
+    def corpus_labels(self, utt_id: str, code: str, mapping: Mapping[str, str], drop_unlabelled: bool,
+                      raw_vad: Sequence[float], lo: float, hi: float) -> Tuple[Optional[str], Optional[Tuple[float, ...]], bool]:
+        """(class, V/A/D on 0-1, keep?) of a corpus label line, counted in one order for every corpus: the
+        class first (:meth:`map_class`: an utterance dropped for its class is counted there only), then
+        the V/A/D of the utterances kept (:meth:`corpus_vad`)."""
+        emotion, keep = self.map_class(utt_id, code, mapping, drop_unlabelled)
+        if not keep:
+            return None, None, False
+        return emotion, self.corpus_vad(raw_vad, lo, hi), True
+
     def corpus_vad(self, raw: Sequence[float], lo: float, hi: float) -> Optional[Tuple[float, ...]]:
-        """V/A/D from a corpus scale to 0-1 (``scale_vad``); NaN or out-of-range values are counted."""
-        vad, bad = scale_vad(raw, lo, hi)
+        """V/A/D from a corpus scale to 0-1 (``vad_to_unit``); NaN or out-of-range values are counted."""
+        vad, bad = vad_to_unit(raw, lo, hi)
         if bad or any(math.isnan(v) for v in raw):
             self.remove_label("vad_nan_or_out_of_range")
         return vad

@@ -107,10 +107,9 @@ def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = 
                 raise InputError(f"{path}:{n}: utterance {uid} already defined at {seen[uid]}")
             seen[uid] = f"{path}:{n}"
             codes[code] += 1
-            emotion, keep = counter.map_class(uid, code, mapping, drop_unlabelled)
+            emotion, vad, keep = counter.corpus_labels(uid, code, mapping, drop_unlabelled, raw_vad, *VAD_RANGE)
             if not keep:
                 continue
-            vad = counter.corpus_vad(raw_vad, *VAD_RANGE)
             dialog = uid.rsplit("_", 1)[0]
             wav = corpus / f"Session{session}" / "sentences" / "wav" / dialog / f"{uid}.wav"
             if not counter.admit(uid, wav, emotion is not None or vad is not None):

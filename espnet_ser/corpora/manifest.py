@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from espnet_ser.errors import InputError
-from espnet_ser.corpora.csv_labels import parse_float, read_csv_rows, scale_vad
+from espnet_ser.corpora.csv_labels import parse_float, read_csv_rows
 from espnet_ser.corpora.drops import DropCounter
-from espnet_ser.labels import Utterance, write_data_dir
+from espnet_ser.labels import Utterance, vad_to_unit, write_data_dir
 
 REQUIRED = ("utt_id", "path", "speaker")
 
@@ -42,7 +42,7 @@ def prepare_manifest(csv_path, out_dir, scale: Tuple[float, float] = (1.0, 5.0),
         if emotion is not None and classes is not None and emotion not in classes:
             raise InputError(f"{where}: class {emotion!r} is not one of {list(classes)}")
         raw = [parse_float(row.get(c), f"{where} column {c}") for c in ("valence", "arousal", "dominance")]
-        vad, bad = scale_vad(raw, *scale)
+        vad, bad = vad_to_unit(raw, *scale)
         if bad:
             counter.remove_label("vad_out_of_range")
         path = Path(row["path"].strip())

@@ -54,8 +54,7 @@ def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, dro
         if split not in SPLITS:
             raise InputError(f"{where}: unknown Split_Set {split!r} (known: {' '.join(SPLITS)})")
         raw = [parse_float(row[c], f"{where} column {c}") for c in ("EmoVal", "EmoAct", "EmoDom")]
-        vad = counter.corpus_vad(raw, *VAD_RANGE)
-        emotion, keep = counter.map_class(uid, code, class_map, drop_unlabelled)
+        emotion, vad, keep = counter.corpus_labels(uid, code, class_map, drop_unlabelled, raw, *VAD_RANGE)
         if not keep:
             continue
         wav = corpus / "Audios" / name

@@ -3,11 +3,11 @@
 from pathlib import Path
 from typing import Dict, List
 
+import numpy as np
 import soundfile as sf
 
 from espnet_ser.errors import InputError
-from espnet_ser import MISSING, VAD_DIMS
-from espnet_ser.labels import read_table
+from espnet_ser.labels import read_labels, read_table
 
 FILES = ("wav.scp", "utt2spk", "spk2utt", "emotion", "vad")
 
@@ -33,20 +33,17 @@ def validate_data_dir(data_dir, check_audio: bool = True, classes=None) -> Dict[
     spk_utts = sorted(u for us in tables["spk2utt"].values() for u in us.split()) if "spk2utt" in tables else None
     if spk_utts is not None and spk_utts != sorted(keys):
         raise InputError(f"{d}/spk2utt: does not list every utterance of utt2spk exactly once")
+    labels = read_labels(d)  # the one label reader: ids as in wav.scp, three numbers (or nan) per vad line
     counts = {"utterances": len(keys), "with_emotion": 0, "with_vad": 0}
-    for uid, value in tables.get("emotion", {}).items():
-        if value != MISSING:
+    for uid, value in zip(labels.ids, labels.emotion or []):
+        if value is not None:
             counts["with_emotion"] += 1
             if classes is not None and value not in classes:
                 raise InputError(f"{d}/emotion: {uid}: class {value!r} not in {list(classes)}")
-    for uid, value in tables.get("vad", {}).items():
-        vals = value.split()
-        if len(vals) != len(VAD_DIMS):
-            raise InputError(f"{d}/vad: {uid}: expected {len(VAD_DIMS)} values, got {value!r}")
-        nums = [float(v) for v in vals]
-        if any(not (0.0 <= v <= 1.0) for v in nums if v == v):
-            raise InputError(f"{d}/vad: {uid}: values must lie on 0-1: {value!r}")
-        counts["with_vad"] += any(v == v for v in nums)
+    for uid, row in zip(labels.ids, labels.vad if labels.vad is not None else []):
+        if ((row < 0) | (row > 1)).any():
+            raise InputError(f"{d}/vad: {uid}: values must lie on 0-1: {tables['vad'][uid]!r}")
+        counts["with_vad"] += bool(np.isfinite(row).any())
     if check_audio:
         for uid, path in tables["wav.scp"].items():
             try:

@@ -13,8 +13,8 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 
 from espnet_ser.errors import InputError
-from espnet_ser import MISSING, VAD_DIMS
-from espnet_ser.labels import read_table
+from espnet_ser import VAD_DIMS
+from espnet_ser.labels import read_labels, same_ids
 from espnet_ser.evaluation.metrics import ccc_scores, class_scores, confusion, metric_names
 from espnet_ser.inference.predictions import Predictions, read_predictions
 
@@ -62,44 +62,16 @@ def concat(parts: Sequence[Paired]) -> Paired:
                   cat_arr("hyp_vad"), parts[0].class_list if parts else None)
 
 
-def read_references(ref_dir: PathLike):
-    d = Path(ref_dir)
-    ids = sorted(read_table(d / "wav.scp"))
-    emo = vad = None
-    if (d / "emotion").exists():
-        t = read_table(d / "emotion")
-        _same_ids(ids, t, d / "wav.scp", d / "emotion")
-        emo = [None if t[u] == MISSING else t[u] for u in ids]
-    if (d / "vad").exists():
-        t = read_table(d / "vad")
-        _same_ids(ids, t, d / "wav.scp", d / "vad")
-        vad = np.array([[float(x) for x in t[u].split()] for u in ids], dtype=np.float64)
-        if vad.shape[1:] != (len(VAD_DIMS),):
-            raise InputError(f"{d / 'vad'}: expected {len(VAD_DIMS)} values per line")
-    return ids, emo, vad
-
-
-def _same_ids(want: Sequence[str], have, want_name, have_name) -> None:
-    missing = sorted(set(want) - set(have))
-    extra = sorted(set(have) - set(want))
-    if missing or extra:
-        msg = [f"{have_name} and {want_name} list different utterances"]
-        if missing:
-            msg.append(f"{len(missing)} missing from {have_name}: {' '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}")
-        if extra:
-            msg.append(f"{len(extra)} not in {want_name}: {' '.join(extra[:20])}{' ...' if len(extra) > 20 else ''}")
-        raise InputError("; ".join(msg))
-
-
 NONFINITE = ("error", "exclude")
 
 
 def pair(ref_dir: PathLike, hyp: Union[PathLike, Predictions], nonfinite: str = "error") -> Paired:
     """References and predictions in one order. A NaN or infinite prediction is an error naming the
     utterances, or with ``nonfinite="exclude"`` those utterances are left out (``Paired.excluded``)."""
-    ids, ref_emo, ref_vad = read_references(ref_dir)
+    refs = read_labels(ref_dir)
+    ids, ref_emo, ref_vad = refs.ids, refs.emotion, refs.vad
     pred = hyp if isinstance(hyp, Predictions) else read_predictions(hyp)
-    _same_ids(ids, pred.ids, f"the references in {ref_dir}", f"the predictions in {hyp if not isinstance(hyp, Predictions) else 'memory'}")
+    same_ids(ids, pred.ids, f"the references in {ref_dir}", f"the predictions in {hyp if not isinstance(hyp, Predictions) else 'memory'}")
     bad = pred.nonfinite()
     if bad and nonfinite != "exclude":
         raise InputError(f"{hyp if not isinstance(hyp, Predictions) else 'predictions'}: {len(bad)} utterance(s) with NaN or "

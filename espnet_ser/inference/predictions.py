@@ -23,7 +23,7 @@ import numpy as np
 
 from espnet_ser.errors import InputError, MissingInput
 from espnet_ser import VAD_DIMS
-from espnet_ser.labels import read_table
+from espnet_ser.labels import parse_scale, read_table, vad_from_unit, write_table
 
 PathLike = Union[str, Path]
 
@@ -51,19 +51,6 @@ class Predictions:
             if arr is not None:
                 bad |= ~np.isfinite(arr).all(axis=1)
         return [u for u, b in zip(self.ids, bad) if b]
-
-
-def parse_scale(scale: Optional[str]) -> Optional[Tuple[float, float]]:
-    """``"1-5"`` -> (1.0, 5.0); None/"none" -> None."""
-    if scale in (None, "", "none"):
-        return None
-    try:
-        lo, hi = (float(x) for x in scale.split("-"))
-    except ValueError:
-        raise InputError(f"scale must look like 1-5 or 1-7, got {scale!r}") from None
-    if not hi > lo:
-        raise InputError(f"scale {scale!r}: the upper end must exceed the lower end")
-    return lo, hi
 
 
 PREDICTION_FILES = ("emotion", "probs", "class_list", "vad", "results.json", "results.csv", "errors")
@@ -100,18 +87,18 @@ def _write_files(pred: Predictions, out: Path, scale: Optional[str], errors: Seq
     if pred.probs is not None:
         probs = pred.probs[order]
         emo = [pred.class_list[i] for i in np.argmax(probs, axis=1)]
-        _lines(out / "emotion", [f"{u} {e}" for u, e in zip(ids, emo)])
-        _lines(out / "probs", [f"{u} " + " ".join(f"{p:.6f}" for p in row) for u, row in zip(ids, probs)])
-        _lines(out / "class_list", list(pred.class_list))
+        write_table(out / "emotion", [f"{u} {e}" for u, e in zip(ids, emo)])
+        write_table(out / "probs", [f"{u} " + " ".join(f"{p:.6f}" for p in row) for u, row in zip(ids, probs)])
+        write_table(out / "class_list", list(pred.class_list))
         for r, e, row in zip(rows, emo, probs):
             r["emotion"] = e
             r.update({f"p_{c}": round(float(p), 6) for c, p in zip(pred.class_list, row)})
     if pred.vad is not None:
         vad = pred.vad[order]
-        _lines(out / "vad", [f"{u} " + " ".join(f"{v:.6f}" for v in row) for u, row in zip(ids, vad)])
-        scaled = None if rng is None else rng[0] + vad * (rng[1] - rng[0])
+        write_table(out / "vad", [f"{u} " + " ".join(f"{v:.6f}" for v in row) for u, row in zip(ids, vad)])
+        scaled = None if rng is None else vad_from_unit(vad, *rng)
         if scaled is not None:
-            _lines(out / f"vad_{scale}", [f"{u} " + " ".join(f"{v:.6f}" for v in row) for u, row in zip(ids, scaled)])
+            write_table(out / f"vad_{scale}", [f"{u} " + " ".join(f"{v:.6f}" for v in row) for u, row in zip(ids, scaled)])
         for i, r in enumerate(rows):
             r.update({d: round(float(vad[i, j]), 6) for j, d in enumerate(VAD_DIMS)})
             if scaled is not None:
@@ -123,7 +110,7 @@ def _write_files(pred: Predictions, out: Path, scale: Optional[str], errors: Seq
         w.writeheader()
         w.writerows(rows)
     if errors:
-        _lines(out / "errors", [f"{u} {why}" for u, why in errors])
+        write_table(out / "errors", [f"{u} {why}" for u, why in errors])
 
 
 def read_predictions(hyp_dir: PathLike) -> Predictions:
@@ -167,7 +154,3 @@ def _floats(table: Dict[str, str], ids: Sequence[str], width: int, path: Path) -
         except ValueError:
             raise InputError(f"{path}: utterance {u}: not numbers: {table[u]!r}") from None
     return arr
-
-
-def _lines(path: Path, lines: Sequence[str]) -> None:
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

@@ -37,6 +37,7 @@ from espnet_ser.inference.pack import best_model_pth, unpack_config
 from espnet_ser.model.frontend import AudioThroughCache, source_frontend
 from espnet_ser.model.frontend.cached import CachedFeatures
 from espnet_ser.model.task import SERTask
+from espnet_ser.spec import LABEL_TYPES
 
 
 def to_mono(waveform: Union[np.ndarray, torch.Tensor]) -> torch.Tensor:
@@ -88,7 +89,7 @@ def untrained_outputs(args) -> List[str]:
     names = {entry[1] for entry in listed if len(entry) >= 2}
     if not names:
         return []
-    return [t for t in ("emotion", "vad") if t not in names]
+    return [t for t in LABEL_TYPES if t not in names]
 
 
 class WindowedPredictor:

@@ -23,7 +23,7 @@ from espnet2.train.abs_espnet_model import AbsESPnetModel
 
 from espnet_ser import VAD_DIMS
 from espnet_ser.model.decoder.abs_decoder import AbsSERDecoder
-from espnet_ser.model.loss import IGNORE_INDEX, ccc_loss, masked_cross_entropy
+from espnet_ser.model.loss import ccc_loss, masked_cross_entropy
 
 
 class ESPnetSERModel(AbsESPnetModel):
@@ -124,5 +124,3 @@ class ESPnetSERModel(AbsESPnetModel):
             feats, feats_lengths = speech, speech_lengths
         return {"feats": feats, "feats_lengths": feats_lengths}
 
-
-__all__ = ["ESPnetSERModel", "IGNORE_INDEX"]

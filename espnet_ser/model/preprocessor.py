@@ -15,10 +15,9 @@ from espnet_ser.model.loss import IGNORE_INDEX
 
 
 class SERPreprocessor:
-    def __init__(self, class_list: Sequence[str], train: bool = True):
+    def __init__(self, class_list: Sequence[str]):
         self.class_list = list(class_list)
         self.index = {c: i for i, c in enumerate(self.class_list)}
-        self.train = train
 
     def __call__(self, uid: str, data: Dict) -> Dict[str, np.ndarray]:
         if "emotion" in data:

@@ -37,6 +37,7 @@ from espnet_ser.model.pooling import pooling_choices
 from espnet_ser.class_list import load_class_list
 from espnet_ser.model.trainer import AtomicCheckpointTrainer
 from espnet_ser.model.preprocessor import SERPreprocessor
+from espnet_ser.spec import LABEL_TYPES
 
 specaug_choices = ClassChoices(
     name="specaug", classes=dict(specaug=SpecAug), type_check=AbsSpecAug, default=None, optional=True
@@ -128,7 +129,7 @@ class SERTask(AbsTask):
     ) -> Optional[Callable[[str, Dict[str, np.ndarray]], Dict[str, np.ndarray]]]:
         if not args.use_preprocessor:
             return None
-        return SERPreprocessor(load_class_list(args.class_list), train=train)
+        return SERPreprocessor(load_class_list(args.class_list))
 
     @classmethod
     def required_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
@@ -136,7 +137,7 @@ class SERTask(AbsTask):
 
     @classmethod
     def optional_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
-        return ("emotion", "vad")
+        return LABEL_TYPES
 
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> ESPnetSERModel:

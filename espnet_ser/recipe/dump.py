@@ -11,7 +11,6 @@ same input and settings does nothing, other input or settings redo the work.
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Dict, Optional, Union
 
@@ -21,11 +20,11 @@ from scipy.signal import resample_poly
 
 from espnet_ser.errors import InputError
 from espnet_ser.corpora.drops import DropCounter
-from espnet_ser.labels import read_data_dir, read_table, write_data_dir
+from espnet_ser.labels import link_table, read_data_dir, read_table, write_data_dir, write_table
+from espnet_ser.spec import LABEL_TYPES
 
 PathLike = Union[str, Path]
 FS = 16000
-LABEL_FILES = ("emotion", "vad")
 
 
 def _digest(*parts) -> str:
@@ -50,7 +49,7 @@ def to_16k_mono(wav: np.ndarray, fs: int) -> np.ndarray:
 
 def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
     src, dst = Path(src), Path(dst)
-    key = _digest(*(((src / f).read_bytes() if (src / f).exists() else b"-") for f in ("wav.scp", "utt2spk") + LABEL_FILES))
+    key = _digest(*(((src / f).read_bytes() if (src / f).exists() else b"-") for f in ("wav.scp", "utt2spk") + LABEL_TYPES))
     stamp = dst / ".done"
     if _stamp_ok(stamp, key):
         return json.loads((dst / "format_report.json").read_text())
@@ -75,8 +74,17 @@ def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
         u.path = str(out.resolve())
         counts["converted"] += 1
         num_samples.append((u.utt_id, mono.size))
-    write_data_dir(utts, dst)
-    (dst / "utt2num_samples").write_text("".join(f"{u} {n}\n" for u, n in sorted(num_samples)))
+    # only wav.scp changes (paths of converted audio); the other files are passed on unchanged (linked)
+    if counts["converted"]:
+        write_table(dst / "wav.scp", [f"{u.utt_id} {u.path}" for u in utts])
+    else:
+        link_table(src / "wav.scp", dst / "wav.scp")
+    for f in ("utt2spk", "spk2utt") + LABEL_TYPES:
+        if (src / f).exists():
+            link_table(src / f, dst / f)
+        elif (dst / f).exists():
+            (dst / f).unlink()
+    write_table(dst / "utt2num_samples", [f"{u} {n}" for u, n in sorted(num_samples)])
     report = {"src": str(src), "utterances": len(utts), **counts}
     (dst / "format_report.json").write_text(json.dumps(report, indent=1) + "\n")
     stamp.write_text(key + "\n")
@@ -96,9 +104,9 @@ def filter_durations(data_dir: PathLike, min_s: float = 0.0, max_s: Optional[flo
         return json.loads((d / "filter_report.json").read_text())
     if not keep_dir.exists():
         keep_dir.mkdir()
-        for f in ("wav.scp", "utt2spk", "utt2num_samples") + LABEL_FILES:
+        for f in ("wav.scp", "utt2spk", "spk2utt", "utt2num_samples") + LABEL_TYPES:
             if (d / f).exists():
-                shutil.copy(d / f, keep_dir / f)
+                link_table(d / f, keep_dir / f)
     utts = read_data_dir(keep_dir)
     samples = {k: int(v) for k, v in read_table(keep_dir / "utt2num_samples").items()}
     counter = DropCounter(f"duration filter {d}")
@@ -114,9 +122,13 @@ def filter_durations(data_dir: PathLike, min_s: float = 0.0, max_s: Optional[flo
     counter.kept = len(kept)
     if not kept:
         raise InputError(f"{d}: the duration filter ({min_s}..{max_s} s) dropped every utterance")
-    write_data_dir(kept, d)
-    ids = {u.utt_id for u in kept}
-    (d / "utt2num_samples").write_text("".join(f"{u} {n}\n" for u, n in sorted(samples.items()) if u in ids))
+    if len(kept) == len(utts):  # nothing dropped: the unfiltered files are the filtered ones
+        for f in keep_dir.iterdir():
+            link_table(f, d / f.name)
+    else:
+        write_data_dir(kept, d)
+        ids = {u.utt_id for u in kept}
+        write_table(d / "utt2num_samples", [f"{u} {n}" for u, n in sorted(samples.items()) if u in ids])
     report = {"min_s": min_s, "max_s": max_s, **counter.as_dict()}
     (d / "filter_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     stamp.write_text(key + "\n")

@@ -33,11 +33,12 @@ from tqdm import tqdm
 import espnet_ser
 from espnet_ser import compute_dtype
 from espnet_ser.errors import InputError
-from espnet_ser.labels import read_table
+from espnet_ser.labels import link_table, read_table
 from espnet_ser.model.frontend.cached import source_features
+from espnet_ser.spec import LABEL_TYPES
 
 PathLike = Union[str, Path]
-COPY_FILES = ("utt2spk", "spk2utt", "emotion", "vad", "utt2num_samples")
+COPY_FILES = ("utt2spk", "spk2utt", *LABEL_TYPES, "utt2num_samples")
 PATH_KEYS = ("path_or_url", "path_or_name", "stats_file")
 CPU_BATCH_SECONDS = 10.0  # docs/benchmarks.md: HuBERT-large on 2 CPU cores, 200-s batches 4.1x real time, 5-15 s 11-12x
 
@@ -171,9 +172,9 @@ def extract_features(
     feat_dim = width // num_layers
     (out / "feats.scp").write_text("".join(f"{u} {(npy_dir / f'{u}.npy').resolve()}\n" for u in sorted(shapes)))
     (out / "feats_shape").write_text("".join(f"{u} {s[0]},{s[1]}\n" for u, s in sorted(shapes.items())))
-    for f in COPY_FILES:
+    for f in COPY_FILES:  # passed on unchanged: linked, not rewritten
         if (src / f).exists():
-            shutil.copy(src / f, out / f)
+            link_table(src / f, out / f)
     args = ["--frontend", "cached", "--frontend_conf", f"feat_dim={feat_dim}", "--frontend_conf", f"num_layers={num_layers}",
             "--frontend_conf", f"source={name}"]
     (out / "frontend_args").write_text(" ".join(args) + "\n")
