@@ -48,3 +48,44 @@ def tiny_hubert_config(root, **overrides) -> Path:
     path = root / "conf.yaml"
     path.write_text(yaml.safe_dump(conf))
     return path
+
+
+def literal_ccc(x, y):
+    """CCC = 2 s_xy / (s_x^2 + s_y^2 + (m_x - m_y)^2), population statistics, written out by hand."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y)) / n
+    sx2 = sum((a - mx) ** 2 for a in x) / n
+    sy2 = sum((b - my) ** 2 for b in y) / n
+    return 2 * sxy / (sx2 + sy2 + (mx - my) ** 2)
+
+
+def paper_table(name: str) -> dict:
+    """A table of ``tests/data/paper_tables.txt`` (the paper as printed): row name -> its words.
+    Tables 1 and 3 are keyed by the model title (two words), Table 2 by the row ID."""
+    name_words = 1 if name == "table2" else 2
+    rows, inside = {}, False
+    for line in (Path(__file__).parent / "data" / "paper_tables.txt").read_text().splitlines():
+        if line.startswith("["):
+            inside = line.startswith(f"[{name}]")
+        elif inside and line.strip() and not line.startswith("#"):
+            words = line.split()
+            rows[" ".join(words[:name_words])] = words[name_words:]
+    return rows
+
+
+def markdown_tables(text: str) -> list:
+    """Every Markdown table of a text as a list of rows of stripped cells; each must be well formed
+    (a separator row, every row with the header's cell count)."""
+    tables, cur = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            cur.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif cur:
+            tables.append(cur)
+            cur = []
+    for t in tables:
+        assert set(t[1]) == {"---"}, t[1]
+        assert all(len(r) == len(t[0]) for r in t), t
+    return tables

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corpus_fixtures import MSP_HEADER, write_iemocap, write_msp
+from corpus_fixtures import write_iemocap, write_msp
 from espnet_ser.bin import prepare_data, ser_score
 from espnet_ser.errors import run_cli
 from espnet_ser.inference.predictions import Predictions, write_predictions

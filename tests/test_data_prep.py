@@ -6,6 +6,7 @@ import math
 import pytest
 
 from corpus_fixtures import MSP_HEADER, write_iemocap, write_msp
+from helpers import paper_table
 from espnet_ser.bin.prepare_data import main as prepare
 from espnet_ser.recipe.plan import make_splits
 from espnet_ser.labels import read_data_dir, read_table
@@ -185,9 +186,8 @@ def test_manifest_partial_labels(tmp_path):
         prepare(["manifest", str(tmp_path / "bad.csv"), str(tmp_path / "o2")])
 
 
-# The paper's Table 2 (arXiv 2210.16642), written out here as the reference: ID -> (IEMOCAP train, MSP-Podcast train)
-PAPER_TABLE2 = {1: ("-", "Cont."), 2: ("Cont.", "-"), 3: ("-", "Disc."), 4: ("Disc.", "-"),
-                5: ("Cont.", "Cont."), 6: ("Disc.", "Disc."), 7: ("Cont.", "Disc."), 8: ("Disc.", "Cont.")}
+# The paper's Table 2 as printed (tests/data/paper_tables.txt): ID -> (IEMOCAP train, MSP-Podcast train)
+PAPER_TABLE2 = {int(i): tuple(words[:2]) for i, words in paper_table("table2").items()}
 WORD_TYPE = {"Cont.": "vad", "Disc.": "emotion"}
 
 

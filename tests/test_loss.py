@@ -4,17 +4,7 @@ import pytest
 import torch
 
 from espnet_ser.model.loss import IGNORE_INDEX, ccc_loss, concordance_cc, masked_cross_entropy
-
-
-def literal_ccc(x, y):
-    """CCC = 2 s_xy / (s_x^2 + s_y^2 + (m_x - m_y)^2), population statistics, written out by hand."""
-    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    n = len(x)
-    mx, my = sum(x) / n, sum(y) / n
-    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y)) / n
-    sx2 = sum((a - mx) ** 2 for a in x) / n
-    sy2 = sum((b - my) ** 2 for b in y) / n
-    return 2 * sxy / (sx2 + sy2 + (mx - my) ** 2)
+from helpers import literal_ccc
 
 
 @pytest.mark.parametrize("seed", range(5))

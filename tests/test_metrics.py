@@ -1,16 +1,16 @@
-"""Metrics against scikit-learn and a literal CCC formula; significance tests; scoring of prediction dirs."""
+"""Metrics against hand-computed values, a literal CCC formula and audmetric (the code uses neither);
+significance tests; scoring of prediction dirs."""
 
+import audmetric
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 from espnet_ser.evaluation.metrics import ccc, ccc_scores, confusion, macro_f1, unweighted_accuracy, weighted_accuracy
 from espnet_ser.inference.predictions import Predictions, read_predictions, write_predictions
 from espnet_ser.evaluation.significance import (_codes, adjust, bootstrap_p, class_union, fast_metric, mark_family,
                                              paired_bootstrap, paired_fold_test)
 from espnet_ser.evaluation.scoring import Paired, pair, score
-from helpers import CLASSES, make_data_dir
-from test_loss import literal_ccc
+from helpers import CLASSES, literal_ccc, make_data_dir
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -19,6 +19,7 @@ def test_ccc_matches_literal_formula(seed):
     y = rng.uniform(0, 1, 50)
     x = 0.6 * y + rng.normal(0.1, 0.2, 50)
     assert ccc(x, y) == pytest.approx(literal_ccc(list(x), list(y)), abs=1e-12)
+    assert ccc(x, y) == pytest.approx(audmetric.concordance_cc(y, x), abs=1e-12)
 
 
 def test_ccc_edge_cases():
@@ -32,20 +33,40 @@ def test_ccc_edge_cases():
     assert np.isnan(s["ccc_dominance"]) and s["ccc_mean"] == pytest.approx((s["ccc_valence"] + s["ccc_arousal"]) / 2)
 
 
+def test_class_metrics_hand_computed():
+    # reference a a a b b c, prediction a a b b c c:
+    #   recalls a 2/3, b 1/2, c 1/1 -> UA 13/18; accuracy 4/6
+    #   F1 = 2 t / (r + c): a 2*2/(3+2) = 0.8, b 2*1/(2+2) = 0.5, c 2*1/(1+2) = 2/3 -> 59/90
+    ref = ["a", "a", "a", "b", "b", "c"]
+    hyp = ["a", "a", "b", "b", "c", "c"]
+    assert unweighted_accuracy(hyp, ref) == pytest.approx(13 / 18)
+    assert weighted_accuracy(hyp, ref) == pytest.approx(4 / 6)
+    assert macro_f1(hyp, ref) == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
+    assert confusion(hyp, ref, ["a", "b", "c"]).tolist() == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
+
+
 @pytest.mark.parametrize("seed", range(5))
-def test_class_metrics_match_sklearn(seed):
+def test_class_metrics_match_audmetric(seed):
     rng = np.random.default_rng(seed)
-    ref = list(rng.choice(CLASSES[:4], 80))             # disgust never in the reference ...
+    ref = [str(c) for c in rng.choice(CLASSES[:4], 80)]  # disgust never in the reference ...
     hyp = [r if rng.random() < 0.5 else str(rng.choice(CLASSES)) for r in ref]  # ... but sometimes predicted
-    assert unweighted_accuracy(hyp, ref) == pytest.approx(balanced_accuracy_score(ref, hyp))
-    assert weighted_accuracy(hyp, ref) == pytest.approx(accuracy_score(ref, hyp))
-    assert macro_f1(hyp, ref) == pytest.approx(f1_score(ref, hyp, average="macro", zero_division=0))
+    assert "disgust" in hyp
+    # UA averages the recalls of the reference's classes only (audmetric's unweighted_average_recall would
+    # also average the predicted-only class's recall as 0); F1 every class seen on either side
+    def ua(r, h):
+        recall = audmetric.recall_per_class(r, h)
+        return np.mean([recall[c] for c in set(r)])
+
+    assert unweighted_accuracy(hyp, ref) == pytest.approx(ua(ref, hyp))
+    assert weighted_accuracy(hyp, ref) == pytest.approx(audmetric.accuracy(ref, hyp))
+    assert macro_f1(hyp, ref) == pytest.approx(audmetric.unweighted_average_fscore(ref, hyp))
     # missing references are skipped
     ref_missing = [None if i % 7 == 0 else r for i, r in enumerate(ref)]
     keep = [i for i, r in enumerate(ref_missing) if r is not None]
-    assert unweighted_accuracy(hyp, ref_missing) == pytest.approx(balanced_accuracy_score([ref[i] for i in keep], [hyp[i] for i in keep]))
+    kr, kh = [ref[i] for i in keep], [hyp[i] for i in keep]
+    assert unweighted_accuracy(hyp, ref_missing) == pytest.approx(ua(kr, kh))
     cm = confusion(hyp, ref, CLASSES)
-    assert cm.sum() == 80 and cm[4].sum() == 0 and np.trace(cm) == sum(a == b for a, b in zip(hyp, ref))
+    assert cm.tolist() == audmetric.confusion_matrix(ref, hyp, labels=CLASSES)
 
 
 def test_class_metric_edge_cases():
@@ -65,7 +86,7 @@ def _paired(seed, n=200, acc=0.6, noise=0.2):
     return Paired([f"u{i:04d}" for i in range(n)], ref, hyp, rv, hv, list(CLASSES))
 
 
-def test_fast_bootstrap_metrics_equal_the_sklearn_ones():
+def test_fast_bootstrap_metrics_equal_the_scorers():
     p = _paired(0)
     r, h = _codes(p)
     assert fast_metric("ua", 5)(r, h, None, None) == pytest.approx(unweighted_accuracy(p.hyp_emotion, p.ref_emotion))
@@ -177,7 +198,9 @@ def test_score_dirs_and_mismatched_ids(tmp_path):
     res = score(data, tmp_path / "hyp")
     p = pair(data, tmp_path / "hyp")
     m = res["metrics"]
-    assert m["ua"] == pytest.approx(balanced_accuracy_score([r for r in p.ref_emotion if r], [h for h, r in zip(p.hyp_emotion, p.ref_emotion) if r]))
+    kr = [r for r in p.ref_emotion if r]
+    recall = audmetric.recall_per_class(kr, [h for h, r in zip(p.hyp_emotion, p.ref_emotion) if r])
+    assert m["ua"] == pytest.approx(np.mean([recall[c] for c in set(kr)]))
     assert m["n_emotion"] == sum(r is not None for r in p.ref_emotion) < 15
     # a V/A/D-only model: no class metrics, and the report says so
     write_predictions(Predictions(ids, None, None, pred.vad), tmp_path / "hyp_c")

@@ -9,53 +9,9 @@ from espnet_ser.inference.predictions import Predictions, write_predictions
 from espnet_ser.evaluation.report import build_results
 from espnet_ser.evaluation.tables import mark
 from espnet_ser.spec import VARIANT_TITLES
-from helpers import CLASSES, make_data_dir
+from helpers import CLASSES, make_data_dir, markdown_tables, paper_table
 
-# Tables 1-3 of arXiv 2210.16642 as printed (transcribed from the paper; "-" where it prints none).
-PAPER_TABLE1 = """
-Baseline C        0.580 0.548 0.606 0.566 -
-Baseline D        -     -     -     -     0.737
-Multi-task C,D    0.603 0.571 0.669 0.567 0.723
-Hierarchical D-C  0.667 0.660 0.717 0.625 0.744
-Hierarchical C-D  0.648 0.651 0.694 0.599 0.749
-"""
-PAPER_TABLE3 = """
-Baseline C        0.593 0.597 0.646 0.538 -
-Baseline D        -     -     -     -     0.368
-Multi-task C,D    0.587 0.591 0.637 0.533 0.393
-Hierarchical D-C  0.617 0.588 0.675 0.584 0.404
-Hierarchical C-D  0.605 0.554 0.661 0.569 0.411
-"""
-PAPER_TABLE2 = """
-1 -     Cont. 0.125 -     0.524 -
-2 Cont. -     0.327 -     0.140 -
-3 -     Disc. -     0.459 -     0.325
-4 Disc. -     -     0.701 -     0.266
-5 Cont. Cont. 0.586 -     0.524 -
-6 Disc. Disc. -     0.695 -     0.364
-7 Cont. Disc. 0.625 0.470 0.189 0.302
-8 Disc. Cont. 0.218 0.705 0.497 0.283
-"""
 VARIANTS = {title: name for name, title in VARIANT_TITLES.items()}  # the paper's row titles -> our names
-
-
-def parse_paper(text, name_words):
-    rows = {}
-    for line in text.strip().splitlines():
-        words = line.split()
-        rows[" ".join(words[:name_words])] = words[name_words:]
-    return rows
-
-
-def markdown_tables(text):
-    tables, cur = [], []
-    for line in text.splitlines():
-        if line.startswith("|"):
-            cur.append([c.strip() for c in line.strip().strip("|").split("|")])
-        elif cur:
-            tables.append(cur)
-            cur = []
-    return tables + ([cur] if cur else [])
 
 
 def _exp(root, tag, meta, tests, seed):
@@ -104,8 +60,8 @@ def test_all_sixty_paper_values_are_in_the_right_cells(report):
     t2 = next(t for t in tables if t[0][1] == "ID")
     t3 = next(t for t in tables if t[0][:3] == ["Model", "n (runs/utts)", "CCC"])
     found = 0
-    for table, paper, skip in ((t1, parse_paper(PAPER_TABLE1, 2), 0), (t3, parse_paper(PAPER_TABLE3, 2), 0),
-                               (t2, parse_paper(PAPER_TABLE2, 1), 2)):
+    for table, paper, skip in ((t1, paper_table("table1"), 0), (t3, paper_table("table3"), 0),
+                               (t2, paper_table("table2"), 2)):
         header, cells = _paper_cells(table)
         assert set(cells) == set(paper)
         for name, values in paper.items():
@@ -121,7 +77,7 @@ def test_table2_has_the_papers_eight_rows_and_dashes(report):
     assert header[2:4] == ["IEMOCAP train", "MSP-Podcast train"]
     assert [h for h in header if h not in ("paper", "Δ")][5:] == ["IEMOCAP CCC", "IEMOCAP Acc", "MSP-Podcast CCC", "MSP-Podcast F1"]
     ours = [i for i, h in enumerate(header) if h.startswith(("IEMOCAP C", "IEMOCAP A", "MSP-Podcast C", "MSP-Podcast F"))]
-    paper = parse_paper(PAPER_TABLE2, 1)
+    paper = paper_table("table2")
     assert [r[1] for r in t2[2:]] == [str(i) for i in range(1, 9)]
     for r in t2[2:]:
         want = paper[r[1]]

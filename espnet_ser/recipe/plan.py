@@ -218,7 +218,7 @@ def provenance(config_args: Sequence[str]) -> Dict:
     from importlib import metadata
 
     versions = {}
-    for pkg in ("espnet", "espnet-ser", "torch", "torchaudio", "espnet-s3prl", "transformers", "numpy", "scikit-learn"):
+    for pkg in ("espnet", "espnet-ser", "torch", "torchaudio", "espnet-s3prl", "transformers", "numpy"):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

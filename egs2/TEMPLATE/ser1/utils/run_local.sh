@@ -13,10 +13,8 @@ while [[ $# -gt 0 && "$1" == --* ]]; do
     *) echo "$0: unknown option $1" >&2; exit 2 ;;
   esac
 done
-if [[ $# -lt 3 || ! "$1" =~ ^JOB=([0-9]+):([0-9]+)$ ]]; then
-  echo "usage: $0 [--max_jobs_run N] JOB=1:N LOG CMD..." >&2; exit 2
-fi
-first=${BASH_REMATCH[1]}; last=${BASH_REMATCH[2]}; log=$2; shift 2
+. "$(dirname "${BASH_SOURCE[0]}")/job_range.sh"
+job_range "$0 [--max_jobs_run N] JOB=1:N LOG CMD..." "$@"; shift 2
 declare -A pids=()
 failed=()
 wait_one() {  # wait for any job, record failures
