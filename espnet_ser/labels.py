@@ -27,6 +27,8 @@ from espnet_ser import MISSING, VAD_DIMS
 from espnet_ser.errors import InputError, MissingInput
 
 PathLike = Union[str, Path]
+#: the label types of a data dir, each in the file of that name, in this order everywhere
+LABEL_TYPES = ("emotion", "vad")
 
 
 @dataclass

@@ -18,11 +18,10 @@ shell reads the facts through ``python -m espnet_ser.bin.recipe fact NAME [--rec
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
+from espnet_ser.labels import LABEL_TYPES  # noqa: F401  (the label-file contract's; read here with the rest)
 from espnet_ser.model.decoder import DEFAULT_VARIANT
 from espnet_ser.model.decoder import VARIANTS as _REGISTRY
 
-#: the label types, each stored in the data-dir file of the same name, in this order everywhere
-LABEL_TYPES = ("emotion", "vad")
 LABEL_WORDS = {None: "-", "vad": "Cont.", "emotion": "Disc."}  # as Table 2 prints them
 
 VARIANTS: Tuple[str, ...] = tuple(_REGISTRY)
@@ -125,7 +124,7 @@ def table2_baseline_row(corpus: str, label_type: str) -> int:
 
 
 def selection_stat(variant: str, class_metric: str = "ua", trained: Tuple[str, ...] = LABEL_TYPES) -> str:
-    """The validation stat (``espnet_ser.evaluation.metrics.selection_scores``) whose maximum picks the best epoch.
+    """The validation stat (``espnet_ser.metrics.selection_scores``) whose maximum picks the best epoch.
 
     A model is judged by what it predicts *and* was trained on: the class metric of the table for
     classes, CCC for V/A/D, their mean for both.

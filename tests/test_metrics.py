@@ -5,7 +5,7 @@ import audmetric
 import numpy as np
 import pytest
 
-from espnet_ser.evaluation.metrics import ccc, ccc_scores, confusion, macro_f1, unweighted_accuracy, weighted_accuracy
+from espnet_ser.metrics import ccc, ccc_scores, confusion, macro_f1, unweighted_accuracy, weighted_accuracy
 from espnet_ser.inference.predictions import Predictions, read_predictions, write_predictions
 from espnet_ser.evaluation.significance import (_codes, adjust, bootstrap_p, class_union, fast_metric, mark_family,
                                              paired_bootstrap, paired_fold_test)

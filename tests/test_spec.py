@@ -75,5 +75,8 @@ def test_table2_rows_are_defined_only_in_the_spec():
     assert sorted(spec.TABLE2_ROWS) == list(range(1, 9))
     pair = re.compile(r"\(\s*(None|\"vad\"|\"emotion\"|'vad'|'emotion')\s*,\s*(None|\"vad\"|\"emotion\"|'vad'|'emotion')\s*\)")
     label_words = re.compile(r"\"(Cont|Disc)\.\"")
-    hits = [f"{f}: {m.group(0)}" for f, t in tracked_code() if f not in (SPEC, REGISTRY_FILE) for m in [*pair.finditer(t), *label_words.finditer(t)]]
-    assert hits == []
+    hits = [f"{f}: {m.group(0)}" for f, t in tracked_code() if f not in (SPEC, REGISTRY_FILE)
+            for m in [*pair.finditer(t), *label_words.finditer(t)]]
+    # the one pair allowed outside: the label-file contract's definition of the label types
+    assert hits == ['espnet_ser/labels.py: ("emotion", "vad")']
+    assert 'LABEL_TYPES = ("emotion", "vad")' in (ROOT / "espnet_ser/labels.py").read_text()

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from espnet_ser import VAD_DIMS  # noqa: E402
-from espnet_ser.evaluation.metrics import ccc, confusion  # noqa: E402
+from espnet_ser.metrics import ccc, confusion  # noqa: E402
 from espnet_ser.evaluation.scoring import Paired  # noqa: E402
 
 PathLike = Union[str, Path]

@@ -15,7 +15,7 @@ import numpy as np
 from espnet_ser.errors import InputError
 from espnet_ser import VAD_DIMS
 from espnet_ser.labels import read_labels, same_ids
-from espnet_ser.evaluation.metrics import ccc_scores, class_scores, confusion, metric_names
+from espnet_ser.metrics import ccc_scores, class_scores, confusion, metric_names
 from espnet_ser.inference.predictions import Predictions, read_predictions
 
 PathLike = Union[str, Path]

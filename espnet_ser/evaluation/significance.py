@@ -30,7 +30,7 @@ import numpy as np
 from scipy import stats
 
 from espnet_ser import VAD_DIMS
-from espnet_ser.evaluation.metrics import ccc_scores, confusion_of_codes, f1_of, ua_of
+from espnet_ser.metrics import ccc_scores, confusion_of_codes, f1_of, ua_of
 from espnet_ser.evaluation.scoring import Paired
 
 ALPHA = 0.05
@@ -60,7 +60,7 @@ def _codes(p: Paired, classes: Optional[Sequence[str]] = None):
 
 def fast_metric(name: str, n_classes: int) -> Callable[..., float]:
     """``metric(ref_codes, hyp_codes, ref_vad, hyp_vad)`` on index arrays (-1: no class), for resampling:
-    the definitions of :mod:`espnet_ser.evaluation.metrics` applied to the resample's confusion matrix
+    the definitions of :mod:`espnet_ser.metrics` applied to the resample's confusion matrix
     (counted with ``bincount``, so that a thousand resamples take well under a second)."""
     if name.startswith("ccc_"):
         return lambda r, h, rv, hv: ccc_scores(hv, rv)[name]
@@ -144,7 +144,7 @@ def _row_mean(columns) -> np.ndarray:
 def _ccc_rows(pred: np.ndarray, ref: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """CCC per dimension of ``pred[idx[r]]`` vs ``ref[idx[r]]`` for every row r: (R, 3), NaN where undefined.
 
-    The formula of :func:`espnet_ser.evaluation.metrics.ccc` (population statistics, NaN references left out, NaN
+    The formula of :func:`espnet_ser.metrics.ccc` (population statistics, NaN references left out, NaN
     with fewer than 2 items or a zero denominator), computed for all resamples at once.
     """
     x, y = pred[idx], ref[idx]                     # (R, n, 3)

@@ -8,7 +8,7 @@ Stats (all batch-level; a stat whose labels are absent from the batch is None, w
 reporter skips): ``loss loss_ce loss_ccc ccc_valence ccc_arousal ccc_dominance ccc_mean acc``.
 While ``epoch_outputs`` is a list (the trainer sets it for a validation pass), ``forward`` in eval mode
 also appends each batch's predictions and labels to it, so that set-level metrics (UA, F1, CCC over
-the whole dev set: :func:`espnet_ser.evaluation.metrics.selection_scores`) can choose the best model.
+the whole dev set: :func:`espnet_ser.metrics.selection_scores`) can choose the best model.
 """
 
 from typing import Dict, List, Optional, Sequence, Tuple

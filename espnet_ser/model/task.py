@@ -37,7 +37,7 @@ from espnet_ser.model.pooling import pooling_choices
 from espnet_ser.class_list import load_class_list
 from espnet_ser.model.trainer import AtomicCheckpointTrainer
 from espnet_ser.model.preprocessor import SERPreprocessor
-from espnet_ser.spec import LABEL_TYPES
+from espnet_ser.labels import LABEL_TYPES
 
 specaug_choices = ClassChoices(
     name="specaug", classes=dict(specaug=SpecAug), type_check=AbsSpecAug, default=None, optional=True

@@ -8,7 +8,7 @@ trainer makes every ``torch.save`` to a path write ``<name>.tmp`` and rename it 
 Every checkpoint it reads back (resume, n-best averaging) is read weights-only (``espnet_ser.safe_load``).
 
 It also reports set-level validation scores once per epoch (``epoch_ua``, ``epoch_f1_macro``,
-``epoch_ccc_mean``, ``epoch_ua_ccc``, ``epoch_f1_ccc``: :func:`espnet_ser.evaluation.metrics.selection_scores` over the
+``epoch_ccc_mean``, ``epoch_ua_ccc``, ``epoch_f1_ccc``: :func:`espnet_ser.metrics.selection_scores` over the
 whole dev set), so that ``best_model_criterion`` can pick the epoch by the metric of the paper's table
 instead of a mean of per-batch values (UA and CCC are not averages of per-batch UA and CCC).
 """
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from espnet2.train.trainer import Trainer
 
-from espnet_ser.evaluation.metrics import selection_scores
+from espnet_ser.metrics import selection_scores
 from espnet_ser.safe_load import safe_torch_load
 
 _original_save = torch.save
