@@ -1,1 +1,1 @@
-"""Evaluation: metrics, scoring, significance, the paper's tables and figures (RESULTS.md)."""
+"""Evaluation: scoring (the metrics: espnet_ser.metrics), significance, the paper's tables and figures (RESULTS.md)."""

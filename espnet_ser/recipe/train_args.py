@@ -1,18 +1,19 @@
-"""Drive ESPnet's SER training for one experiment: collect stats, then train.
+"""The ESPnet command lines of one experiment's two training steps: collect stats, then train.
 
-The same two calls that ``ser.sh`` makes through ``python -m espnet_ser.bin.ser_train``; kept here as
-functions so that tests and the demo run them in-process; the ``*_args`` functions give the
-command lines the recipe's job files hold (importing this module does not import ESPnet).
+``collect_stats_args`` and ``train_args`` give the ``ser_train`` arguments the recipe's job files hold
+(stages 5 and 6, :mod:`espnet_ser.recipe.plan`); ``collect_stats`` and ``train`` run the same in-process
+(the tests and benchmarks do). Importing this module does not import ESPnet.
 """
 
 from pathlib import Path
 from typing import List, Sequence, Union
 from espnet_ser.errors import MissingInput
+from espnet_ser.labels import LABEL_TYPES
 
 
 PathLike = Union[str, Path]
 #: data file -> (data name, ESPnet loader type)
-DATA_FILES = (("wav.scp", "speech", "sound"), ("emotion", "emotion", "text"), ("vad", "vad", "text_float"))
+DATA_FILES = (("wav.scp", "speech", "sound"), *((t, t, {"emotion": "text", "vad": "text_float"}[t]) for t in LABEL_TYPES))
 
 
 def speech_file(data_dir: PathLike) -> Path:
