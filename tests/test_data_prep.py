@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -284,3 +285,41 @@ def test_label_files_are_written_by_the_stages_that_change_them_and_linked_other
         assert (dst / f).stat().st_ino != (src / f).stat().st_ino
         assert set(read_table(dst / f)) == set(kept)
         assert (dst / ".unfiltered" / f).stat().st_ino == (src / f).stat().st_ino
+
+
+@pytest.mark.parametrize("corpus", ["emovo", "emodb"])
+def test_acted_corpora_read_their_own_file_names(tmp_path, corpus):
+    import soundfile as sf
+
+    from corpus_fixtures import tone
+
+    if corpus == "emovo":  # <emotion>-<speaker>-<sentence>, one folder per speaker as released
+        names = {f"{spk}/{emo}-{spk}-{s}.wav": (spk, cls) for spk in ("f1", "f2", "m1", "m2")
+                 for emo, cls in (("neu", "neutral"), ("rab", "angry"), ("gio", "happy"), ("tri", "sad"),
+                                  ("dis", "disgust"), ("pau", None), ("sor", None)) for s in ("b1", "n5")}
+        odd = ["f1/README.wav", "f2/neu_f2_b1.wav"]
+    else:  # SSTTTEV in one wav/ folder, some as FLAC (converted copies keep the base names)
+        names = {f"wav/{spk}{t}{e}{v}.{'flac' if spk == '03' else 'wav'}": (spk, cls) for spk in ("03", "08", "10", "16")
+                 for e, cls in (("N", "neutral"), ("W", "angry"), ("F", "happy"), ("T", "sad"), ("E", "disgust"),
+                                ("A", None), ("L", None)) for t, v in (("a01", "a"), ("b10", "c"))}
+        odd = ["wav/3a01Fa.wav", "wav/03a01Xa.wav"]
+    for rel in list(names) + odd:
+        (tmp_path / "c" / rel).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(tmp_path / "c" / rel, tone(), 16000)
+    assert prepare([corpus, str(tmp_path / "c"), str(tmp_path / "d")]) == 0
+    report = json.loads((tmp_path / "d/prep_report.json").read_text())["drops"]
+    n_other = sum(cls is None for _, cls in names.values())
+    assert report["kept"] == len(names) - n_other == 40
+    assert report["dropped"][f"name_not_{corpus}"] == 2 and sum(report["dropped"].values()) == n_other + 2
+    utts = {u.utt_id: u for u in read_data_dir(tmp_path / "d/all")}
+    for rel, (spk, cls) in names.items():
+        uid = f"{corpus}_{Path(rel).stem}"
+        if cls is None:
+            assert uid not in utts
+        else:
+            assert utts[uid].emotion == cls and utts[uid].speaker == f"{corpus}{spk}"
+    # leave-one-speaker-out: four folds, each testing one speaker, dev and train speaker-disjoint from it
+    for k in range(1, 5):
+        parts = {p: {u.speaker for u in read_data_dir(tmp_path / f"d/fold{k}/{p}")} for p in ("train", "dev", "test")}
+        assert len(parts["test"]) == 1 and len(parts["dev"]) == 1 and len(parts["train"]) == 2
+        assert not (parts["test"] & parts["train"]) and not (parts["test"] & parts["dev"]) and not (parts["dev"] & parts["train"])

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import List
 
 from espnet_ser.errors import InputError
-from espnet_ser.recipe.combine import LABEL_TYPES, combine
+from espnet_ser.labels import LABEL_TYPES
+from espnet_ser.recipe.combine import combine
+from espnet_ser.corpora.acted import prepare_acted
 from espnet_ser.corpora.iemocap import CLASS_SETS, prepare_iemocap
 from espnet_ser.corpora.manifest import prepare_manifest
 from espnet_ser.corpora.mini import make_mini
@@ -62,6 +64,16 @@ def get_parser() -> argparse.ArgumentParser:
                    help="size train_subset like this data dir (e.g. an IEMOCAP fold's train dir)")
     s.add_argument("--seed", type=int, default=0, help="seed of the subset (default 0)")
 
+    for corpus, layout in (("emovo", "<emotion>-<speaker>-<sentence>, e.g. dis-f1-b1"), ("emodb", "SSTTTEV, e.g. 03a01Fa")):
+        s = sub.add_parser(corpus, help=f"{corpus.upper()} (labels in the file names: {layout}) -> all/ and "
+                                        "fold{k}/{train,dev,test}, leave-one-speaker-out")
+        s.add_argument("corpus_dir", type=Path, help="a folder holding the corpus's .wav/.flac files (any depth)")
+        s.add_argument("out_dir", type=Path, help="where the data dirs are written")
+        s.add_argument("--drop_unlabelled", action=argparse.BooleanOptionalAction, default=True,
+                       help="drop files of emotions outside the five classes (default; --no-drop_unlabelled keeps them without a class)")
+        s.add_argument("--dev_speakers", type=int, default=1, help="speakers of each fold's training part held out for dev (default 1)")
+        s.add_argument("--seed", type=int, default=0, help="seed of the dev-speaker choice (default 0)")
+
     s = sub.add_parser("manifest", help="any corpus from a CSV: utt_id,path,speaker[,emotion][,valence][,arousal][,dominance][,split]")
     s.add_argument("csv", type=Path, help="the manifest CSV (relative audio paths are relative to it)")
     s.add_argument("out_dir", type=Path, help="where the data dirs are written")
@@ -97,6 +109,8 @@ def _prepare(args, out: Path):
         if args.subset_like is not None:
             size = sum(1 for _ in open(args.subset_like / "wav.scp"))
         return prepare_msp_podcast(args.corpus_dir, out, None, args.drop_unlabelled, size, args.seed)
+    if args.command in ("emovo", "emodb"):
+        return prepare_acted(args.corpus_dir, out, args.command, args.drop_unlabelled, args.dev_speakers, args.seed)
     if args.command == "manifest":
         return prepare_manifest(args.csv, out, tuple(args.scale), args.classes, args.allow_speaker_overlap)
     if args.command == "combine":

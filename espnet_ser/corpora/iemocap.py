@@ -17,7 +17,6 @@ Folds: ``fold{k}`` tests on session k. Its dev set holds out whole speakers from
 """
 
 import json
-import random
 import re
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -25,6 +24,7 @@ from typing import Dict, List, Tuple
 from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.corpora.csv_labels import read_utf8
 from espnet_ser.corpora.drops import DropCounter
+from espnet_ser.corpora.folds import hold_out_dev, write_folds
 from espnet_ser.labels import Utterance, count_classes, write_data_dir
 
 CODES = ("neu", "ang", "hap", "sad", "exc", "fru", "sur", "fea", "dis", "oth", "xxx")
@@ -131,19 +131,14 @@ def make_folds(utts: List[Utterance], dev_strategy: str = "speaker", dev_speaker
         test = [u for u in utts if int(u.extra["session"]) == k]
         rest = [u for u in utts if int(u.extra["session"]) != k]
         if dev_strategy == "speaker":
-            speakers = sorted({u.speaker for u in rest})
-            if len(speakers) <= dev_speakers:
-                raise InputError(f"fold{k}: {len(speakers)} non-test speakers, cannot hold out {dev_speakers}")
-            dev_spk = set(random.Random(seed * 1000 + k).sample(speakers, dev_speakers))
+            folds[k] = hold_out_dev(k, test, rest, dev_speakers, seed)
         elif dev_strategy == "session":
             others = [s for s in sessions if s != k]
             dev_session = next((s for s in sessions if s > k), others[0])
             dev_spk = {u.speaker for u in rest if int(u.extra["session"]) == dev_session}
+            folds[k] = ([u for u in rest if u.speaker not in dev_spk], [u for u in rest if u.speaker in dev_spk], test)
         else:
             raise InputError(f"unknown dev strategy {dev_strategy!r} (speaker, session)")
-        dev = [u for u in rest if u.speaker in dev_spk]
-        train = [u for u in rest if u.speaker not in dev_spk]
-        folds[k] = (train, dev, test)
     return folds
 
 
@@ -169,13 +164,7 @@ def prepare_iemocap(
         report["warnings"].append(
             f"IEMOCAP has only {FULL_RELEASE['dis']} disgust utterances (here: {codes['dis']}); the disgust class is nearly empty"
         )
-    for k, (train, dev, test) in make_folds(utts, dev_strategy, dev_speakers, seed).items():
-        for name, part in (("train", train), ("dev", dev), ("test", test)):
-            write_data_dir(part, out / f"fold{k}" / name)
-        report["folds"][f"fold{k}"] = {
-            "train": len(train), "dev": len(dev), "test": len(test),
-            "dev_speakers": sorted({u.speaker for u in dev}), "test_speakers": sorted({u.speaker for u in test}),
-        }
+    report["folds"] = write_folds(make_folds(utts, dev_strategy, dev_speakers, seed), out)
     report["summary"] = counter.summary()
     (out / "prep_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return report
