@@ -3,3 +3,5 @@
 # Environment variables of the same name override these lines.
 IEMOCAP=${IEMOCAP:-}          # the IEMOCAP release: the directory holding Session1 .. Session5
 MSP_PODCAST=${MSP_PODCAST:-}  # the MSP-Podcast release: the directory holding Labels/ and Audios/
+EMOVO=${EMOVO:-}              # EMOVO: a directory holding its .wav/.flac files (original names), any depth
+EMODB=${EMODB:-}              # EmoDB: a directory holding its .wav/.flac files (original names), any depth

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 TOP=$PWD
 
-corpus=all            # a recipe (python -m espnet_ser.bin.recipe fact recipes) or all
+corpus=all            # all (the paper's three recipes) or one recipe (python -m espnet_ser.bin.recipe fact recipes)
 variants=             # default: each recipe's own (espnet_ser/spec.py: all five; Table 2: its one model)
 folds=                # default: each recipe's own
 stage=1
@@ -36,9 +36,9 @@ fact() { python -m espnet_ser.bin.recipe fact "$@"; }
 if [ "$demo" = auto ]; then
   if [ -z "$IEMOCAP" ] && [ -z "$MSP_PODCAST" ]; then demo=true; else demo=false; fi
 fi
-all=$(fact recipes)
-case " all $all " in *" $corpus "*) ;; *) echo "$0: --corpus must be all or one of: $all" >&2; exit 2 ;; esac
-recipes=$all; [ "$corpus" = all ] || recipes=$corpus
+known=$(fact recipes)
+case " all $known " in *" $corpus "*) ;; *) echo "$0: --corpus must be all (the paper's recipes) or one of: $known" >&2; exit 2 ;; esac
+recipes=$(fact paper_recipes); [ "$corpus" = all ] || recipes=$corpus
 declare -A table nfolds
 for r in $recipes; do table[$r]=$(fact table --recipe "$r"); nfolds[$r]=$(fact folds --recipe "$r" | wc -w); done
 

@@ -17,7 +17,8 @@ r_k = row sums, c_k = column sums, t_k = C[k, k])::
                                                the reference or the predictions (r_k + c_k > 0)
 
 These are the only definitions: the scorer, model selection and the significance bootstrap (on
-resampled confusion matrices) all call :func:`ua_of`, :func:`f1_of` and :func:`confusion_of_codes`.
+resampled confusion matrices) all call :func:`ua_of`, :func:`wa_of`, :func:`f1_of` and
+:func:`confusion_of_codes`.
 
 Edge cases (the rules every table in this project follows):
 
@@ -99,6 +100,15 @@ def ua_of(cm: np.ndarray) -> float:
     return float(np.mean(np.diag(cm)[present] / rows[present])) if present.any() else float("nan")
 
 
+def wa_of(cm: np.ndarray) -> float:
+    """Fraction correct, sum_k t_k / sum_k r_k; NaN without any reference.
+
+    >>> wa_of(np.array([[3, 1], [0, 0]]))
+    0.75
+    """
+    return float(np.trace(cm) / cm.sum()) if cm.sum() else float("nan")
+
+
 def f1_of(cm: np.ndarray) -> float:
     """Mean of 2 t_k / (r_k + c_k) over the classes in the reference or the predictions; NaN without
     any reference.
@@ -149,8 +159,7 @@ def weighted_accuracy(pred: Sequence[str], ref: Sequence[Optional[str]]) -> floa
     >>> weighted_accuracy(["a", "b", "b"], ["a", "a", None])
     0.5
     """
-    cm = _confusion(pred, ref, _seen(pred, ref))
-    return float(np.trace(cm) / cm.sum()) if cm.sum() else float("nan")
+    return wa_of(_confusion(pred, ref, _seen(pred, ref)))
 
 
 def macro_f1(pred: Sequence[str], ref: Sequence[Optional[str]]) -> float:

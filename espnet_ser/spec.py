@@ -31,6 +31,8 @@ VARIANT_OUTPUTS: Dict[str, Tuple[str, ...]] = {n: v.outputs for n, v in _REGISTR
 #: the baseline of each label type: the variant that predicts it alone (Baseline C: vad, Baseline D: emotion)
 BASELINES: Dict[str, str] = {t: next(n for n, out in VARIANT_OUTPUTS.items() if out == (t,)) for t in LABEL_TYPES}
 CCC_METRICS = ("ccc_mean", "ccc_valence", "ccc_arousal", "ccc_dominance")
+#: the variants whose only output is classes: the default of corpora without V/A/D labels
+CLASS_VARIANTS = tuple(n for n, out in VARIANT_OUTPUTS.items() if out == ("emotion",))
 
 
 def metric_label_type(metric: str) -> str:
@@ -41,12 +43,20 @@ def metric_label_type(metric: str) -> str:
 @dataclass(frozen=True)
 class TestSet:
     title: str
-    class_metric: str  # the class metric the paper reports on it: "ua" or "f1_macro"
+    class_metric: str                          # the class metric of its table: "ua" or "f1_macro"
+    labels: Tuple[str, ...] = LABEL_TYPES      # the label types the corpus carries
+    more_metrics: Tuple[str, ...] = ()         # columns beyond the paper's (corpora outside the paper)
+
+    @property
+    def metrics(self) -> Tuple[str, ...]:
+        return (*(CCC_METRICS if "vad" in self.labels else ()), self.class_metric, *self.more_metrics)
 
 
 TEST_SETS: Dict[str, TestSet] = {
     "iemocap": TestSet("IEMOCAP", "ua"),
     "msp": TestSet("MSP-Podcast", "f1_macro"),
+    "emovo": TestSet("EMOVO", "ua", ("emotion",), ("f1_macro", "wa")),
+    "emodb": TestSet("EmoDB", "ua", ("emotion",), ("f1_macro", "wa")),
 }
 ALL_FOLDS = (1, 2, 3, 4, 5)  # IEMOCAP's leave-one-session-out folds
 TABLE2_FOLD = 5              # Table 2 tests IEMOCAP on Session 5
@@ -56,11 +66,18 @@ TABLE2_VARIANT = DEFAULT_VARIANT  # default model of Table 2's rows (docs/reprod
 @dataclass(frozen=True)
 class Recipe:
     name: str                   # egs2/<name>/ser1
-    table: str                  # the paper's table: table1 | table2 | table3
+    table: str                  # its table in RESULTS.md: the paper's table1 | table2 | table3, or its own
     title: str
     tests: Tuple[str, ...]      # TEST_SETS it scores on
-    folds: Tuple[int, ...]      # IEMOCAP folds it can run; () for one train/dev/test split
+    folds: Tuple[int, ...]      # the folds it can run (IEMOCAP: sessions; acted corpora: speakers); () for one split
     variants: Tuple[str, ...]   # variants it runs by default
+    layout: str = "folds"       # its splits: "folds" (data/<name>/fold<k>), "split" (train/dev/test), "mismatched"
+    paper: bool = True          # one of the paper's experiments (the root run.sh runs these)
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        """The label types its training data carries (those of its first test set's corpus)."""
+        return TEST_SETS[self.tests[0]].labels
 
     @property
     def class_metric(self) -> str:
@@ -71,17 +88,21 @@ class Recipe:
     def columns(self) -> Tuple[Tuple[str, str], ...]:
         """(test set, metric) of the table's metric columns, in the paper's order."""
         if len(self.tests) == 1:
-            t = self.tests[0]
-            return tuple((t, m) for m in (*CCC_METRICS, TEST_SETS[t].class_metric))
+            return tuple((self.tests[0], m) for m in TEST_SETS[self.tests[0]].metrics)
         return tuple((t, m) for t in self.tests for m in ("ccc_mean", TEST_SETS[t].class_metric))
 
 
 RECIPES: Dict[str, Recipe] = {r.name: r for r in (
     Recipe("iemocap", "table1", "Table 1: IEMOCAP, leave-one-session-out cross-validation", ("iemocap",),
            ALL_FOLDS, VARIANTS),
-    Recipe("msp_podcast", "table3", "Table 3: MSP-Podcast Test1", ("msp",), (), VARIANTS),
+    Recipe("msp_podcast", "table3", "Table 3: MSP-Podcast Test1", ("msp",), (), VARIANTS, layout="split"),
     Recipe("iemocap_msp", "table2", "Table 2: mismatched training (IEMOCAP Session 5, MSP-Podcast Test1)",
-           ("iemocap", "msp"), (TABLE2_FOLD,), (TABLE2_VARIANT,)),
+           ("iemocap", "msp"), (TABLE2_FOLD,), (TABLE2_VARIANT,), layout="mismatched"),
+    # acted corpora outside the paper (classes only, labels in the file names), leave-one-speaker-out
+    Recipe("emovo", "emovo", "EMOVO (Italian, 6 speakers), leave-one-speaker-out", ("emovo",), tuple(range(1, 7)),
+           CLASS_VARIANTS, paper=False),
+    Recipe("emodb", "emodb", "EmoDB (German, 10 speakers), leave-one-speaker-out", ("emodb",), tuple(range(1, 11)),
+           CLASS_VARIANTS, paper=False),
 )}
 TABLES: Dict[str, Recipe] = {r.table: r for r in RECIPES.values()}
 
@@ -149,6 +170,8 @@ def fact(name: str, recipe_name: Optional[str] = None) -> str:
     """
     if name == "recipes":
         return " ".join(RECIPES)
+    if name == "paper_recipes":
+        return " ".join(n for n, r in RECIPES.items() if r.paper)
     if name == "variants" and recipe_name is None:
         return " ".join(VARIANTS)
     if recipe_name is None:
@@ -157,5 +180,5 @@ def fact(name: str, recipe_name: Optional[str] = None) -> str:
     values = {"table": r.table, "folds": " ".join(map(str, r.folds)), "variants": " ".join(r.variants),
               "tests": " ".join(r.tests)}
     if name not in values:
-        raise ValueError(f"unknown fact {name!r}; known: recipes variants {' '.join(values)}")
+        raise ValueError(f"unknown fact {name!r}; known: recipes paper_recipes variants {' '.join(values)}")
     return values[name]

@@ -67,3 +67,29 @@ def write_msp(root: Path, rows, header=MSP_HEADER, audio=True):
     if audio:
         for r in rows:
             sf.write(root / "Audios" / r[0], tone(), 16000)
+
+
+ACTED_CODES = {  # the corpus's own emotion codes -> the project's class (None: outside the five)
+    "emovo": {"neu": "neutral", "rab": "angry", "gio": "happy", "tri": "sad", "dis": "disgust", "pau": None, "sor": None},
+    "emodb": {"N": "neutral", "W": "angry", "F": "happy", "T": "sad", "E": "disgust", "A": None, "L": None},
+}
+
+
+def write_acted(root: Path, corpus: str, speakers, seconds=0.3):
+    """EMOVO (``<emo>-<spk>-<sentence>.wav`` in one folder per speaker) or EmoDB (``SSTTTEV`` in ``wav/``,
+    the first speaker's files as FLAC) files, two sentences per speaker and emotion, pitch by class.
+    Returns {relative path: (speaker, class or None)}."""
+    names = {}
+    for i, spk in enumerate(speakers):
+        for j, (code, cls) in enumerate(ACTED_CODES[corpus].items()):
+            for text, version in (("b1", "a"), ("n5", "c")) if corpus == "emovo" else (("a01", "a"), ("b10", "c")):
+                if corpus == "emovo":
+                    rel = f"{spk}/{code}-{spk}-{text}.wav"
+                else:
+                    rel = f"wav/{spk}{text}{code}{version}.{'flac' if i == 0 else 'wav'}"
+                t = np.arange(int(16000 * seconds)) / 16000
+                x = (0.2 * np.sin(2 * np.pi * (110 + 45 * j) * t)).astype(np.float32)
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                sf.write(root / rel, x, 16000)
+                names[rel] = (spk, cls)
+    return names

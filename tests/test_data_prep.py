@@ -291,20 +291,11 @@ def test_label_files_are_written_by_the_stages_that_change_them_and_linked_other
 def test_acted_corpora_read_their_own_file_names(tmp_path, corpus):
     import soundfile as sf
 
-    from corpus_fixtures import tone
+    from corpus_fixtures import tone, write_acted
 
-    if corpus == "emovo":  # <emotion>-<speaker>-<sentence>, one folder per speaker as released
-        names = {f"{spk}/{emo}-{spk}-{s}.wav": (spk, cls) for spk in ("f1", "f2", "m1", "m2")
-                 for emo, cls in (("neu", "neutral"), ("rab", "angry"), ("gio", "happy"), ("tri", "sad"),
-                                  ("dis", "disgust"), ("pau", None), ("sor", None)) for s in ("b1", "n5")}
-        odd = ["f1/README.wav", "f2/neu_f2_b1.wav"]
-    else:  # SSTTTEV in one wav/ folder, some as FLAC (converted copies keep the base names)
-        names = {f"wav/{spk}{t}{e}{v}.{'flac' if spk == '03' else 'wav'}": (spk, cls) for spk in ("03", "08", "10", "16")
-                 for e, cls in (("N", "neutral"), ("W", "angry"), ("F", "happy"), ("T", "sad"), ("E", "disgust"),
-                                ("A", None), ("L", None)) for t, v in (("a01", "a"), ("b10", "c"))}
-        odd = ["wav/3a01Fa.wav", "wav/03a01Xa.wav"]
-    for rel in list(names) + odd:
-        (tmp_path / "c" / rel).parent.mkdir(parents=True, exist_ok=True)
+    names = write_acted(tmp_path / "c", corpus, ["f1", "f2", "m1", "m2"] if corpus == "emovo" else ["03", "08", "10", "16"])
+    odd = ["f1/README.wav", "f2/neu_f2_b1.wav"] if corpus == "emovo" else ["wav/3a01Fa.wav", "wav/03a01Xa.wav"]
+    for rel in odd:  # names outside the corpus's scheme
         sf.write(tmp_path / "c" / rel, tone(), 16000)
     assert prepare([corpus, str(tmp_path / "c"), str(tmp_path / "d")]) == 0
     report = json.loads((tmp_path / "d/prep_report.json").read_text())["drops"]

@@ -91,6 +91,7 @@ def test_fast_bootstrap_metrics_equal_the_scorers():
     r, h = _codes(p)
     assert fast_metric("ua", 5)(r, h, None, None) == pytest.approx(unweighted_accuracy(p.hyp_emotion, p.ref_emotion))
     assert fast_metric("f1_macro", 5)(r, h, None, None) == pytest.approx(macro_f1(p.hyp_emotion, p.ref_emotion))
+    assert fast_metric("wa", 5)(r, h, None, None) == pytest.approx(weighted_accuracy(p.hyp_emotion, p.ref_emotion))
     assert fast_metric("ccc_mean", 5)(r, h, p.ref_vad, p.hyp_vad) == pytest.approx(ccc_scores(p.hyp_vad, p.ref_vad)["ccc_mean"])
 
 

@@ -487,3 +487,29 @@ def test_inference_killed_then_rerun_equals_an_uninterrupted_run(recipe_run, tmp
     assert again.returncode == 0
     for name in ("emotion", "probs", "vad", "class_list", "results.csv"):
         assert (out / name).read_text() == (tmp_path / "clean" / name).read_text(), name
+
+
+def test_acted_corpus_recipe_runs_speaker_independent_folds(tmp_path):
+    """egs2/emodb: EmoDB-named files -> one fold per speaker (test speaker never in train or dev) ->
+    training, scoring and a results table of its own (no paper columns); the untrained V/A/D head of a
+    joint variant writes nothing."""
+    from corpus_fixtures import write_acted
+
+    write_acted(tmp_path / "corpus", "emodb", ["03", "08", "10"])
+    cmd = ["./run.sh", "--datadir", tmp_path / "data", "--dumpdir", tmp_path / "dump", "--expdir", tmp_path / "exp",
+           "--results_dir", tmp_path, "--ser_config", TINY, "--ser_args", "--max_epoch 1", "--feats_type", "raw",
+           "--folds", "1 2 3", "--variants", "baseline_d hierarchical_cd", "--stop_stage", "9", "--nj", "2", "--inference_nj", "2"]
+    p = subprocess.run([str(c) for c in cmd], cwd=ROOT / "egs2" / "emodb" / "ser1", env=env_with(EMODB=tmp_path / "corpus"),
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    for k in (1, 2, 3):
+        spk = {part: {line.split()[1] for line in (tmp_path / f"data/emodb/fold{k}/{part}/utt2spk").read_text().splitlines()}
+               for part in ("train", "dev", "test")}
+        assert len(spk["test"]) == 1 and not spk["test"] & (spk["train"] | spk["dev"]) and not spk["train"] & spk["dev"]
+        meta = json.loads((tmp_path / f"exp/ser_baseline_d_fold{k}/meta.json").read_text())
+        assert meta["tests"]["emodb"].endswith(f"emodb/fold{k}/test")
+        hyp = tmp_path / f"exp/ser_hierarchical_cd_fold{k}/inference/emodb"
+        assert (hyp / "probs").exists() and not (hyp / "vad").exists()  # no V/A/D label reached that head
+    table = next(t for t in markdown_tables((tmp_path / "RESULTS.md").read_text()) if t[0][0] == "Model")
+    assert table[0] == ["Model", "n (folds/utts)", "Acc (UA)", "F1 (macro)", "WA"]
+    assert [r[0] for r in table[2:]] == ["Baseline D", "Hierarchical C-D"] and all(r[1] == "3/30" for r in table[2:])

@@ -29,7 +29,7 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--folds", type=int, nargs="*", default=None, help="IEMOCAP folds (default or none given: the recipe's)")
     s.add_argument("--seed", type=int, default=0, help="seed of the Table-2 MSP-Podcast subset (default 0)")
     s = sub.add_parser("fact", help="print one fact of the recipe spec (for the shell scripts)")
-    s.add_argument("name", choices=("recipes", "variants", "table", "folds", "tests"))
+    s.add_argument("name", choices=("recipes", "paper_recipes", "variants", "table", "folds", "tests"))
     s.add_argument("--recipe", default=None, help="the recipe the fact is about (variants: without it, all)")
     s = sub.add_parser("frontend_config", help="print the config whose frontend all variants share (stages 4-5)")
     s.add_argument("--ser_config", required=True, help="training YAML; {variant} is replaced by the variant name")

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import stats
 
 from espnet_ser import VAD_DIMS
-from espnet_ser.metrics import ccc_scores, confusion_of_codes, f1_of, ua_of
+from espnet_ser.metrics import ccc_scores, confusion_of_codes, f1_of, ua_of, wa_of
 from espnet_ser.evaluation.scoring import Paired
 
 ALPHA = 0.05
@@ -64,7 +64,7 @@ def fast_metric(name: str, n_classes: int) -> Callable[..., float]:
     (counted with ``bincount``, so that a thousand resamples take well under a second)."""
     if name.startswith("ccc_"):
         return lambda r, h, rv, hv: ccc_scores(hv, rv)[name]
-    of = {"ua": ua_of, "f1_macro": f1_of}.get(name)
+    of = {"ua": ua_of, "wa": wa_of, "f1_macro": f1_of}.get(name)
     if of is None:
         raise ValueError(f"no significance test for metric {name!r}")
     return lambda r, h, rv, hv: of(confusion_of_codes(r, h, n_classes))

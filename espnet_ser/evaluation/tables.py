@@ -26,7 +26,7 @@ from espnet_ser.spec import (BASELINES, LABEL_WORDS, TABLE2_CORPORA, TABLE2_ROWS
                               metric_label_type, table2_baseline_row, table2_trained_types)
 
 LABELS = {"ccc_mean": "CCC", "ccc_valence": "CCC-V", "ccc_arousal": "CCC-A", "ccc_dominance": "CCC-D",
-          "ua": "Acc (UA)", "f1_macro": "F1 (macro)"}
+          "ua": "Acc (UA)", "f1_macro": "F1 (macro)", "wa": "WA"}
 
 
 def _num(v: Optional[float]) -> str:
@@ -89,10 +89,10 @@ def _header(cols: Sequence[str]) -> List[str]:
 
 def variant_table(title: str, aggs: Dict[str, Aggregate], metrics: Sequence[str], paper_key: str,
                   fold_word: str, correction: str = "holm", show_ci: bool = False) -> Tuple[str, Dict]:
-    """Table 1 or 3: one row per variant."""
+    """Table 1 or 3 (or a corpus outside the paper: no paper columns): one row per variant."""
     cols = ["Model", f"n ({fold_word}/utts)"]
     for m in metrics:
-        cols += [LABELS[m], "paper", "Δ"]
+        cols += [LABELS[m], "paper", "Δ"] if paper_key in PAPER else [LABELS[m]]
     lines = [f"### {title}", ""] + _header(cols)
     details: Dict = {}
     rows: List[List[str]] = []
@@ -109,7 +109,7 @@ def variant_table(title: str, aggs: Dict[str, Aggregate], metrics: Sequence[str]
             details[f"{v}/{m}"] = tests
             places.append((len(rows), len(row), f"{v}/{m}"))
             paper = PAPER.get(paper_key, {}).get(v, {}).get(m)
-            row += [text, _num(paper), _diff(agg, m, paper)]
+            row += [text, _num(paper), _diff(agg, m, paper)] if paper_key in PAPER else [text]
         rows.append(row)
     sizes = mark(rows, places, details, correction, show_ci)
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -118,7 +118,7 @@ def variant_table(title: str, aggs: Dict[str, Aggregate], metrics: Sequence[str]
         if v in aggs:
             vals = [_num(aggs[v].metrics[m]["pooled"]) if m in aggs[v].metrics else "–" for m in metrics]
             pooled.append("| " + " | ".join([VARIANT_TITLES[v]] + vals) + " |")
-    return "\n".join(lines + pooled + ["", _legend(sizes, correction)]) + "\n", details
+    return "\n".join(lines + pooled + ["", _legend(sizes, correction, paper=paper_key in PAPER)]) + "\n", details
 
 
 
@@ -157,7 +157,7 @@ def table2(aggs: Dict[Tuple[str, int], Dict[str, Aggregate]], correction: str = 
     return "\n".join(lines + ["", _legend(sizes, correction, base_text)]) + "\n", details
 
 
-def _legend(sizes: Dict[str, int], correction: str, baselines: str = "") -> str:
+def _legend(sizes: Dict[str, int], correction: str, baselines: str = "", paper: bool = True) -> str:
     corr = CORRECTION_NAMES[correction]
     fam = lambda k: (f"{sizes[k]} tests in this table, " + (f"{corr}-adjusted p < {ALPHA}" if correction != "none"  # noqa: E731
                                                           else f"p < {ALPHA}, no correction for multiple comparisons"))
@@ -166,5 +166,6 @@ def _legend(sizes: Dict[str, int], correction: str, baselines: str = "") -> str:
             "than 2 folds or zero variance of the fold differences: no mark). Each kind of test in one table is one "
             "family. p-values and 95 % intervals: significance.json. "
             + (baselines or "Baseline: Baseline C for CCC cells, Baseline D for Acc/F1 cells.")
-            + " `paper`: the value printed in arXiv 2210.16642 (- where it prints none); `Δ`: ours minus the paper's. "
-            "–: the model has no output of that kind (Baseline C predicts no class, Baseline D no V/A/D).")
+            + (" `paper`: the value printed in arXiv 2210.16642 (- where it prints none); `Δ`: ours minus the paper's."
+               if paper else "")
+            + " –: the model has no output of that kind (Baseline C predicts no class, Baseline D no V/A/D).")

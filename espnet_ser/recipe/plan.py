@@ -32,13 +32,14 @@ from typing import Dict, List, Optional, Sequence, Union
 from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.recipe.combine import combine, size_matched_subset
 from espnet_ser.recipe.train_args import collect_stats_args, train_args
-from espnet_ser.spec import (ALL_FOLDS, LABEL_TYPES, TABLE2_ROWS, recipe as recipe_spec, selection_stat, table2_sources,
+from espnet_ser.spec import (ALL_FOLDS, TABLE2_ROWS, recipe as recipe_spec, selection_stat, table2_sources,
                               table2_trained_types)
 
 PathLike = Union[str, Path]
 STAGES = ("stats", "train", "inference", "score", "pack")  # the stages whose work is a job file
 #: where the data stage (local/data.sh) puts each test set of espnet_ser.spec.TEST_SETS
-TEST_DIRS = {"iemocap": "iemocap/fold{fold}/test", "msp": "msp_podcast/test1"}
+TEST_DIRS = {"iemocap": "iemocap/fold{fold}/test", "msp": "msp_podcast/test1", "emovo": "emovo/fold{fold}/test",
+             "emodb": "emodb/fold{fold}/test"}
 
 
 @dataclass
@@ -59,20 +60,20 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, s
     """The splits of ``recipe`` over the prepared data under ``data`` (runs the Table-2 combinations)."""
     data = Path(data)
     try:
-        recipe_spec(recipe)
+        spec = recipe_spec(recipe)
     except ValueError as e:
         raise InputError(str(e)) from None
-    bad = [k for k in folds if k not in ALL_FOLDS]
-    if bad:
-        raise InputError(f"folds must be among {ALL_FOLDS}, got {bad}")
-    tests = recipe_spec(recipe).tests
-    test_dirs = lambda k: {t: TEST_DIRS[t].format(fold=k) for t in tests}  # noqa: E731
+    allowed = ALL_FOLDS if spec.layout == "mismatched" else spec.folds  # Table 2 may use any IEMOCAP fold
+    bad = [k for k in folds if k not in allowed]
+    if bad and spec.layout != "split":
+        raise InputError(f"{recipe}: folds must be among {allowed}, got {bad}")
+    test_dirs = lambda k: {t: TEST_DIRS[t].format(fold=k) for t in spec.tests}  # noqa: E731
     splits = []
-    if recipe == "iemocap":
+    if spec.layout == "folds":
         for k in folds:
-            f = f"iemocap/fold{k}"
+            f = f"{spec.name}/fold{k}"
             splits.append(Split(f"fold{k}", k, None, f"{f}/train", f"{f}/dev", test_dirs(k)))
-    elif recipe == "msp_podcast":
+    elif spec.layout == "split":
         splits.append(Split("msp", None, None, "msp_podcast/train", "msp_podcast/development", test_dirs(None)))
     else:
         for k in folds:
@@ -182,7 +183,7 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
             e = exp / tag
             if stage == "train":
                 cfg = config_for(ser_config, v)
-                trained = table2_trained_types(s.row) if s.row is not None else LABEL_TYPES
+                trained = table2_trained_types(s.row) if s.row is not None else recipe_spec(recipe).labels
                 best = ["--best_model_criterion", f"valid,{selection_stat(v, recipe_spec(recipe).class_metric, trained)},max"]
                 args = train_args(cfg[1], data / s.train, data / s.dev, exp / "stats" / s.name, e,
                                   [*cfg[2:], *best, *gpu, *ser_args])
