@@ -42,7 +42,9 @@ def data_args(phase: str, data_dir: PathLike) -> List[str]:
 
 def collect_stats_args(config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike,
                        extra: Sequence[str] = ()) -> List[str]:
-    """``ser_train`` arguments of ESPnet's collect-stats pass."""
+    """``ser_train`` arguments of ESPnet's collect-stats pass. It computes the statistics ``global_mvn``
+    reads, so a model normalised that way is built without its normalisation here."""
+    no_mvn = ["--normalize", "none"] if _option(config, extra, "normalize") == "global_mvn" else []
     return [
             "--config", str(config),
             "--collect_stats", "true",
@@ -53,6 +55,7 @@ def collect_stats_args(config: PathLike, train_dir: PathLike, valid_dir: PathLik
             *data_args("train", train_dir),
             *data_args("valid", valid_dir),
             *extra,
+            *no_mvn,
     ]
 
 
@@ -67,8 +70,13 @@ def collect_stats(config: PathLike, train_dir: PathLike, valid_dir: PathLike, st
 def train_args(
     config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike, exp_dir: PathLike, extra: Sequence[str] = ()
 ) -> List[str]:
-    """``ser_train`` arguments of a training run (resumable: ``--resume true``)."""
+    """``ser_train`` arguments of a training run (resumable: ``--resume true``). A model normalised with
+    ``global_mvn`` gets the feature statistics of its own training set (``<stats_dir>/train/feats_stats.npz``,
+    written by collect_stats) unless a ``stats_file`` is given."""
     stats_dir = Path(stats_dir)
+    mvn = []
+    if _option(config, extra, "normalize") == "global_mvn" and "stats_file" not in " ".join(map(str, extra)):
+        mvn = ["--normalize_conf", f"stats_file={stats_dir / 'train' / 'feats_stats.npz'}"]
     return [
             "--config", str(config),
             "--output_dir", str(exp_dir),
@@ -77,8 +85,20 @@ def train_args(
             "--resume", "true",
             *data_args("train", train_dir),
             *data_args("valid", valid_dir),
+            *mvn,
             *extra,
     ]
+
+
+def _option(config: PathLike, extra: Sequence[str], name: str):
+    """The value of a top-level option: the last ``--name VALUE`` of ``extra``, else the config's."""
+    extra = [str(a) for a in extra]
+    if f"--{name}" in extra:
+        return extra[len(extra) - 1 - extra[::-1].index(f"--{name}") + 1]
+    import yaml
+
+    conf = yaml.safe_load(Path(config).read_text()) if Path(config).is_file() else {}
+    return (conf or {}).get(name)
 
 
 def train(
