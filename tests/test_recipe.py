@@ -491,14 +491,14 @@ def test_inference_killed_then_rerun_equals_an_uninterrupted_run(recipe_run, tmp
 
 def test_acted_corpus_recipe_runs_speaker_independent_folds(tmp_path):
     """egs2/emodb: EmoDB-named files -> one fold per speaker (test speaker never in train or dev) ->
-    training, scoring and a results table of its own (no paper columns); the untrained V/A/D head of a
-    joint variant writes nothing."""
+    training (global MVN: each fold's own statistics), scoring and a results table of its own (no paper
+    columns); the untrained V/A/D head of a joint variant writes nothing."""
     from corpus_fixtures import write_acted
 
     write_acted(tmp_path / "corpus", "emodb", ["03", "08", "10"])
     cmd = ["./run.sh", "--datadir", tmp_path / "data", "--dumpdir", tmp_path / "dump", "--expdir", tmp_path / "exp",
-           "--results_dir", tmp_path, "--ser_config", TINY, "--ser_args", "--max_epoch 1", "--feats_type", "raw",
-           "--folds", "1 2 3", "--variants", "baseline_d hierarchical_cd", "--stop_stage", "9", "--nj", "2", "--inference_nj", "2"]
+           "--results_dir", tmp_path, "--ser_config", TINY, "--ser_args", "--max_epoch 1 --normalize global_mvn",
+           "--feats_type", "raw", "--folds", "1 2 3", "--variants", "baseline_d hierarchical_cd", "--stop_stage", "9", "--nj", "2", "--inference_nj", "2"]
     p = subprocess.run([str(c) for c in cmd], cwd=ROOT / "egs2" / "emodb" / "ser1", env=env_with(EMODB=tmp_path / "corpus"),
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
@@ -506,6 +506,9 @@ def test_acted_corpus_recipe_runs_speaker_independent_folds(tmp_path):
         spk = {part: {line.split()[1] for line in (tmp_path / f"data/emodb/fold{k}/{part}/utt2spk").read_text().splitlines()}
                for part in ("train", "dev", "test")}
         assert len(spk["test"]) == 1 and not spk["test"] & (spk["train"] | spk["dev"]) and not spk["train"] & spk["dev"]
+        conf = yaml.safe_load((tmp_path / f"exp/ser_baseline_d_fold{k}/config.yaml").read_text())
+        assert conf["normalize"] == "global_mvn"
+        assert conf["normalize_conf"]["stats_file"] == str(tmp_path / f"exp/stats/fold{k}/train/feats_stats.npz")
         meta = json.loads((tmp_path / f"exp/ser_baseline_d_fold{k}/meta.json").read_text())
         assert meta["tests"]["emodb"].endswith(f"emodb/fold{k}/test")
         hyp = tmp_path / f"exp/ser_hierarchical_cd_fold{k}/inference/emodb"
