@@ -5,3 +5,4 @@ IEMOCAP=${IEMOCAP:-}          # the IEMOCAP release: the directory holding Sessi
 MSP_PODCAST=${MSP_PODCAST:-}  # the MSP-Podcast release: the directory holding Labels/ and Audios/
 EMOVO=${EMOVO:-}              # EMOVO: a directory holding its .wav/.flac files (original names), any depth
 EMODB=${EMODB:-}              # EmoDB: a directory holding its .wav/.flac files (original names), any depth
+MANIFEST=${MANIFEST:-}        # your own corpus: a manifest CSV (utt_id,path,speaker[,emotion][,valence]...)

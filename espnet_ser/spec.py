@@ -57,6 +57,7 @@ TEST_SETS: Dict[str, TestSet] = {
     "msp": TestSet("MSP-Podcast", "f1_macro"),
     "emovo": TestSet("EMOVO", "ua", ("emotion",), ("f1_macro", "wa")),
     "emodb": TestSet("EmoDB", "ua", ("emotion",), ("f1_macro", "wa")),
+    "manifest": TestSet("your corpus", "ua", LABEL_TYPES, ("f1_macro", "wa")),
 }
 ALL_FOLDS = (1, 2, 3, 4, 5)  # IEMOCAP's leave-one-session-out folds
 TABLE2_FOLD = 5              # Table 2 tests IEMOCAP on Session 5
@@ -102,6 +103,9 @@ RECIPES: Dict[str, Recipe] = {r.name: r for r in (
     Recipe("emovo", "emovo", "EMOVO (Italian, 6 speakers), leave-one-speaker-out", ("emovo",), tuple(range(1, 7)),
            CLASS_VARIANTS, paper=False),
     Recipe("emodb", "emodb", "EmoDB (German, 10 speakers), leave-one-speaker-out", ("emodb",), tuple(range(1, 11)),
+           CLASS_VARIANTS, paper=False),
+    # a user's own corpus from a manifest CSV: speaker folds as prepared (folds () = every fold found)
+    Recipe("manifest", "manifest", "Your corpus (manifest), speaker-independent folds", ("manifest",), (),
            CLASS_VARIANTS, paper=False),
 )}
 TABLES: Dict[str, Recipe] = {r.table: r for r in RECIPES.values()}

@@ -7,8 +7,8 @@ for var in "$@"; do
   val=${!var:-}
   if [ -z "$val" ]; then
     echo "ERROR: $var is not set: edit db.sh (or export $var) to point at your copy of the corpus" >&2; status=1
-  elif [ ! -d "$val" ]; then
-    echo "ERROR: $var=$val in db.sh does not exist (or is not a directory)" >&2; status=1
+  elif [ ! -e "$val" ]; then
+    echo "ERROR: $var=$val in db.sh does not exist" >&2; status=1
   fi
 done
 exit $status

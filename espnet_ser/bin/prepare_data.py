@@ -82,6 +82,11 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--classes", nargs="+", default=None, help="allowed class names (default: any)")
     s.add_argument("--allow_speaker_overlap", action="store_true",
                    help="accept a speaker in several splits (speaker leakage; default: an error), with a warning")
+    s.add_argument("--speaker_folds", default=None, metavar="loso|K",
+                   help="write all/ and speaker-independent fold{k}/{train,dev,test} (leave-one-speaker-out, or K "
+                        "folds) instead of one dir per split")
+    s.add_argument("--dev_speakers", type=int, default=1, help="with --speaker_folds: dev speakers per fold (default 1)")
+    s.add_argument("--seed", type=int, default=0, help="with --speaker_folds: seed of the dev-speaker choice (default 0)")
 
     s = sub.add_parser("combine", help="merge data dirs keeping chosen label types (mismatched training)")
     s.add_argument("out_dir", type=Path, help="the merged data dir")
@@ -112,7 +117,10 @@ def _prepare(args, out: Path):
     if args.command in ("emovo", "emodb"):
         return prepare_acted(args.corpus_dir, out, args.command, args.drop_unlabelled, args.dev_speakers, args.seed)
     if args.command == "manifest":
-        return prepare_manifest(args.csv, out, tuple(args.scale), args.classes, args.allow_speaker_overlap)
+        if args.speaker_folds not in (None, "loso") and not args.speaker_folds.isdigit():
+            raise InputError(f"--speaker_folds must be loso or a number of folds, got {args.speaker_folds!r}")
+        return prepare_manifest(args.csv, out, tuple(args.scale), args.classes, args.allow_speaker_overlap,
+                                args.speaker_folds, args.dev_speakers, args.seed)
     if args.command == "combine":
         sources = []
         for spec in args.source:

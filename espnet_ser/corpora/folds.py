@@ -3,7 +3,7 @@ from its training speakers (never from its test speakers)."""
 
 import random
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from espnet_ser.errors import InputError
 from espnet_ser.labels import Utterance, write_data_dir
@@ -20,14 +20,17 @@ def hold_out_dev(k: int, test: Sequence[Utterance], rest: Sequence[Utterance], d
     return [u for u in rest if u.speaker not in dev_spk], [u for u in rest if u.speaker in dev_spk], list(test)
 
 
-def speaker_folds(utts: Sequence[Utterance], dev_speakers: int = 1, seed: int = 0) -> Dict[int, Fold]:
-    """Leave-one-speaker-out: fold k tests the k-th speaker (sorted ids)."""
+def speaker_folds(utts: Sequence[Utterance], dev_speakers: int = 1, seed: int = 0, k: Optional[int] = None) -> Dict[int, Fold]:
+    """Leave-one-speaker-out (fold i tests the i-th speaker, sorted ids), or with ``k`` K folds whose test
+    speakers are the sorted speakers dealt round-robin (speaker j to fold j mod K + 1)."""
     speakers = sorted({u.speaker for u in utts})
-    if len(speakers) < dev_speakers + 2:
-        raise InputError(f"{len(speakers)} speaker(s): leave-one-speaker-out with {dev_speakers} dev speaker(s) "
-                         f"needs at least {dev_speakers + 2}")
-    return {k: hold_out_dev(k, [u for u in utts if u.speaker == s], [u for u in utts if u.speaker != s], dev_speakers, seed)
-            for k, s in enumerate(speakers, 1)}
+    k = k or len(speakers)
+    if not 2 <= k <= len(speakers) or len(speakers) - -(-len(speakers) // k) < dev_speakers + 1:
+        raise InputError(f"{len(speakers)} speaker(s) cannot make {k} speaker folds with {dev_speakers} dev speaker(s) "
+                         "and training speakers left")
+    groups = {i: set(speakers[i - 1::k]) for i in range(1, k + 1)}
+    return {i: hold_out_dev(i, [u for u in utts if u.speaker in g], [u for u in utts if u.speaker not in g], dev_speakers, seed)
+            for i, g in groups.items()}
 
 
 def write_folds(folds: Dict[int, Fold], out: Path) -> Dict[str, dict]:

@@ -2,7 +2,9 @@
 
 Every label column may be absent or empty per row (discrete-only corpora such as MELD, continuous-only
 ones ...). V/A/D are mapped from ``scale=(lo, hi)`` to 0-1. Relative paths are relative to the CSV.
-With a ``split`` column, one data dir per split; otherwise a single ``all`` dir.
+With a ``split`` column, one data dir per split; otherwise a single ``all`` dir. With ``speaker_folds``
+(``"loso"`` or a number K), ``all`` and speaker-independent ``fold{k}/{train,dev,test}`` instead
+(:func:`espnet_ser.corpora.folds.speaker_folds`; the split column is then ignored).
 """
 
 import json
@@ -12,6 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from espnet_ser.errors import InputError
 from espnet_ser.corpora.csv_labels import parse_float, read_csv_rows
 from espnet_ser.corpora.drops import DropCounter
+from espnet_ser.corpora.folds import speaker_folds as make_speaker_folds, write_folds
 from espnet_ser.labels import Utterance, vad_to_unit, write_data_dir
 
 REQUIRED = ("utt_id", "path", "speaker")
@@ -26,7 +29,8 @@ def speaker_overlap(utts: Sequence[Utterance]) -> Dict[str, List[str]]:
 
 
 def prepare_manifest(csv_path, out_dir, scale: Tuple[float, float] = (1.0, 5.0),
-                     classes: Optional[Sequence[str]] = None, allow_speaker_overlap: bool = False) -> dict:
+                     classes: Optional[Sequence[str]] = None, allow_speaker_overlap: bool = False,
+                     speaker_folds: Optional[str] = None, dev_speakers: int = 1, seed: int = 0) -> dict:
     csv_path = Path(csv_path)
     counter = DropCounter(f"manifest {csv_path.name}")
     seen, utts = {}, []
@@ -62,10 +66,15 @@ def prepare_manifest(csv_path, out_dir, scale: Tuple[float, float] = (1.0, 5.0),
         warnings.append(msg + " (allowed by --allow_speaker_overlap)")
     out = Path(out_dir)
     report = {"corpus": "manifest", "drops": counter.as_dict(), "splits": {}, "warnings": warnings}
-    for split in sorted({u.extra["split"] for u in utts}):
-        part = [u for u in utts if u.extra["split"] == split]
-        write_data_dir(part, out / split)
-        report["splits"][split] = len(part)
+    if speaker_folds is not None:
+        k = None if speaker_folds == "loso" else int(speaker_folds)
+        write_data_dir(utts, out / "all")
+        report["folds"] = write_folds(make_speaker_folds(utts, dev_speakers, seed, k), out)
+    else:
+        for split in sorted({u.extra["split"] for u in utts}):
+            part = [u for u in utts if u.extra["split"] == split]
+            write_data_dir(part, out / split)
+            report["splits"][split] = len(part)
     report["summary"] = counter.summary()
     out.mkdir(parents=True, exist_ok=True)
     (out / "prep_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")

@@ -39,7 +39,8 @@ PathLike = Union[str, Path]
 STAGES = ("stats", "train", "inference", "score", "pack")  # the stages whose work is a job file
 #: where the data stage (local/data.sh) puts each test set of espnet_ser.spec.TEST_SETS
 TEST_DIRS = {"iemocap": "iemocap/fold{fold}/test", "msp": "msp_podcast/test1", "emovo": "emovo/fold{fold}/test",
-             "emodb": "emodb/fold{fold}/test"}
+             "emodb": "emodb/fold{fold}/test",
+             "manifest": "manifest/fold{fold}/test"}
 
 
 @dataclass
@@ -64,6 +65,11 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, s
     except ValueError as e:
         raise InputError(str(e)) from None
     allowed = ALL_FOLDS if spec.layout == "mismatched" else spec.folds  # Table 2 may use any IEMOCAP fold
+    if spec.layout == "folds" and not spec.folds:  # folds as prepared (a manifest's speaker folds)
+        allowed = tuple(sorted(int(p.name[4:]) for p in (data / spec.name).glob("fold*") if p.name[4:].isdigit()))
+        if not allowed:
+            raise MissingInput(f"{data / spec.name}: no fold* data dirs: was the data stage (local/data.sh) run?")
+        folds = folds or allowed
     bad = [k for k in folds if k not in allowed]
     if bad and spec.layout != "split":
         raise InputError(f"{recipe}: folds must be among {allowed}, got {bad}")
