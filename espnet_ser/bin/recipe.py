@@ -12,7 +12,6 @@ import json
 import shlex
 from pathlib import Path
 
-from espnet_ser.recipe.dump import filter_durations, format_data_dir
 from espnet_ser import spec
 from espnet_ser.errors import InputError, run_cli
 from espnet_ser.locks import hold
@@ -70,19 +69,8 @@ def main(argv=None) -> int:
             raise InputError(str(e)) from None
     elif args.cmd == "frontend_config":
         print(shared_frontend_config(args.ser_config, args.variants))
-    elif args.cmd == "format":
-        splits = read_splits(args.src / "splits.tsv")
-        with hold(args.dst):
-            for rel in data_dirs(splits):
-                r = format_data_dir(args.src / rel, args.dst / rel)
-                print(f"{rel}: {r['utterances']} utterances, {r['kept_as_is']} kept as they are, "
-                      f"{r['converted']} converted to 16 kHz mono")
-            write_splits(splits, args.dst / "splits.tsv")
-    elif args.cmd == "filter":
-        splits = read_splits(args.root / "splits.tsv")
-        for rel in sorted({d for s in splits for d in (s.train, s.dev)}):
-            r = filter_durations(args.root / rel, args.min_dur, args.max_dur)
-            print(f"{rel}: kept {r['kept']}, dropped {json.dumps(r.get('dropped', {}))}")
+    elif args.cmd in ("format", "filter"):
+        _audio_stage(args)
     else:
         splits = read_splits(args.root / "splits.tsv")
         if args.folds:
@@ -93,6 +81,26 @@ def main(argv=None) -> int:
         write_jobs(jobs, args.out)
         print(len(jobs))
     return 0
+
+
+def _audio_stage(args) -> None:
+    """Stages 2 (format) and 3 (filter). Their audio code (scipy.signal) is imported here only: the
+    shell asks this CLI for facts several times a run, and a fact needs none of it."""
+    from espnet_ser.recipe.dump import filter_durations, format_data_dir
+
+    if args.cmd == "format":
+        splits = read_splits(args.src / "splits.tsv")
+        with hold(args.dst):
+            for rel in data_dirs(splits):
+                r = format_data_dir(args.src / rel, args.dst / rel)
+                print(f"{rel}: {r['utterances']} utterances, {r['kept_as_is']} kept as they are, "
+                      f"{r['converted']} converted to 16 kHz mono")
+            write_splits(splits, args.dst / "splits.tsv")
+    else:
+        splits = read_splits(args.root / "splits.tsv")
+        for rel in sorted({d for s in splits for d in (s.train, s.dev)}):
+            r = filter_durations(args.root / rel, args.min_dur, args.max_dur)
+            print(f"{rel}: kept {r['kept']}, dropped {json.dumps(r.get('dropped', {}))}")
 
 
 if __name__ == "__main__":
