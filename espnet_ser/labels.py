@@ -122,16 +122,23 @@ def read_labels(data_dir: PathLike) -> Labels:
     if (d / "vad").exists():
         t = read_table(d / "vad")
         same_ids(ids, t, d / "wav.scp", d / "vad")
-        vad = np.empty((len(ids), len(VAD_DIMS)))
-        for i, u in enumerate(ids):
-            parts = t[u].split()
-            if len(parts) != len(VAD_DIMS):
-                raise InputError(f"{d / 'vad'}: utterance {u}: expected {len(VAD_DIMS)} values, got {t[u]!r}")
-            try:
-                vad[i] = [float(x) for x in parts]
-            except ValueError:
-                raise InputError(f"{d / 'vad'}: utterance {u}: not numbers: {t[u]!r}") from None
+        vad = float_rows(t, ids, len(VAD_DIMS), d / "vad")
     return Labels(ids, emo, vad)
+
+
+def float_rows(table: Dict[str, str], ids: Sequence[str], width: int, path: PathLike) -> np.ndarray:
+    """(len(ids), width) numbers of a ``key v1 ... vW`` table (``nan`` allowed), in ``ids`` order; a line
+    with another count or a word that is not a number is an error naming the file and the utterance."""
+    arr = np.empty((len(ids), width))
+    for i, u in enumerate(ids):
+        parts = table[u].split()
+        if len(parts) != width:
+            raise InputError(f"{path}: utterance {u}: expected {width} values, got {len(parts)}: {table[u]!r}")
+        try:
+            arr[i] = [float(x) for x in parts]
+        except ValueError:
+            raise InputError(f"{path}: utterance {u}: not numbers: {table[u]!r}") from None
+    return arr
 
 
 def same_ids(want: Sequence[str], have, want_name, have_name) -> None:

@@ -132,12 +132,20 @@ def _labelled(pred: Sequence[str], ref: Sequence[Optional[str]]):
 
 def _confusion(pred: Sequence, ref: Sequence[Optional[object]], classes: Sequence) -> np.ndarray:
     p, r = _labelled(pred, ref)
-    index = {c: i for i, c in enumerate(classes)}
-    unknown = sorted(map(str, (set(p) | set(r)) - set(index)))
+    unknown = sorted(map(str, (set(p) | set(r)) - set(classes)))
     if unknown:
         raise ValueError(f"classes {unknown} are not in the class list {list(classes)}")
-    codes = lambda xs: np.array([index[x] for x in xs], dtype=np.int64)  # noqa: E731
-    return confusion_of_codes(codes(r), codes(p), len(classes))
+    return confusion_of_codes(class_codes(r, classes), class_codes(p, classes), len(classes))
+
+
+def class_codes(labels: Sequence[Optional[object]], classes: Sequence) -> np.ndarray:
+    """Class names as indices into ``classes``; ``None`` (no class) is -1, as :func:`confusion_of_codes` reads.
+
+    >>> class_codes(["b", None, "a"], ["a", "b"]).tolist()
+    [1, -1, 0]
+    """
+    index = {c: i for i, c in enumerate(classes)}
+    return np.array([-1 if x is None else index[x] for x in labels], dtype=np.int64)
 
 
 def _seen(pred: Sequence, ref: Sequence[Optional[object]]) -> List:

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import stats
 
 from espnet_ser import VAD_DIMS
-from espnet_ser.metrics import ccc_scores, confusion_of_codes, f1_of, ua_of, wa_of
+from espnet_ser.metrics import ccc_scores, class_codes, confusion_of_codes, f1_of, ua_of, wa_of
 from espnet_ser.evaluation.scoring import Paired
 
 ALPHA = 0.05
@@ -52,10 +52,7 @@ def class_union(*systems: Paired) -> List[str]:
 def _codes(p: Paired, classes: Optional[Sequence[str]] = None):
     """Reference and hypothesis classes as indices into ``classes`` (default: ``p``'s own; -1 = no class)."""
     classes = class_union(p) if classes is None else list(classes)
-    index = {c: i for i, c in enumerate(classes)}
-    ref = None if p.ref_emotion is None else np.array([-1 if e is None else index[e] for e in p.ref_emotion])
-    hyp = None if p.hyp_emotion is None else np.array([index[e] for e in p.hyp_emotion])
-    return ref, hyp
+    return tuple(None if x is None else class_codes(x, classes) for x in (p.ref_emotion, p.hyp_emotion))
 
 
 def fast_metric(name: str, n_classes: int) -> Callable[..., float]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from espnet_ser.errors import InputError, MissingInput
 from espnet_ser import VAD_DIMS
-from espnet_ser.labels import parse_scale, read_table, vad_from_unit, write_table
+from espnet_ser.labels import float_rows, parse_scale, read_table, vad_from_unit, write_table
 
 PathLike = Union[str, Path]
 
@@ -121,13 +121,13 @@ def read_predictions(hyp_dir: PathLike) -> Predictions:
         classes = [c for c in (d / "class_list").read_text().split("\n") if c]
         table = read_table(d / "probs")
         ids = sorted(table)
-        probs = _floats(table, ids, len(classes), d / "probs")
+        probs = float_rows(table, ids, len(classes), d / "probs")
     if (d / "vad").exists():
         table = read_table(d / "vad")
         if ids is not None and set(table) != set(ids):
             raise InputError(f"{d}: probs and vad list different utterances")
         ids = sorted(table) if ids is None else ids
-        vad = _floats(table, ids, len(VAD_DIMS), d / "vad")
+        vad = float_rows(table, ids, len(VAD_DIMS), d / "vad")
     if ids is None:
         raise MissingInput(f"{d}: neither probs nor vad found: not a prediction directory")
     labels = None
@@ -141,16 +141,3 @@ def read_predictions(hyp_dir: PathLike) -> Predictions:
                              f"{classes}: " + ", ".join(f"{u} ({table[u]})" for u in unknown[:10]))
         labels = [table[u] for u in ids]
     return Predictions(ids, classes, probs, vad, labels)
-
-
-def _floats(table: Dict[str, str], ids: Sequence[str], width: int, path: Path) -> np.ndarray:
-    arr = np.empty((len(ids), width))
-    for i, u in enumerate(ids):
-        parts = table[u].split()
-        if len(parts) != width:
-            raise InputError(f"{path}: utterance {u}: expected {width} values, got {len(parts)}")
-        try:
-            arr[i] = [float(x) for x in parts]
-        except ValueError:
-            raise InputError(f"{path}: utterance {u}: not numbers: {table[u]!r}") from None
-    return arr
