@@ -31,7 +31,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.recipe.combine import combine, size_matched_subset
-from espnet_ser.recipe.train_args import collect_stats_args, train_args
+from espnet_ser.recipe.train_args import collect_stats_args, option, train_args
 from espnet_ser.spec import (ALL_FOLDS, TABLE2_ROWS, recipe as recipe_spec, selection_stat, table2_sources,
                               table2_trained_types)
 
@@ -233,16 +233,9 @@ def provenance(config_args: Sequence[str]) -> Dict:
     import espnet_ser
 
     versions["espnet_ser (source)"] = espnet_ser.__version__
-    seed = None
     args = list(config_args)
-    if "--seed" in args:
-        seed = int(args[len(args) - 1 - args[::-1].index("--seed") + 1])
-    else:
-        import yaml
-
-        conf = args[args.index("--config") + 1] if "--config" in args else None
-        if conf and Path(conf).exists():
-            seed = (yaml.safe_load(Path(conf).read_text()) or {}).get("seed", 0)
+    seed = option(args[args.index("--config") + 1] if "--config" in args else None, args, "seed", default=0)
+    seed = None if seed is None else int(seed)
     return {"command": ["python", "-m", "espnet_ser.bin.ser_train", *args], "seed": seed,
             "git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain")),
             "versions": versions, "python": platform.python_version(), "host": platform.node(),

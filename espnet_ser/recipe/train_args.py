@@ -44,7 +44,7 @@ def collect_stats_args(config: PathLike, train_dir: PathLike, valid_dir: PathLik
                        extra: Sequence[str] = ()) -> List[str]:
     """``ser_train`` arguments of ESPnet's collect-stats pass. It computes the statistics ``global_mvn``
     reads, so a model normalised that way is built without its normalisation here."""
-    no_mvn = ["--normalize", "none"] if _option(config, extra, "normalize") == "global_mvn" else []
+    no_mvn = ["--normalize", "none"] if option(config, extra, "normalize") == "global_mvn" else []
     return [
             "--config", str(config),
             "--collect_stats", "true",
@@ -75,7 +75,7 @@ def train_args(
     written by collect_stats) unless a ``stats_file`` is given."""
     stats_dir = Path(stats_dir)
     mvn = []
-    if _option(config, extra, "normalize") == "global_mvn" and "stats_file" not in " ".join(map(str, extra)):
+    if option(config, extra, "normalize") == "global_mvn" and "stats_file" not in " ".join(map(str, extra)):
         mvn = ["--normalize_conf", f"stats_file={stats_dir / 'train' / 'feats_stats.npz'}"]
     return [
             "--config", str(config),
@@ -90,15 +90,17 @@ def train_args(
     ]
 
 
-def _option(config: PathLike, extra: Sequence[str], name: str):
-    """The value of a top-level option: the last ``--name VALUE`` of ``extra``, else the config's."""
-    extra = [str(a) for a in extra]
-    if f"--{name}" in extra:
-        return extra[len(extra) - 1 - extra[::-1].index(f"--{name}") + 1]
+def option(config: PathLike, args: Sequence[str], name: str, default=None):
+    """A top-level option of a ser_train command: the last ``--name VALUE`` of ``args``, else the config
+    file's value (``default`` when the config lacks it), else None (no config file)."""
+    args = [str(a) for a in args]
+    if f"--{name}" in args:
+        return args[len(args) - 1 - args[::-1].index(f"--{name}") + 1]
+    if not config or not Path(config).is_file():
+        return None
     import yaml
 
-    conf = yaml.safe_load(Path(config).read_text()) if Path(config).is_file() else {}
-    return (conf or {}).get(name)
+    return (yaml.safe_load(Path(config).read_text()) or {}).get(name, default)
 
 
 def train(
