@@ -48,9 +48,9 @@ def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str =
         logs: Dict[str, List[Path]] = {}
         for r in runs:
             if (r.exp_dir / "train.log").exists():
-                label = VARIANT_TITLES.get(r.variant, r.variant) + (f", ID {r.meta['row']}" if table == "table2" else "")
+                label = VARIANT_TITLES.get(r.variant, r.variant) + (f", ID {r.meta['row']}" if spec.layout == "mismatched" else "")
                 logs.setdefault(label, []).append(r.exp_dir / "train.log")
-        if table == "table2":
+        if spec.layout == "mismatched":  # Table 2: one row per (variant, row ID), two test corpora
             key = lambda r: (r.variant, int(r.meta["row"]))  # noqa: E731
             aggs = {}
             for corpus in TABLE2_CORPORA:
