@@ -547,4 +547,4 @@ def test_manifest_recipe_runs_a_users_corpus_from_one_csv(tmp_path):
         assert spk["test"] == {speakers[k - 1]} and not spk["test"] & (spk["train"] | spk["dev"]) and not spk["train"] & spk["dev"]
     assert sorted(d.name for d in (tmp_path / "exp").glob("ser_*")) == ["ser_baseline_d_fold1", "ser_baseline_d_fold2"]
     table = next(t for t in markdown_tables((tmp_path / "RESULTS.md").read_text()) if t[0][0] == "Model")
-    assert table[2][0] == "Baseline D" and table[2][1].startswith("2/")
+    assert table[0][1] == "n (folds/utts)" and table[2][0] == "Baseline D" and table[2][1].startswith("2/")

@@ -60,7 +60,7 @@ def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str =
             summary[table] = {f"{k[0]}/row{k[1]}": {c: a.metrics for c, a in v.items()} for k, v in aggs.items()}
         else:
             aggs = by_variant(runs, spec.tests[0])
-            md, det = variant_table(spec.title, aggs, [m for _, m in spec.columns], table, "folds" if spec.folds else "runs",
+            md, det = variant_table(spec.title, aggs, [m for _, m in spec.columns], table, "folds" if spec.layout == "folds" else "runs",
                                     correction, show_ci)
             summary[table] = {v: a.metrics for v, a in aggs.items()}
             figures += _figures(aggs, table, fig_dir)
