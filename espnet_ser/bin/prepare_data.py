@@ -37,6 +37,12 @@ def validate_all(root: Path, check_audio: bool = True) -> str:
     return summary_table(rows)
 
 
+def _dev_options(s: argparse.ArgumentParser, dev_help: str, seed_prefix: str = "") -> None:
+    """The options of the held-out dev speakers that every fold-writing corpus shares."""
+    s.add_argument("--dev_speakers", type=int, default=1, help=dev_help)
+    s.add_argument("--seed", type=int, default=0, help=f"{seed_prefix}seed of the dev-speaker choice (default 0)")
+
+
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="prepare_data", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -51,8 +57,7 @@ def get_parser() -> argparse.ArgumentParser:
                         "--no-drop_unlabelled keeps them with V/A/D only")
     s.add_argument("--dev_strategy", choices=["speaker", "session"], default="speaker",
                    help="dev set of each fold: held-out speakers of the training sessions (default) or the next session")
-    s.add_argument("--dev_speakers", type=int, default=1, help="speakers held out for dev with --dev_strategy speaker (default 1)")
-    s.add_argument("--seed", type=int, default=0, help="seed of the dev-speaker choice (default 0)")
+    _dev_options(s, "speakers held out for dev with --dev_strategy speaker (default 1)")
 
     s = sub.add_parser("msp_podcast", help="MSP-Podcast release -> one dir per Split_Set (+ train_subset)")
     s.add_argument("corpus_dir", type=Path, help="the MSP-Podcast directory holding Labels/ and Audios/")
@@ -71,8 +76,7 @@ def get_parser() -> argparse.ArgumentParser:
         s.add_argument("out_dir", type=Path, help="where the data dirs are written")
         s.add_argument("--drop_unlabelled", action=argparse.BooleanOptionalAction, default=True,
                        help="drop files of emotions outside the five classes (default; --no-drop_unlabelled keeps them without a class)")
-        s.add_argument("--dev_speakers", type=int, default=1, help="speakers of each fold's training part held out for dev (default 1)")
-        s.add_argument("--seed", type=int, default=0, help="seed of the dev-speaker choice (default 0)")
+        _dev_options(s, "speakers of each fold's training part held out for dev (default 1)")
 
     s = sub.add_parser("manifest", help="any corpus from a CSV: utt_id,path,speaker[,emotion][,valence][,arousal][,dominance][,split]")
     s.add_argument("csv", type=Path, help="the manifest CSV (relative audio paths are relative to it)")
@@ -85,8 +89,7 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--speaker_folds", default=None, metavar="loso|K",
                    help="write all/ and speaker-independent fold{k}/{train,dev,test} (leave-one-speaker-out, or K "
                         "folds) instead of one dir per split")
-    s.add_argument("--dev_speakers", type=int, default=1, help="with --speaker_folds: dev speakers per fold (default 1)")
-    s.add_argument("--seed", type=int, default=0, help="with --speaker_folds: seed of the dev-speaker choice (default 0)")
+    _dev_options(s, "with --speaker_folds: dev speakers per fold (default 1)", "with --speaker_folds: ")
 
     s = sub.add_parser("combine", help="merge data dirs keeping chosen label types (mismatched training)")
     s.add_argument("out_dir", type=Path, help="the merged data dir")
