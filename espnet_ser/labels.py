@@ -6,6 +6,12 @@ and ``vad`` (``utt v a d`` on a 0-1 scale, ``nan`` for a missing dimension). Eve
 per utterance, sorted by id, so ESPnet's loaders never miss a key. Files of a label type that no
 utterance carries are not written.
 
+Beside them, where the corpus ships its evaluators' individual labels (``ANNOTATOR_FILES``):
+``emotion_votes`` (``utt class:mass class:mass ...``, the evaluators' vote mass per class of the set,
+``nan`` when no evaluator named one) and ``vad_raters`` (``utt mean_v mean_a mean_d std_v std_a std_d n``
+on 0-1: the mean and population std of the evaluators' ratings, and how many rated; NaN and 0 when none).
+They travel with the label type they refine: a stage that drops a label type drops its file too.
+
 - one reader of ``key value`` files (:func:`read_table`) and of the label files (:func:`read_labels`);
 - one writer (:func:`write_table`: whole files, swapped in atomically, so a file linked into a later
   stage's directory is replaced there, never written through) and :func:`link_table` for a stage that
@@ -29,6 +35,12 @@ from espnet_ser.errors import InputError, MissingInput
 PathLike = Union[str, Path]
 #: the label types of a data dir, each in the file of that name, in this order everywhere
 LABEL_TYPES = ("emotion", "vad")
+#: label type -> the file of its evaluators' individual labels (optional; see the module docstring)
+ANNOTATOR_FILES = {"emotion": "emotion_votes", "vad": "vad_raters"}
+#: every label file a stage passes on with an utterance, in this order
+LABEL_FILES = LABEL_TYPES + tuple(ANNOTATOR_FILES.values())
+#: columns of a ``vad_raters`` line
+RATER_COLUMNS = 7
 
 
 @dataclass
@@ -41,6 +53,10 @@ class Utterance:
     vad: Optional[Tuple[Optional[float], Optional[float], Optional[float]]] = None
     #: anything else a corpus knows (session, split, gender, original label ...)
     extra: Dict[str, str] = field(default_factory=dict)
+    #: the evaluators' vote mass per class of the set (None: the corpus has none for this utterance)
+    votes: Optional[Dict[str, float]] = None
+    #: the evaluators' V/A/D on 0-1: ((mean v, a, d), (std v, a, d), number of raters)
+    vad_raters: Optional[Tuple[Tuple[float, ...], Tuple[float, ...], int]] = None
 
     def has_vad(self) -> bool:
         return self.vad is not None and any(_present(v) for v in self.vad)
@@ -54,6 +70,20 @@ def format_vad(vad) -> str:
     if vad is None:
         return " ".join([MISSING] * len(VAD_DIMS))
     return " ".join(f"{v:.6f}" if _present(v) else MISSING for v in vad)
+
+
+def format_votes(votes: Optional[Dict[str, float]]) -> str:
+    """``{"angry": 2.0, "neutral": 0.5}`` -> ``"angry:2 neutral:0.5"`` (sorted by class); None -> ``nan``."""
+    if not votes:
+        return MISSING
+    return " ".join(f"{c}:{m:g}" for c, m in sorted(votes.items()))
+
+
+def format_raters(raters) -> str:
+    if raters is None:
+        return " ".join([MISSING] * (RATER_COLUMNS - 1) + ["0"])
+    means, stds, n = raters
+    return f"{format_vad(means)} {format_vad(stds)} {n}"
 
 
 def write_data_dir(utts: Iterable[Utterance], out_dir: Union[str, Path]) -> Path:
@@ -77,6 +107,8 @@ def write_data_dir(utts: Iterable[Utterance], out_dir: Union[str, Path]) -> Path
     for name, present, fmt in (
         ("emotion", lambda u: u.emotion is not None, lambda u: u.emotion if u.emotion is not None else MISSING),
         ("vad", Utterance.has_vad, lambda u: format_vad(u.vad)),
+        ("emotion_votes", lambda u: u.votes is not None, lambda u: format_votes(u.votes)),
+        ("vad_raters", lambda u: u.vad_raters is not None, lambda u: format_raters(u.vad_raters)),
     ):
         path = out / name
         if any(present(u) for u in utts):
@@ -92,11 +124,26 @@ def read_data_dir(data_dir: PathLike) -> List[Utterance]:
     wav = read_table(d / "wav.scp")
     spk = read_table(d / "utt2spk")
     labels = read_labels(d)
+    votes = read_table(d / "emotion_votes") if (d / "emotion_votes").exists() else None
+    if votes is not None:
+        same_ids(labels.ids, votes, d / "wav.scp", d / "emotion_votes")
+    raters = None
+    if (d / "vad_raters").exists():
+        t = read_table(d / "vad_raters")
+        same_ids(labels.ids, t, d / "wav.scp", d / "vad_raters")
+        raters = float_rows(t, labels.ids, RATER_COLUMNS, d / "vad_raters")
     utts = []
     for i, (uid, path) in enumerate(sorted(wav.items())):
         emotion = None if labels.emotion is None else labels.emotion[i]
         vad = None if labels.vad is None or np.isnan(labels.vad[i]).all() else tuple(float(v) for v in labels.vad[i])
-        utts.append(Utterance(uid, path, spk.get(uid, uid), emotion=emotion, vad=vad))
+        u = Utterance(uid, path, spk.get(uid, uid), emotion=emotion, vad=vad)
+        if votes is not None:  # {} where the line says nan: the file is kept, the line stays nan
+            names = [x.rpartition(":")[0] for x in votes[uid].split() if x != MISSING]
+            u.votes = dict(zip(names, parse_votes(votes[uid], names, f"{d / 'emotion_votes'}: utterance {uid}").tolist()))
+        if raters is not None:
+            r = raters[i]
+            u.vad_raters = (tuple(r[:3].tolist()), tuple(r[3:6].tolist()), int(r[6]))
+        utts.append(u)
     return utts
 
 
@@ -124,6 +171,66 @@ def read_labels(data_dir: PathLike) -> Labels:
         same_ids(ids, t, d / "wav.scp", d / "vad")
         vad = float_rows(t, ids, len(VAD_DIMS), d / "vad")
     return Labels(ids, emo, vad)
+
+
+def parse_votes(text: str, class_list: Sequence[str], where: str) -> np.ndarray:
+    """A line of ``emotion_votes`` -> the vote mass per class of ``class_list`` (NaN row for ``nan``); a
+    class outside the list, a mass that is not a non-negative number or a repeated class is an error.
+
+    >>> parse_votes("angry:2 neutral:0.5", ["neutral", "angry", "sad"], "x").tolist()
+    [0.5, 2.0, 0.0]
+    """
+    out = np.zeros(len(class_list))
+    if text.strip() == MISSING:
+        return np.full(len(class_list), np.nan)
+    index = {c: i for i, c in enumerate(class_list)}
+    seen = set()
+    for item in text.split():
+        name, sep, mass = item.rpartition(":")
+        try:
+            m = float(mass)
+        except ValueError:
+            m = -1.0
+        if not sep or not m >= 0 or not math.isfinite(m):
+            raise InputError(f"{where}: expected class:mass pairs (mass >= 0), got {item!r}")
+        if name not in index:
+            raise InputError(f"{where}: class {name!r} is not in the class list {list(class_list)}")
+        if name in seen:
+            raise InputError(f"{where}: class {name!r} appears twice")
+        seen.add(name)
+        out[index[name]] = m
+    return out
+
+
+def vote_distribution(votes: np.ndarray) -> np.ndarray:
+    """Vote mass rows -> distributions (each row divided by its sum); a row without mass stays NaN.
+
+    >>> vote_distribution(np.array([[0.5, 2.0, 0.0], [0.0, 0.0, 0.0]])).tolist()
+    [[0.2, 0.8, 0.0], [nan, nan, nan]]
+    """
+    votes = np.asarray(votes, dtype=np.float64)
+    total = np.nansum(votes, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, votes / np.where(total > 0, total, 1.0), np.nan)
+
+
+def read_annotations(data_dir: PathLike, class_list: Optional[Sequence[str]]):
+    """``(ids, votes, raters)`` of a data dir: ``votes`` (N, C) vote mass in ``class_list`` order (NaN
+    rows where none; None without an ``emotion_votes`` file or without ``class_list``), ``raters`` (N, 7) as ``vad_raters``
+    (None without the file). Both must list exactly the utterances of ``wav.scp``."""
+    d = Path(data_dir)
+    ids = sorted(read_table(d / "wav.scp"))
+    votes = raters = None
+    if class_list is not None and (d / "emotion_votes").exists():
+        t = read_table(d / "emotion_votes")
+        same_ids(ids, t, d / "wav.scp", d / "emotion_votes")
+        votes = np.stack([parse_votes(t[u], class_list, f"{d / 'emotion_votes'}: utterance {u}") for u in ids]) \
+            if ids else np.zeros((0, len(class_list)))
+    if (d / "vad_raters").exists():
+        t = read_table(d / "vad_raters")
+        same_ids(ids, t, d / "wav.scp", d / "vad_raters")
+        raters = float_rows(t, ids, RATER_COLUMNS, d / "vad_raters")
+    return ids, votes, raters
 
 
 def float_rows(table: Dict[str, str], ids: Sequence[str], width: int, path: PathLike) -> np.ndarray:

@@ -16,6 +16,16 @@ r_k = row sums, c_k = column sums, t_k = C[k, k])::
     f1_macro = (1/K') * sum_k 2 t_k / (r_k + c_k)   the paper's MSP-Podcast F1; K' = classes present in
                                                the reference or the predictions (r_k + c_k > 0)
 
+Beyond accuracy (class probabilities p (N, K), the evaluators' vote distributions q, uncertainties u)::
+
+    entropy  H(p)   = -sum_k p_k ln p_k                    nats, 0 ln 0 = 0
+    ece             = sum_b (n_b / N) |acc_b - conf_b|      confidence = max_k p_k, B equal-width bins on
+                                                           (0, 1] (bin b = ((b-1)/B, b/B]); acc_b, conf_b:
+                                                           accuracy and mean confidence in bin b
+    jsd(p, q)       = (KL(p || m) + KL(q || m)) / 2,  m = (p + q) / 2, in bits (0 to 1)
+    reject curve    the metric on the fraction f of items with the lowest u, for each f
+    spearman        Pearson correlation of the ranks (ties get their mean rank)
+
 These are the only definitions: the scorer, model selection and the significance bootstrap (on
 resampled confusion matrices) all call :func:`ua_of`, :func:`wa_of`, :func:`f1_of` and
 :func:`confusion_of_codes`.
@@ -190,6 +200,99 @@ def class_scores(pred: Sequence[str], ref: Sequence[Optional[str]]) -> Dict[str,
 
 def metric_names(has_classes: bool, has_vad: bool) -> List[str]:
     return (list(CCC_NAMES) + ["ccc_mean"] if has_vad else []) + (list(CLASS_METRICS) if has_classes else [])
+
+
+def entropy(probs: np.ndarray) -> np.ndarray:
+    """Entropy in nats of each row of ``probs`` (N, K).
+
+    >>> entropy(np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])).round(4).tolist()   # ln 2, 0
+    [0.6931, 0.0]
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    return terms.sum(axis=-1)
+
+
+def ece(probs: np.ndarray, ref_codes: np.ndarray, n_bins: int = 10) -> float:
+    """Expected calibration error of the top-class confidence (ref -1: no class, left out; NaN if none).
+
+    >>> probs = np.array([[0.85, 0.15], [0.65, 0.35], [0.25, 0.75]])
+    >>> round(ece(probs, np.array([0, 1, 1])), 4)   # (|1 - 0.85| + |0 - 0.65| + |1 - 0.75|) / 3
+    0.35
+    """
+    probs, ref = np.asarray(probs, dtype=np.float64), np.asarray(ref_codes)
+    keep = ref >= 0
+    if not keep.any():
+        return float("nan")
+    probs, ref = probs[keep], ref[keep]
+    conf = probs.max(axis=1)
+    correct = (probs.argmax(axis=1) == ref).astype(np.float64)
+    bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    total = 0.0
+    for b in np.unique(bins):
+        m = bins == b
+        total += m.sum() * abs(correct[m].mean() - conf[m].mean())
+    return float(total / len(conf))
+
+
+def jsd(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Jensen-Shannon divergence in bits between the rows of ``p`` and ``q`` (N, K); 0 to 1.
+
+    >>> jsd(np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([[0.0, 1.0], [0.5, 0.5]])).round(4).tolist()
+    [1.0, 0.3113]
+    """
+    p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    m = (p + q) / 2
+
+    def kl(a):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(a > 0, a * np.log2(np.where(a > 0, a, 1.0) / np.where(m > 0, m, 1.0)), 0.0).sum(axis=-1)
+
+    return (kl(p) + kl(q)) / 2
+
+
+def reject_curve(uncertainty: np.ndarray, metric, fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0)) -> List[Dict]:
+    """``metric(indices)`` on the ``ceil(f * N)`` items of lowest ``uncertainty`` (ties: the earlier
+    item first), for each fraction f; each point ``{"fraction", "n", "value"}``.
+
+    >>> u = np.array([0.9, 0.1, 0.5, 0.3]); correct = np.array([0, 1, 0, 1])
+    >>> [(c["n"], c["value"]) for c in reject_curve(u, lambda i: correct[i].mean(), (0.5, 1.0))]
+    [(2, 1.0), (4, 0.5)]
+    """
+    u = np.asarray(uncertainty, dtype=np.float64)
+    order = np.argsort(u, kind="stable")
+    out = []
+    for f in fractions:
+        n = int(np.ceil(f * len(u) - 1e-9))
+        idx = np.sort(order[:n])
+        out.append({"fraction": float(f), "n": n, "value": float(metric(idx)) if n else float("nan")})
+    return out
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Rank correlation (ties get their mean rank); NaN with fewer than 2 pairs or a constant side.
+
+    >>> round(spearman([1, 2, 3, 4], [10, 30, 20, 40]), 6)    # ranks 1 2 3 4 vs 1 3 2 4: 1 - 6*2/(4*15)
+    0.8
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.size < 2:
+        return float("nan")
+
+    def ranks(a):
+        order = np.argsort(a, kind="stable")
+        r = np.empty(a.size)
+        r[order] = np.arange(1, a.size + 1)
+        for v in np.unique(a):  # ties: mean rank
+            m = a == v
+            r[m] = r[m].mean()
+        return r
+
+    rx, ry = ranks(x), ranks(y)
+    if rx.std() == 0 or ry.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(rx, ry)[0, 1])
 
 
 def selection_scores(pred_cls: Optional[np.ndarray], ref_cls: Optional[np.ndarray], pred_vad: Optional[np.ndarray],

@@ -102,3 +102,27 @@ def test_loss_weights_alpha_beta():
 def test_sizes_are_configurable():
     model = build("multitask", "--decoder_conf", "hidden_sizes=[16, 8]")
     assert model.decoder.class_head.in_features == 8
+
+
+def test_soft_targets_and_agreement_weights_reach_the_loss():
+    """class_targets=soft: the CE stat is the soft CE of the decoder's logits against the vote
+    distribution; vad_agreement_tau: the CCC uses tau / (tau + rater std) weights."""
+    from espnet_ser.model.loss import agreement_weights, ccc_loss, soft_cross_entropy
+
+    model = build("hierarchical_cd", "--model_conf", "class_targets=soft", "--model_conf", "vad_agreement_tau=0.1").eval()
+    b = batch("full")
+    votes = torch.tensor([[2.0, 1.0, 0, 0, 0], [0, 3.0, 0, 0, 0], [NAN] * 5, [0, 0, 1.0, 1.0, 0]])
+    raters = torch.cat([torch.rand(4, 3), torch.tensor([[0.0, 0.1, 0.3]] * 4), torch.full((4, 1), 3.0)], 1)
+    with torch.no_grad():
+        _, stats, _ = model(**b, emotion_votes=votes, vad_raters=raters)
+        out = model.decoder(*model.encode(b["speech"], b["speech_lengths"]))
+        want_ce, _ = soft_cross_entropy(out["logits"], votes, b["emotion"].view(-1))
+        want_ccc, _ = ccc_loss(out["vad"], b["vad"], weights=agreement_weights(raters[:, 3:6], 0.1))
+        hard = build("hierarchical_cd").eval()
+        hard.load_state_dict(model.state_dict())
+        _, hard_stats, _ = hard(**b, emotion_votes=votes, vad_raters=raters)
+    assert stats["loss_ce"].item() == pytest.approx(want_ce.item(), rel=1e-5)
+    assert stats["loss_ccc"].item() == pytest.approx(want_ccc.item(), rel=1e-5)
+    assert hard_stats["loss_ce"].item() != pytest.approx(stats["loss_ce"].item(), rel=1e-3)  # the default stays hard
+    with pytest.raises(Exception, match="class_targets must be one of"):
+        build("baseline_d", "--model_conf", "class_targets=fuzzy")

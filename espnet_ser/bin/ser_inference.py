@@ -7,6 +7,10 @@ Audio may have any sample rate and channel count (resampled, averaged to mono). 
 than the window are read and scored window by window (bounded memory) and aggregated by
 duration-weighted means (see espnet_ser.inference.speech2emotion). Writes Kaldi-style ``emotion``, ``probs``
 (+ ``class_list``), ``vad`` (0-1) and ``vad_<scale>`` files plus ``results.json`` and ``results.csv``.
+
+``--mc_dropout S`` (torch backend) runs S passes with the encoder's and decoder's dropout on and writes
+their mean as the prediction, plus ``class_entropy`` (entropy of the mean class distribution, nats) and
+``vad_std`` (std of the V/A/D over the passes); ``--seed`` makes the passes repeatable.
 """
 
 import argparse
@@ -76,6 +80,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", default="auto", choices=("auto", "fp32", "bf16"),
                    help="float type of the frozen upstream (default auto: bf16 where the CPU/GPU has bf16 units, else "
                         "fp32; the rest of the model stays fp32)")
+    p.add_argument("--mc_dropout", type=int, default=0, metavar="S",
+                   help="MC-dropout passes per input (default 0: one deterministic pass); writes class_entropy and vad_std")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the MC-dropout passes (default 0)")
     p.add_argument("--no_progress", action="store_true", help="no progress bar")
     p.add_argument("--min_seconds", type=float, default=0.25, help="shorter inputs are listed as errors (default 0.25)")
     p.add_argument("--fail_fast", action="store_true",
@@ -88,6 +95,10 @@ def main(argv=None) -> int:
     if (args.wav_scp is None) == (not args.audio):
         get_parser().error("give either audio files or --wav_scp")
     parse_scale(args.vad_scale)
+    if args.mc_dropout < 0 or args.mc_dropout == 1:
+        raise InputError(f"--mc_dropout {args.mc_dropout}: give 0 (off) or at least 2 passes")
+    if args.mc_dropout and args.backend == "onnx":
+        raise InputError("--mc_dropout needs the torch backend: an exported graph has no dropout")
     items = inputs(args.audio, args.wav_scp)
     errors: List[Tuple[str, str, str]] = []
     good = []
@@ -117,15 +128,26 @@ def main(argv=None) -> int:
         s2e = (Speech2Emotion.from_exp_dir(args.model, args.model_file, args.device, args.dtype)
                if args.model.is_dir() and args.model_file else Speech2Emotion.from_pretrained(args.model, args.device, args.dtype))
     print(f"ser_inference: {args.backend} backend, frozen upstream in {s2e.dtype} ({s2e.dtype_reason})", file=sys.stderr)
-    probs, vad = [], []
+    if args.mc_dropout:
+        import torch
+
+        torch.manual_seed(args.seed)
+        s2e.mc_dropout = args.mc_dropout
+        print(f"ser_inference: MC dropout, {args.mc_dropout} passes per input (seed {args.seed})", file=sys.stderr)
+    probs, vad, ent, vad_std = [], [], [], []
     for uid, path in tqdm(good, desc="ser_inference", unit="file", disable=args.no_progress or len(good) < 2):
         out = s2e.predict_file(path, args.window)
         if out["probs"] is not None:
             probs.append([out["probs"][c] for c in s2e.class_list])
         if out["vad"] is not None:
             vad.append(list(out["vad"].values()))
-    pred = Predictions([u for u, _ in good], s2e.class_list if probs else None,
-                       np.array(probs) if probs else None, np.array(vad) if vad else None)
+        if "class_entropy" in out:
+            ent.append(out["class_entropy"])
+        if "vad_std" in out:
+            vad_std.append(list(out["vad_std"].values()))
+    arr = lambda xs: np.array(xs) if xs else None  # noqa: E731
+    pred = Predictions([u for u, _ in good], s2e.class_list if probs else None, arr(probs), arr(vad),
+                       class_entropy=arr(ent), vad_std=arr(vad_std))
     write_predictions(pred, args.out, args.vad_scale, errors=[(u, f"{p}: {w}") for u, p, w in errors])
     print(f"ser_inference: {len(good)} recordings -> {args.out}" + (f"; {len(errors)} not scored" if errors else ""))
     return 1 if errors else 0

@@ -3,6 +3,8 @@
     python -m espnet_ser.bin.ser_score --ref dump/fold1/test --hyp exp/ser_x/inference/test --out DIR
 
 Scores only the label types present in both the reference (``emotion``/``vad``) and the predictions.
+Beyond accuracy (calibration, agreement with the evaluators' votes, reject curves, classes from V/A/D):
+``espnet_ser.evaluation.beyond``.
 """
 
 import argparse
@@ -17,6 +19,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--ref", type=Path, required=True, help="data dir with wav.scp and the emotion and/or vad files")
     p.add_argument("--hyp", type=Path, required=True, help="prediction dir written by ser_inference")
     p.add_argument("--out", type=Path, required=True, help="where scores.json and scores.md go")
+    p.add_argument("--train_ref", type=Path, default=None,
+                   help="training data dir: its class centroids map predicted V/A/D to classes (default: the test references')")
     p.add_argument("--nonfinite", choices=NONFINITE, default="error",
                    help="NaN/infinite predictions: an error naming them (default) or exclude them (counted in the scores)")
     return p
@@ -24,7 +28,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    result = score(args.ref, args.hyp, args.nonfinite)
+    result = score(args.ref, args.hyp, args.nonfinite, args.train_ref)
     write_scores(result, args.out)
     print(scores_markdown(result), end="")
     return 0

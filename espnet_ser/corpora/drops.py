@@ -17,6 +17,9 @@ class DropCounter:
         #: labels removed from utterances that were kept (e.g. a class outside the class set)
         self.labels_removed: Counter = Counter()
         self.examples: Dict[str, List[str]] = {}
+        #: annotator-level items left out of the vote distributions and rating statistics (by reason)
+        self.annotations: Counter = Counter()
+        self.annotation_examples: Dict[str, List[str]] = {}
 
     def drop(self, reason: str, utt_id: str) -> None:
         self.dropped[reason] += 1
@@ -64,6 +67,13 @@ class DropCounter:
             self.remove_label("vad_nan_or_out_of_range")
         return vad
 
+    def note(self, reason: str, where: str) -> None:
+        """Count one annotator vote or rating that is left out (``where``: file:line or utterance)."""
+        self.annotations[reason] += 1
+        ex = self.annotation_examples.setdefault(reason, [])
+        if len(ex) < 3:
+            ex.append(where)
+
     def remove_label(self, reason: str) -> None:
         self.labels_removed[reason] += 1
 
@@ -82,8 +92,10 @@ class DropCounter:
             lines.append(f"  dropped  {reason:<28} {n:>7}   e.g. {' '.join(self.examples[reason])}")
         for reason, n in sorted(self.labels_removed.items()):
             lines.append(f"  label removed  {reason:<22} {n:>7}")
+        for reason, n in sorted(self.annotations.items()):
+            lines.append(f"  annotator item left out  {reason:<30} {n:>7}   e.g. {' '.join(self.annotation_examples[reason])}")
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
         return {"total": getattr(self, "total", None), "kept": self.kept, "dropped": dict(self.dropped),
-                "labels_removed": dict(self.labels_removed)}
+                "labels_removed": dict(self.labels_removed), "annotator_items_left_out": dict(self.annotations)}

@@ -3,8 +3,15 @@
 Layout: ``Session{1..5}/dialog/EmoEvaluation/<dialog>.txt`` and
 ``Session{N}/sentences/wav/<dialog>/<utt>.wav``. An evaluation file holds one header line per
 utterance, ``[start - end]<TAB>utt_id<TAB>code<TAB>[V, A, D]`` (V/A/D on 1-5), followed by annotator
-lines (``C-E2: ...``, ``A-F1: ...``) that are ignored. The speaker is the session plus the gender letter
-of the utterance's last part (``Ses01F_impro05_M003`` -> ``Ses01M``).
+lines: ``C-E2:<TAB>Anger; Frustration;<TAB>(comment)`` (an evaluator's classes) and
+``A-E3:<TAB>val 2; act 4; dom  4;<TAB>()`` (an evaluator's V/A/D, 1-5). The speaker is the session plus
+the gender letter of the utterance's last part (``Ses01F_impro05_M003`` -> ``Ses01M``).
+
+Annotator labels (``emotion_votes``, ``vad_raters``; ``espnet_ser.corpora.annotators``): the external
+evaluators' lines (``E1``, ``E2``, ...). The actors' own assessments (``C-F1``, ``A-M1``: the evaluator
+letter is the actor's gender) are left out and counted (``self_assessments=True`` keeps them). Class
+names map to codes by ``VOTE_NAMES`` (``Neutral state`` -> neu ...), then through the class set; a name
+outside the set (``Frustration``, or free text after ``Other``) is counted per name.
 
 Class sets: ``paper5`` (default; neu ang hap sad dis -> neutral angry happy sad disgust) and
 ``4class`` (neu ang hap+exc sad). IEMOCAP has only 2 disgust utterances, so ``paper5``'s disgust class
@@ -22,6 +29,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.corpora.annotators import Ratings
 from espnet_ser.corpora.csv_labels import read_utf8
 from espnet_ser.corpora.drops import DropCounter
 from espnet_ser.corpora.folds import hold_out_dev, write_folds
@@ -41,27 +49,41 @@ HEADER = re.compile(
 VAD_RANGE = (1.0, 5.0)
 
 
-ANNOTATOR = re.compile(r"^[CA]-[A-Z]+\d*:")          # C-E2: Neutral; ...   A-F1: val 3; act 2; ...
+ANNOTATOR = re.compile(r"^(?P<kind>[CA])-(?P<who>[A-Z]+)(?P<num>\d*):(?P<body>.*)$")  # C-E2: Anger; ...  A-F1: val 3; ...
+RATING = re.compile(r"\b(val|act|dom)\s+(-?[\d.]+)")
+#: an evaluator's class name (lower case) -> IEMOCAP code
+VOTE_NAMES = {"neutral state": "neu", "neutral": "neu", "anger": "ang", "angry": "ang", "happiness": "hap",
+              "happy": "hap", "excited": "exc", "excitement": "exc", "sadness": "sad", "sad": "sad",
+              "frustration": "fru", "frustrated": "fru", "surprise": "sur", "surprised": "sur", "fear": "fea",
+              "fearful": "fea", "disgust": "dis", "disgusted": "dis", "other": "oth"}
 UTT_ID = re.compile(r"\b(Ses\d\d[FM]_\S+_[FM]\d+)\b")
 
 
-def parse_evaluation(path: Path) -> Tuple[List[Tuple[int, str, str, Tuple[float, float, float]]], List[Tuple[int, str]]]:
-    """Header lines ``(line, utterance id, code, (v, a, d) raw)`` and label lines that name an utterance
-    but do not parse ``(line, utterance id)``; errors name file:line.
+def parse_evaluation(path: Path):
+    """Header lines ``(line, utterance id, code, (v, a, d) raw)``, label lines that name an utterance
+    but do not parse ``(line, utterance id)``, and the annotator lines under each header
+    (``{utterance id: [(line, match of ANNOTATOR)]}``); errors name file:line.
 
-    Every line is accounted for: blank lines, ``%`` comments and annotator lines are skipped by their
-    form; a header may carry surrounding white space; any other line is an error.
+    Every line is accounted for: blank lines and ``%`` comments are skipped, annotator lines belong to
+    the header above them; a header may carry surrounding white space; any other line is an error.
     """
-    entries, unparsed = [], []
+    entries, unparsed, annotations = [], [], {}
+    current = None
     for n, raw in enumerate(read_utf8(path).splitlines(), 1):
         line = raw.strip()
-        if not line or line.startswith("%") or ANNOTATOR.match(line):
+        if not line or line.startswith("%"):
+            continue
+        a = ANNOTATOR.match(line)
+        if a:
+            if current is not None:
+                annotations.setdefault(current, []).append((n, a))
             continue
         m = HEADER.match(line)
         if not m:
             named = UTT_ID.search(line)
             if named and not line.startswith("["):
                 unparsed.append((n, named.group(1)))  # e.g. a header that lost its '[': counted as a drop
+                current = None
                 continue
             raise InputError(f"{path}:{n}: malformed evaluation line: {raw.rstrip()!r} (expected "
                              "'[start - end]<TAB>utterance<TAB>code<TAB>[V, A, D]', an annotator line or a % comment)")
@@ -75,7 +97,34 @@ def parse_evaluation(path: Path) -> Tuple[List[Tuple[int, str, str, Tuple[float,
         if len(vad) != 3:
             raise InputError(f"{path}:{n}: V/A/D is not three numbers: [{m['vad']}]")
         entries.append((n, m["utt"], code, vad))
-    return entries, unparsed
+        current = m["utt"]
+    return entries, unparsed, annotations
+
+
+def annotator_ratings(lines, mapping: Dict[str, str], counter: DropCounter, path: Path,
+                      self_assessments: bool = False) -> Ratings:
+    """The votes and V/A/D ratings of one utterance's annotator lines (see the module docstring)."""
+    r = Ratings()
+    for n, a in lines:
+        where = f"{path.name}:{n}"
+        if a["who"] != "E" and not self_assessments:
+            counter.note("self_assessment_left_out", where)
+            continue
+        body = re.sub(r"\([^()]*\)\s*$", "", a["body"]).strip()  # the trailing (comment)
+        if a["kind"] == "C":
+            names = [x.strip() for x in body.split(";") if x.strip()]
+            codes = [VOTE_NAMES.get(x.split(":")[0].strip().lower()) for x in names]
+            r.vote([mapping.get(c) if c else None for c in codes],
+                   [c or x.lower() for c, x in zip(codes, names)], counter, where)
+            if not names:
+                counter.note("annotator_line_unparsed", where)
+        else:
+            vals = {k: float(v) for k, v in RATING.findall(body) if v.replace(".", "", 1).lstrip("-").isdigit()}
+            if not vals:
+                counter.note("annotator_line_unparsed", where)
+                continue
+            r.rate([vals.get(k, float("nan")) for k in ("val", "act", "dom")], *VAD_RANGE, counter, where)
+    return r
 
 
 def speaker_of(utt_id: str) -> str:
@@ -83,7 +132,8 @@ def speaker_of(utt_id: str) -> str:
     return utt_id[:5] + utt_id.split("_")[-1][0]
 
 
-def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = False) -> Tuple[List[Utterance], DropCounter, Dict[str, int]]:
+def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = False,
+                 self_assessments: bool = False) -> Tuple[List[Utterance], DropCounter, Dict[str, int]]:
     corpus = Path(corpus_dir)
     if class_set not in CLASS_SETS:
         raise InputError(f"unknown class set {class_set!r}; choose from {sorted(CLASS_SETS)}")
@@ -96,7 +146,7 @@ def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = 
     utts = []
     for path in files:
         session = int(path.parts[-4][-1])
-        entries, unparsed = parse_evaluation(path)
+        entries, unparsed, annotations = parse_evaluation(path)
         for n, uid in unparsed:
             if uid in seen:
                 raise InputError(f"{path}:{n}: utterance {uid} already defined at {seen[uid]}")
@@ -114,8 +164,10 @@ def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = 
             wav = corpus / f"Session{session}" / "sentences" / "wav" / dialog / f"{uid}.wav"
             if not counter.admit(uid, wav, emotion is not None or vad is not None):
                 continue
+            votes, raters = annotator_ratings(annotations.get(uid, []), mapping, counter, path,
+                                              self_assessments).summary(*VAD_RANGE)
             utts.append(Utterance(uid, str(wav.resolve()), speaker_of(uid), emotion, vad,
-                                  extra={"session": str(session), "code": code}))
+                                  extra={"session": str(session), "code": code}, votes=votes, vad_raters=raters))
     for wav in sorted(corpus.glob("Session[1-5]/sentences/wav/*/*.wav")):
         if wav.stem not in seen:
             counter.drop("audio_without_label", wav.stem)

@@ -10,6 +10,15 @@ The audio is a harmonic tone whose acoustics follow the labels, so models can le
 arousal, loudness with dominance, brightness (number of harmonics) with valence, and each class has
 its own amplitude-modulation rate. Classes map to V/A/D differently in the two corpora (different
 class centroids), as the paper observed for IEMOCAP and MSP-Podcast.
+
+Annotator disagreement is designed in. About 40 % of the utterances are ambiguous: their ambiguity
+``lam`` (0.3-0.9) blends a fixed confusable class's modulation rate into the audio (weight ``lam / 2``),
+and each evaluator names that class instead of the true one with probability ``lam / 2``; the
+evaluators' V/A/D ratings scatter more (std 0.3 + lam). IEMOCAP gets three external evaluators
+(``C-E1..3``, ``A-E1..3``; some name two classes, some add ``Frustration``, outside the class set) and
+the actor's own assessment (``C-F1``/``C-M1``); MSP-Podcast gets ``Labels/labels_detailed.csv`` (v1.11
+layout, five workers). The ambiguity and the votes come from a second generator, so the labels, the
+durations and the audio of the clear utterances are those of the corpus without annotators.
 """
 
 import csv
@@ -34,17 +43,25 @@ MSP_CENTROIDS: Dict[str, Tuple[float, float, float]] = {
 MSP_MIX = ["N", "A", "H", "S", "N", "A", "H", "S", "D", "X", "O", "C"]
 CLASS_RATE = {"neu": 2.0, "N": 2.0, "ang": 7.0, "A": 7.0, "hap": 4.5, "H": 4.5, "exc": 5.0, "sad": 1.0, "S": 1.0,
               "dis": 3.5, "D": 3.5, "fru": 6.0, "xxx": 3.0, "C": 3.0, "U": 5.5, "O": 3.0, "X": 3.0}
+#: each class's confusable class (its evaluators' other answer; its audio's blended modulation rate)
+CONFUSER = {"neu": "sad", "ang": "fru", "hap": "exc", "sad": "neu", "exc": "hap", "fru": "ang", "dis": "ang",
+            "xxx": "neu", "N": "S", "A": "D", "H": "U", "S": "N", "D": "A", "C": "A", "U": "H", "O": "N", "X": "N"}
+MSP_NAMES = {"N": "Neutral", "A": "Angry", "H": "Happy", "S": "Sad", "D": "Disgust", "C": "Contempt", "U": "Surprise",
+             "O": "Other-Concerned", "X": "Other-Unsure"}
 EMO_NAMES = {"neu": "Neutral state", "ang": "Anger", "hap": "Happiness", "sad": "Sadness", "exc": "Excited",
              "fru": "Frustration", "dis": "Disgust", "xxx": "Other"}
 
 
-def synth(rng: np.random.Generator, code: str, vad01: Tuple[float, float, float], seconds: float) -> np.ndarray:
+def synth(rng: np.random.Generator, code: str, vad01: Tuple[float, float, float], seconds: float,
+          lam: float = 0.0) -> np.ndarray:
     v, a, d = vad01
     t = np.arange(int(FS * seconds)) / FS
     f0 = 90.0 + 180.0 * a + rng.normal(0, 5)
     n_harm = 1 + int(round(6 * v))
     tone = sum(np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 2 * np.pi)) / k for k in range(1, n_harm + 1))
     am = 0.6 + 0.4 * np.sin(2 * np.pi * CLASS_RATE[code] * t)
+    if lam > 0:
+        am = (1 - lam / 2) * am + lam / 2 * (0.6 + 0.4 * np.sin(2 * np.pi * CLASS_RATE[CONFUSER[code]] * t))
     wav = (0.05 + 0.25 * d) * am * tone / 2.0 + 0.01 * rng.normal(size=t.size)
     return np.clip(wav, -0.99, 0.99).astype(np.float32)
 
@@ -55,7 +72,18 @@ def _draw_vad(rng, centroid, lo, hi):
     return raw, tuple(float(x) for x in (raw - lo) / (hi - lo))
 
 
-def make_iemocap(out: Path, rng: np.random.Generator, utts_per_dialog: int) -> int:
+def ambiguity(ann: np.random.Generator) -> float:
+    """0 for a clear utterance (60 %), else uniform on 0.3-0.9."""
+    clear, lam = ann.random() < 0.6, float(ann.uniform(0.3, 0.9))
+    return 0.0 if clear else lam
+
+
+def evaluator_classes(ann: np.random.Generator, code: str, lam: float) -> Tuple[str, ...]:
+    """One evaluator's answer: the true class, or its confuser with probability lam / 2."""
+    return (CONFUSER[code],) if ann.random() < lam / 2 else (code,)
+
+
+def make_iemocap(out: Path, rng: np.random.Generator, utts_per_dialog: int, ann: np.random.Generator) -> int:
     n = 0
     for s in range(1, 6):
         for dialog, who in ((f"Ses0{s}F_impro01", "F"), (f"Ses0{s}M_script01", "M")):
@@ -69,11 +97,21 @@ def make_iemocap(out: Path, rng: np.random.Generator, utts_per_dialog: int) -> i
                 raw, vad01 = _draw_vad(rng, IEMOCAP_CENTROIDS[code], 1, 5)
                 dur = float(rng.uniform(0.8, 1.5))
                 uid = f"{dialog}_{spk}{i:03d}"
-                sf.write(wav_dir / f"{uid}.wav", synth(rng, code, vad01, dur), FS, subtype="PCM_16")
+                lam = ambiguity(ann)
+                sf.write(wav_dir / f"{uid}.wav", synth(rng, code, vad01, dur, lam), FS, subtype="PCM_16")
                 lines.append(f"[{start:.4f} - {start + dur:.4f}]\t{uid}\t{code}\t[{raw[0]:.4f}, {raw[1]:.4f}, {raw[2]:.4f}]")
-                lines.append(f"C-E1:\t{EMO_NAMES[code]};\t()")
-                lines.append(f"C-E2:\t{EMO_NAMES[code]};\t()")
-                lines.append(f"A-E1:\tval {int(raw[0])}; act {int(raw[1])}; dom  {int(raw[2])};\t()")
+                for e in (1, 2, 3):
+                    names = [EMO_NAMES[c] for c in evaluator_classes(ann, code, lam)]
+                    extra = ann.random()
+                    if extra < 0.1:
+                        names.append("Frustration")
+                    elif extra < 0.15:
+                        names.append(EMO_NAMES[CONFUSER[code]])
+                    lines.append(f"C-E{e}:\t{'; '.join(dict.fromkeys(names))};\t()")
+                lines.append(f"C-{spk}1:\t{EMO_NAMES[code]};\t(self)")
+                for e in (1, 2, 3):
+                    r = np.clip(np.round(raw + ann.normal(0, 0.3 + lam, 3)), 1, 5).astype(int)
+                    lines.append(f"A-E{e}:\tval {r[0]}; act {r[1]}; dom  {r[2]};\t()")
                 lines.append("")
                 start += dur + 0.5
                 n += 1
@@ -83,10 +121,10 @@ def make_iemocap(out: Path, rng: np.random.Generator, utts_per_dialog: int) -> i
     return n
 
 
-def make_msp(out: Path, rng: np.random.Generator, sizes: Dict[str, int]) -> int:
+def make_msp(out: Path, rng: np.random.Generator, sizes: Dict[str, int], ann: np.random.Generator) -> int:
     (out / "Audios").mkdir(parents=True, exist_ok=True)
     (out / "Labels").mkdir(parents=True, exist_ok=True)
-    rows, k = [], 0
+    rows, detailed, k = [], [], 0
     speakers = {"Train": range(1, 9), "Development": range(9, 11), "Test1": range(11, 14)}
     for split, count in sizes.items():
         for i in range(count):
@@ -95,7 +133,13 @@ def make_msp(out: Path, rng: np.random.Generator, sizes: Dict[str, int]) -> int:
             raw, vad01 = _draw_vad(rng, MSP_CENTROIDS[code], 1, 7)
             spk = int(rng.choice(list(speakers[split])))
             name = f"MSP-PODCAST_{k:04d}_{i:04d}.wav"
-            sf.write(out / "Audios" / name, synth(rng, code, vad01, float(rng.uniform(0.8, 1.5))), FS, subtype="PCM_16")
+            lam = ambiguity(ann)
+            sf.write(out / "Audios" / name, synth(rng, code, vad01, float(rng.uniform(0.8, 1.5)), lam), FS, subtype="PCM_16")
+            for w in range(5):
+                primary = MSP_NAMES[evaluator_classes(ann, code, lam)[0]]
+                r = np.clip(np.round(raw + ann.normal(0, 0.3 + lam, 3)), 1, 7)
+                worker = f"WORKER{1000 + 37 * w + k % 11:08d}"
+                detailed.append([name, f"{worker}; {primary}; ; A:{r[1]:.6f}; V:{r[0]:.6f}; D:{r[2]:.6f};"])
             spk_id = "Unknown" if i % 10 == 9 else str(spk)
             rows.append([name, code, f"{raw[1]:.1f}", f"{raw[0]:.1f}", f"{raw[2]:.1f}", spk_id,
                          "Unknown" if spk_id == "Unknown" else ("Female" if spk % 2 else "Male"), split])
@@ -103,6 +147,10 @@ def make_msp(out: Path, rng: np.random.Generator, sizes: Dict[str, int]) -> int:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set"])
         w.writerows(rows)
+    with open(out / "Labels" / "labels_detailed.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["FileName", "EmoDetail"])
+        w.writerows(detailed)
     return len(rows)
 
 
@@ -110,6 +158,7 @@ def make_mini(out_dir, seed: int = 0, utts_per_dialog: int = 10, msp_sizes: Dict
     """Write the mini IEMOCAP (5 sessions x 2 dialogs x ``utts_per_dialog``) and MSP-Podcast corpora."""
     out = Path(out_dir)
     rng = np.random.default_rng(seed)
-    make_iemocap(out / "IEMOCAP", rng, utts_per_dialog)
-    make_msp(out / "MSP-Podcast", rng, msp_sizes or {"Train": 80, "Development": 20, "Test1": 30})
+    ann = np.random.default_rng([seed, 1])  # ambiguity and annotators: a second stream (see the docstring)
+    make_iemocap(out / "IEMOCAP", rng, utts_per_dialog, ann)
+    make_msp(out / "MSP-Podcast", rng, msp_sizes or {"Train": 80, "Development": 20, "Test1": 30}, ann)
     return {"iemocap": out / "IEMOCAP", "msp_podcast": out / "MSP-Podcast"}

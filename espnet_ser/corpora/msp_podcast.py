@@ -7,16 +7,27 @@ class (``drop_unlabelled=True`` drops them). Splits are named by ``Split_Set`` i
 development, test1, test2, test3). ``SpkrID`` ``Unknown`` is allowed: such an utterance is its own
 speaker (as Kaldi does for unknown speakers).
 
+Annotator labels (``emotion_votes``, ``vad_raters``; ``espnet_ser.corpora.annotators``) come from
+``Labels/labels_detailed.csv`` when the release has it (one row per evaluator and utterance), in either
+layout: ``FileName,EmoDetail`` (v1.11: ``WORKER...; Angry; Disgusted,Frustrated; A:4.0; V:2.0; D:5.0;``)
+or columns ``FileName,EmoClass_Major,EmoAct,EmoVal,EmoDom`` (other releases). The vote is the
+evaluator's primary class (``VOTE_NAMES`` -> code -> the class map; secondary classes are not votes);
+a name outside the class map is counted per name, a row of an utterance not in the consensus file is
+counted and left out.
+
 ``subset_size`` adds ``train_subset``: a seeded random subset of train of that size (the paper matches
 it to an IEMOCAP fold's training set, section 3.6).
 """
 
+import csv
 import json
 import random
+import re
 from pathlib import Path
 from typing import Dict, List, Optional
 
 from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.corpora.annotators import Ratings
 from espnet_ser.corpora.csv_labels import parse_float, read_csv_rows
 from espnet_ser.corpora.drops import DropCounter
 from espnet_ser.labels import Utterance, count_classes, write_data_dir
@@ -27,6 +38,43 @@ CODES = {"A": "angry", "S": "sad", "H": "happy", "U": "surprise", "F": "fear", "
 DEFAULT_MAP = {"N": "neutral", "A": "angry", "H": "happy", "S": "sad", "D": "disgust"}
 SPLITS = ("Train", "Development", "Test1", "Test2", "Test3")
 VAD_RANGE = (1.0, 7.0)
+#: an evaluator's primary class name (lower case, before any '-' or ':') -> code
+VOTE_NAMES = {"angry": "A", "anger": "A", "sad": "S", "sadness": "S", "happy": "H", "happiness": "H",
+              "surprise": "U", "surprised": "U", "fear": "F", "disgust": "D", "disgusted": "D",
+              "contempt": "C", "neutral": "N", "other": "O"}
+DETAIL = re.compile(r"^\s*(?P<worker>[^;]*);\s*(?P<primary>[^;]*);\s*(?P<secondary>[^;]*);\s*A:\s*(?P<a>[^;]*);"
+                    r"\s*V:\s*(?P<v>[^;]*);\s*D:\s*(?P<d>[^;]*);?\s*$")
+
+
+def load_detailed(path: Path, class_map: Dict[str, str], known: Dict[str, int], counter: DropCounter) -> Dict[str, Ratings]:
+    """Per utterance, the evaluators' primary-class votes and V/A/D ratings of ``labels_detailed.csv``
+    (either layout; see the module docstring). ``known``: the consensus file's utterances."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        header = next(csv.reader(f), [])
+    layout = "detail" if "EmoDetail" in header else "columns"
+    required = ("FileName", "EmoDetail") if layout == "detail" else ("FileName", "EmoClass_Major", "EmoAct", "EmoVal", "EmoDom")
+    out: Dict[str, Ratings] = {}
+    for n, row in read_csv_rows(path, required):
+        where = f"{path.name}:{n}"
+        uid = row["FileName"].strip().rsplit(".", 1)[0]
+        if uid not in known:
+            counter.note("detailed_row_of_unknown_utterance", where)
+            continue
+        if layout == "detail":
+            m = DETAIL.match(row["EmoDetail"])
+            if not m:
+                raise InputError(f"{path}:{n}: EmoDetail is not 'worker; primary; secondary; A:x; V:x; D:x;': "
+                                 f"{row['EmoDetail']!r}")
+            primary, raw = m["primary"], [m["v"], m["a"], m["d"]]
+        else:
+            primary, raw = row["EmoClass_Major"], [row["EmoVal"], row["EmoAct"], row["EmoDom"]]
+        r = out.setdefault(uid, Ratings())
+        name = primary.strip()
+        if name:
+            code = VOTE_NAMES.get(re.split(r"[-:]", name, maxsplit=1)[0].strip().lower())
+            r.vote([class_map.get(code) if code else None], [CODES.get(code, name.lower())], counter, where)
+        r.rate([parse_float(x, f"{path}:{n}") for x in raw], *VAD_RANGE, counter, where)
+    return out
 
 
 def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, drop_unlabelled: bool = False):
@@ -64,6 +112,11 @@ def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, dro
         speaker = f"msp{spk}" if spk and spk.lower() != "unknown" else f"mspunk_{uid}"
         utts.append(Utterance(uid, str(wav.resolve()), speaker, emotion, vad,
                               extra={"split": split.lower(), "code": code, "gender": row["Gender"].strip()}))
+    detailed = corpus / "Labels" / "labels_detailed.csv"
+    if detailed.is_file():
+        ratings = load_detailed(detailed, class_map, seen, counter)
+        for u in utts:
+            u.votes, u.vad_raters = ratings.get(u.utt_id, Ratings()).summary(*VAD_RANGE)
     audio_only = sorted(p.stem for p in (corpus / "Audios").glob("*.wav") if p.stem not in seen) \
         if (corpus / "Audios").is_dir() else []
     for uid in audio_only:

@@ -14,9 +14,10 @@ import numpy as np
 
 from espnet_ser.errors import InputError
 from espnet_ser import VAD_DIMS
-from espnet_ser.labels import read_labels, same_ids
+from espnet_ser.labels import read_annotations, read_labels, same_ids
 from espnet_ser.metrics import ccc_scores, class_scores, confusion, metric_names
 from espnet_ser.inference.predictions import Predictions, read_predictions
+from espnet_ser.evaluation.beyond import beyond_markdown, beyond_scores
 
 PathLike = Union[str, Path]
 
@@ -32,6 +33,12 @@ class Paired:
     hyp_vad: Optional[np.ndarray]
     class_list: Optional[List[str]] = None
     excluded: List[str] = field(default_factory=list)  # utterances left out for non-finite predictions
+    # beyond accuracy (espnet_ser.evaluation.beyond); None where absent
+    hyp_probs: Optional[np.ndarray] = None        # (N, K) in class_list order
+    hyp_class_entropy: Optional[np.ndarray] = None  # (N,) from MC dropout or an ensemble
+    hyp_vad_std: Optional[np.ndarray] = None      # (N, 3)
+    ref_votes: Optional[np.ndarray] = None        # (N, K) evaluators' vote mass, NaN rows where none
+    ref_raters: Optional[np.ndarray] = None       # (N, 7) as vad_raters
 
     @property
     def has_classes(self) -> bool:
@@ -45,7 +52,11 @@ class Paired:
         pick = lambda xs: None if xs is None else [xs[i] for i in idx]  # noqa: E731
         arr = lambda a: None if a is None else a[idx]  # noqa: E731
         return Paired(pick(self.ids), pick(self.ref_emotion), pick(self.hyp_emotion), arr(self.ref_vad),
-                      arr(self.hyp_vad), self.class_list)
+                      arr(self.hyp_vad), self.class_list, [], *(arr(getattr(self, f)) for f in EXTRA_ARRAYS))
+
+
+#: the optional per-utterance arrays of a Paired, after its first seven fields
+EXTRA_ARRAYS = ("hyp_probs", "hyp_class_entropy", "hyp_vad_std", "ref_votes", "ref_raters")
 
 
 def concat(parts: Sequence[Paired]) -> Paired:
@@ -59,7 +70,8 @@ def concat(parts: Sequence[Paired]) -> Paired:
         return None if any(v is None for v in vals) else np.concatenate(vals)
 
     return Paired(cat_list("ids"), cat_list("ref_emotion"), cat_list("hyp_emotion"), cat_arr("ref_vad"),
-                  cat_arr("hyp_vad"), parts[0].class_list if parts else None)
+                  cat_arr("hyp_vad"), parts[0].class_list if parts else None, [],
+                  *(cat_arr(f) for f in EXTRA_ARRAYS))
 
 
 NONFINITE = ("error", "exclude")
@@ -85,7 +97,10 @@ def pair(ref_dir: PathLike, hyp: Union[PathLike, Predictions], nonfinite: str = 
         unknown = sorted({e for e in ref_emo if e is not None} - set(pred.class_list))
         if unknown:
             raise InputError(f"{ref_dir}/emotion has classes {unknown} that the model does not know {pred.class_list}")
-    paired = Paired(ids, ref_emo, hyp_emo, ref_vad, hyp_vad, pred.class_list)
+    take = lambda a: None if a is None else np.asarray(a)[order]  # noqa: E731
+    _, votes, raters = read_annotations(ref_dir, pred.class_list)
+    paired = Paired(ids, ref_emo, hyp_emo, ref_vad, hyp_vad, pred.class_list, [], take(pred.probs),
+                    take(pred.class_entropy), take(pred.vad_std), votes, raters)
     if bad:
         dropped = set(bad)
         paired = paired.subset(np.array([i for i, u in enumerate(ids) if u not in dropped], dtype=np.int64))
@@ -117,7 +132,9 @@ def metric_counts(p: Paired) -> Dict[str, int]:
     return n
 
 
-def score(ref_dir: PathLike, hyp_dir: PathLike, nonfinite: str = "error") -> Dict:
+def score(ref_dir: PathLike, hyp_dir: PathLike, nonfinite: str = "error", train_ref: Optional[PathLike] = None) -> Dict:
+    """Metrics, counts, confusion and the ``beyond`` section (:mod:`espnet_ser.evaluation.beyond`;
+    ``train_ref``: the training data dir whose class centroids map V/A/D to classes)."""
     p = pair(ref_dir, hyp_dir, nonfinite)
     result: Dict = {"ref": str(ref_dir), "hyp": str(hyp_dir), "metrics": score_paired(p), "n": metric_counts(p)}
     if p.excluded:
@@ -129,6 +146,7 @@ def score(ref_dir: PathLike, hyp_dir: PathLike, nonfinite: str = "error") -> Dic
     if p.has_classes:
         result["class_list"] = p.class_list
         result["confusion"] = confusion(p.hyp_emotion, p.ref_emotion, p.class_list).tolist()
+    result["beyond"] = beyond_scores(p, None if train_ref is None else Path(train_ref))
     return result
 
 
@@ -150,6 +168,7 @@ def scores_markdown(result: Dict) -> str:
         lines += ["", "Confusion (rows: reference, columns: predicted)", "",
                   "| ref \\ hyp | " + " | ".join(cl) + " |", "|" + "---|" * (len(cl) + 1)]
         lines += [f"| {c} | " + " | ".join(str(v) for v in row) + " |" for c, row in zip(cl, result["confusion"])]
+    lines += beyond_markdown(result.get("beyond") or {})
     return "\n".join(lines) + "\n"
 
 

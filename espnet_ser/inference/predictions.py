@@ -7,6 +7,9 @@ Kaldi-style text files, one line per utterance, sorted by id:
 * ``class_list``   one class name per line
 * ``vad``          ``utt v a d``                       on the model's 0-1 scale (continuous head)
 * ``vad_<lo>-<hi>`` ``utt v a d``                      the same mapped onto a corpus scale (optional)
+* ``class_entropy`` ``utt H``                          entropy (nats) of ``probs`` over stochastic passes
+                                                     or an ensemble (``espnet_ser.inference.uncertainty``)
+* ``vad_std``      ``utt s_v s_a s_d``                 std of the V/A/D over those passes (0-1 scale)
 
 plus ``results.json`` and ``results.csv`` holding the same per-utterance content.
 """
@@ -35,6 +38,8 @@ class Predictions:
     probs: Optional[np.ndarray] = None  # (N, K)
     vad: Optional[np.ndarray] = None  # (N, 3), 0-1
     labels: Optional[List[str]] = None  # the ``emotion`` file's classes when read from disk
+    class_entropy: Optional[np.ndarray] = None  # (N,) over MC-dropout passes or an ensemble
+    vad_std: Optional[np.ndarray] = None  # (N, 3)
 
     @property
     def emotion(self) -> Optional[List[str]]:
@@ -53,7 +58,8 @@ class Predictions:
         return [u for u, b in zip(self.ids, bad) if b]
 
 
-PREDICTION_FILES = ("emotion", "probs", "class_list", "vad", "results.json", "results.csv", "errors")
+PREDICTION_FILES = ("emotion", "probs", "class_list", "vad", "class_entropy", "vad_std", "results.json", "results.csv",
+                    "errors")
 
 
 def write_predictions(pred: Predictions, out_dir: PathLike, scale: Optional[str] = None,
@@ -103,6 +109,16 @@ def _write_files(pred: Predictions, out: Path, scale: Optional[str], errors: Seq
             r.update({d: round(float(vad[i, j]), 6) for j, d in enumerate(VAD_DIMS)})
             if scaled is not None:
                 r.update({f"{d}_{scale}": round(float(scaled[i, j]), 6) for j, d in enumerate(VAD_DIMS)})
+    if pred.class_entropy is not None:
+        ent = np.asarray(pred.class_entropy)[order]
+        write_table(out / "class_entropy", [f"{u} {h:.6f}" for u, h in zip(ids, ent)])
+        for r, h in zip(rows, ent):
+            r["class_entropy"] = round(float(h), 6)
+    if pred.vad_std is not None:
+        std = np.asarray(pred.vad_std)[order]
+        write_table(out / "vad_std", [f"{u} " + " ".join(f"{v:.6f}" for v in row) for u, row in zip(ids, std)])
+        for r, row in zip(rows, std):
+            r.update({f"{d}_std": round(float(row[j]), 6) for j, d in enumerate(VAD_DIMS)})
     (out / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
     with open(out / "results.csv", "w", newline="") as f:
         fields = list(rows[0]) if rows else ["utt_id"]
@@ -140,4 +156,12 @@ def read_predictions(hyp_dir: PathLike) -> Predictions:
             raise InputError(f"{d / 'emotion'}: {len(unknown)} utterance(s) with a class not in {d / 'class_list'} "
                              f"{classes}: " + ", ".join(f"{u} ({table[u]})" for u in unknown[:10]))
         labels = [table[u] for u in ids]
-    return Predictions(ids, classes, probs, vad, labels)
+    extra = {}
+    for name, width in (("class_entropy", 1), ("vad_std", len(VAD_DIMS))):
+        if (d / name).exists():
+            table = read_table(d / name)
+            if set(table) != set(ids):
+                raise InputError(f"{d}: {name} and the predictions list different utterances")
+            rows = float_rows(table, ids, width, d / name)
+            extra[name] = rows[:, 0] if width == 1 else rows
+    return Predictions(ids, classes, probs, vad, labels, **extra)

@@ -37,6 +37,7 @@ from espnet_ser.inference.pack import best_model_pth, unpack_config
 from espnet_ser.model.frontend import AudioThroughCache, source_frontend
 from espnet_ser.model.frontend.cached import CachedFeatures
 from espnet_ser.model.task import SERTask
+from espnet_ser.inference.uncertainty import mc_dropout_passes, summarize
 from espnet_ser.spec import LABEL_TYPES
 
 
@@ -112,7 +113,20 @@ class WindowedPredictor:
         return self.format(out, 0)
 
     def format(self, out: Dict[str, Optional[torch.Tensor]], i: int) -> Dict:
+        """One item of a batch's outputs as the result dict. With stochastic passes (``probs_passes``,
+        ``vad_passes``: (S, B, ...)) the probs and V/A/D are their means and ``class_entropy`` and
+        ``vad_std`` are added (:func:`espnet_ser.inference.uncertainty.summarize`)."""
         result: Dict = {"emotion": None, "probs": None, "vad": None}
+        if out.get("probs_passes") is not None or out.get("vad_passes") is not None:
+            pick = lambda k: None if out.get(k) is None else out[k][:, i : i + 1].float().cpu().numpy()  # noqa: E731
+            summary = summarize(pick("probs_passes"), pick("vad_passes"))
+            out = {"probs": None if summary["probs"] is None else torch.from_numpy(summary["probs"]),
+                   "vad": None if summary["vad"] is None else torch.from_numpy(summary["vad"])}
+            i = 0
+            if summary["class_entropy"] is not None:
+                result["class_entropy"] = float(summary["class_entropy"][0])
+            if summary["vad_std"] is not None:
+                result["vad_std"] = dict(zip(VAD_DIMS, summary["vad_std"][0].tolist()))
         if out["probs"] is not None:
             p = out["probs"][i].float().cpu().tolist()
             result["probs"] = dict(zip(self.class_list, p))
@@ -137,19 +151,15 @@ class WindowedPredictor:
     @torch.no_grad()
     def predict_file(self, path: Union[str, Path], window_s: float = 20.0) -> Dict:
         """A whole file, window by window, aggregated (duration-weighted means)."""
-        probs, vad, weights = [], [], []
+        outs, weights = [], []
         for wav, dur in self.windows(path, window_s):
-            out = self.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]))
+            outs.append(self.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()])))
             weights.append(dur)
-            if out["probs"] is not None:
-                probs.append(out["probs"][0].float().cpu())
-            if out["vad"] is not None:
-                vad.append(out["vad"][0].float().cpu())
         w = torch.tensor(weights) / sum(weights)
-        agg = {
-            "probs": None if not probs else (torch.stack(probs) * w[:, None]).sum(0, keepdim=True),
-            "vad": None if not vad else (torch.stack(vad) * w[:, None]).sum(0, keepdim=True),
-        }
+        # each output (passes or not) is averaged over the windows; an item's axis is the one before the last
+        agg = {k: None if outs[0].get(k) is None else
+               (torch.stack([o[k].float().cpu() for o in outs]) * w.view(-1, *[1] * outs[0][k].dim())).sum(0)
+               for k in outs[0]}
         result = self.format(agg, 0)
         result["windows"] = len(weights)
         return result
@@ -178,6 +188,8 @@ class Speech2Emotion(WindowedPredictor):
         self.fs = int((args.frontend_conf or {}).get("fs", 16000))
         self.dtype, self.dtype_reason = "fp32", "default"
         self.untrained = untrained_outputs(args)
+        #: MC-dropout passes per input (0: one deterministic pass); set by ``ser_inference --mc_dropout``
+        self.mc_dropout = 0
         if self.untrained:
             logging.warning("%s: no training label reached the %s head(s); their outputs are not written",
                             train_config, " and ".join(self.untrained))
@@ -230,6 +242,14 @@ class Speech2Emotion(WindowedPredictor):
 
     @torch.no_grad()
     def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
-        """Raw model outputs for a padded batch of mono waveforms at the model's sample rate."""
-        out = self.model.predict(speech.to(self.device), lengths.to(self.device))
-        return {k: (None if OUTPUT_TYPE[k] in self.untrained else v) for k, v in out.items()}
+        """Raw model outputs for a padded batch of mono waveforms at the model's sample rate; with
+        ``mc_dropout`` S > 0 also ``probs_passes`` and ``vad_passes`` (S, B, ...), whose means they are."""
+        speech, lengths = speech.to(self.device), lengths.to(self.device)
+        if self.mc_dropout:
+            passes = mc_dropout_passes(self.model, speech, lengths, self.mc_dropout)
+            out = {"probs": None if passes["probs"] is None else passes["probs"].mean(0),
+                   "vad": None if passes["vad"] is None else passes["vad"].mean(0)}
+            out.update({f"{k}_passes": v for k, v in passes.items()})
+        else:
+            out = self.model.predict(speech, lengths)
+        return {k: (None if OUTPUT_TYPE[k.replace("_passes", "")] in self.untrained else v) for k, v in out.items()}

@@ -9,6 +9,11 @@ reporter skips): ``loss loss_ce loss_ccc ccc_valence ccc_arousal ccc_dominance c
 While ``epoch_outputs`` is a list (the trainer sets it for a validation pass), ``forward`` in eval mode
 also appends each batch's predictions and labels to it, so that set-level metrics (UA, F1, CCC over
 the whole dev set: :func:`espnet_ser.metrics.selection_scores`) can choose the best model.
+
+Annotator targets (``model_conf``; defaults keep the paper's losses): ``class_targets: soft`` trains the
+class head against the evaluators' vote distribution (``emotion_votes``; items without votes use their
+hard class); ``vad_agreement_tau: 0.1`` weights each item's CCC terms by ``tau / (tau + rater std)``
+(``vad_raters``). Without those data files both fall back to the hard losses.
 """
 
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -23,7 +28,10 @@ from espnet2.train.abs_espnet_model import AbsESPnetModel
 
 from espnet_ser import VAD_DIMS
 from espnet_ser.model.decoder.abs_decoder import AbsSERDecoder
-from espnet_ser.model.loss import ccc_loss, masked_cross_entropy
+from espnet_ser.errors import InputError
+from espnet_ser.model.loss import agreement_weights, ccc_loss, masked_cross_entropy, soft_cross_entropy
+
+CLASS_TARGETS = ("hard", "soft")
 
 
 class ESPnetSERModel(AbsESPnetModel):
@@ -38,8 +46,16 @@ class ESPnetSERModel(AbsESPnetModel):
         alpha: float = 1.0,
         beta: float = 1.0,
         extract_feats_in_collect_stats: bool = True,
+        class_targets: str = "hard",
+        vad_agreement_tau: Optional[float] = None,
     ):
         super().__init__()
+        if class_targets not in CLASS_TARGETS:
+            raise InputError(f"model_conf class_targets must be one of {CLASS_TARGETS}, got {class_targets!r}")
+        if vad_agreement_tau is not None and not vad_agreement_tau > 0:
+            raise InputError(f"model_conf vad_agreement_tau must be positive (or null), got {vad_agreement_tau!r}")
+        self.class_targets = class_targets
+        self.vad_agreement_tau = vad_agreement_tau
         self.class_list = list(class_list)
         self.frontend = frontend
         self.specaug = specaug
@@ -82,6 +98,8 @@ class ESPnetSERModel(AbsESPnetModel):
         emotion_lengths: Optional[torch.Tensor] = None,
         vad: Optional[torch.Tensor] = None,
         vad_lengths: Optional[torch.Tensor] = None,
+        emotion_votes: Optional[torch.Tensor] = None,
+        vad_raters: Optional[torch.Tensor] = None,
         **kwargs,
     ) -> Tuple[torch.Tensor, Dict[str, Optional[torch.Tensor]], torch.Tensor]:
         batch_size = speech.shape[0]
@@ -90,12 +108,21 @@ class ESPnetSERModel(AbsESPnetModel):
 
         zero = next(t for t in (out["logits"], out["vad"]) if t is not None).sum() * 0.0
         loss_ce, acc = zero, None
-        if out["logits"] is not None and emotion is not None:
-            labels = emotion.view(batch_size, -1)[:, 0].long()
-            loss_ce, acc = masked_cross_entropy(out["logits"], labels)
+        soft = self.class_targets == "soft" and emotion_votes is not None
+        if out["logits"] is not None and (emotion is not None or soft):
+            labels = (emotion.view(batch_size, -1)[:, 0].long() if emotion is not None
+                      else torch.full((batch_size,), -1, dtype=torch.long, device=out["logits"].device))
+            if soft:
+                loss_ce, acc = soft_cross_entropy(out["logits"], emotion_votes.view(batch_size, -1), labels)
+            else:
+                loss_ce, acc = masked_cross_entropy(out["logits"], labels)
         loss_ccc, cccs = zero, [None] * len(VAD_DIMS)
         if out["vad"] is not None and vad is not None:
-            loss_ccc, cccs = ccc_loss(out["vad"], vad.view(batch_size, -1).to(out["vad"].dtype))
+            weights = None
+            if self.vad_agreement_tau is not None and vad_raters is not None:
+                std = vad_raters.view(batch_size, -1)[:, 3:6].to(out["vad"].dtype)
+                weights = agreement_weights(std, self.vad_agreement_tau)
+            loss_ccc, cccs = ccc_loss(out["vad"], vad.view(batch_size, -1).to(out["vad"].dtype), weights=weights)
 
         if self.epoch_outputs is not None and not self.training:
             self.epoch_outputs.append({

@@ -18,6 +18,15 @@ dimension is NaN. Rules:
   (the CCC of fewer than two points is undefined) and its statistic is reported as missing.
   With no dimension usable, ``L_ccc`` is exactly 0.
 
+Annotator targets (model options, off by default; the paper's configs use neither):
+
+* ``soft_cross_entropy``: CE against the evaluators' vote distribution q (``emotion_votes``
+  renormalised), ``-sum_k q_k log p_k``; an item without votes falls back to its hard class (one-hot q),
+  an item with neither is left out. With one-hot targets it equals :func:`masked_cross_entropy`.
+* ``ccc_loss(..., weights=w)``: each item's CCC statistics weighted (weighted means, variances and
+  covariance); the model sets ``w = tau / (tau + std)`` from the evaluators' std of that dimension, so
+  utterances on which the raters agree count more. All weights equal give the plain CCC.
+
 Both losses keep a graph to the predictions even when they are zero, so ``backward()`` is always legal
 and gives zero gradients.
 """
@@ -33,27 +42,34 @@ MIN_CCC_ITEMS = 2
 CCC_EPS = 1e-8
 
 
-def concordance_cc(pred: torch.Tensor, target: torch.Tensor, eps: float = CCC_EPS) -> torch.Tensor:
-    """CCC of two 1-D tensors (population statistics), differentiable.
+def concordance_cc(pred: torch.Tensor, target: torch.Tensor, eps: float = CCC_EPS,
+                   weights: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """CCC of two 1-D tensors (population statistics, optionally weighted per item), differentiable.
 
     >>> x = torch.tensor([1.0, 2.0, 3.0, 4.0]); y = torch.tensor([1.0, 2.0, 3.0, 5.0])
     >>> round(concordance_cc(x, x).item(), 6)
     1.0
-    >>> round(concordance_cc(x, y).item(), 4)   # 2*1.375 / (1.25 + 2.1875 + 0.0625)
-    0.7857
+    >>> round(concordance_cc(x, y).item(), 4)   # 2*1.625 / (1.25 + 2.1875 + 0.0625)
+    0.9286
     """
     if pred.shape != target.shape or pred.dim() != 1:
         raise ValueError(f"expected two 1-D tensors of one shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
-    pm, tm = pred.mean(), target.mean()
+    if weights is None:
+        mean = torch.mean
+    else:
+        w = weights / weights.sum()
+        mean = lambda x: (w * x).sum()  # noqa: E731
+    pm, tm = mean(pred), mean(target)
     pc, tc = pred - pm, target - tm
-    cov = (pc * tc).mean()
-    return 2.0 * cov / (pc.pow(2).mean() + tc.pow(2).mean() + (pm - tm).pow(2) + eps)
+    cov = mean(pc * tc)
+    return 2.0 * cov / (mean(pc.pow(2)) + mean(tc.pow(2)) + (pm - tm).pow(2) + eps)
 
 
 def ccc_loss(
-    pred: torch.Tensor, target: torch.Tensor, min_items: int = MIN_CCC_ITEMS
+    pred: torch.Tensor, target: torch.Tensor, min_items: int = MIN_CCC_ITEMS, weights: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, List[Optional[torch.Tensor]]]:
-    """``sum_d (1 - CCC_d)`` over the columns of (B, D) tensors; NaN targets are ignored.
+    """``sum_d (1 - CCC_d)`` over the columns of (B, D) tensors; NaN targets are ignored. ``weights``
+    (B, D), positive: per-item weights of each dimension's CCC.
 
     Returns the loss and, per dimension, the CCC (detached) or None where the dimension was skipped
     (fewer than ``min_items`` labelled items).
@@ -67,7 +83,7 @@ def ccc_loss(
         if int(mask.sum()) < min_items:
             cccs.append(None)
             continue
-        ccc = concordance_cc(pred[mask, d], target[mask, d])
+        ccc = concordance_cc(pred[mask, d], target[mask, d], weights=None if weights is None else weights[mask, d])
         loss = loss + (1.0 - ccc)
         cccs.append(ccc.detach())
     return loss, cccs
@@ -84,3 +100,32 @@ def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> Tuple[to
     loss = F.cross_entropy(logits[mask], labels[mask])
     acc = (logits[mask].argmax(-1) == labels[mask]).float().mean().detach()
     return loss, acc
+
+
+def soft_cross_entropy(logits: torch.Tensor, votes: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """Mean of ``-sum_k q_k log softmax(logits)_k`` with q the vote distribution of each row of ``votes``
+    (B, C) (NaN or all-zero rows: the one-hot of ``labels``; neither: left out); exactly 0 with none.
+
+    Returns the loss and the accuracy against the hard labels (None where no item has one).
+    """
+    votes = votes.to(logits.dtype)
+    total = torch.nan_to_num(votes, nan=0.0).sum(-1, keepdim=True)
+    has_votes = total.squeeze(-1) > 0
+    has_label = labels != IGNORE_INDEX
+    onehot = F.one_hot(labels.clamp(min=0), logits.size(-1)).to(logits.dtype)
+    q = torch.where(has_votes.unsqueeze(-1), torch.nan_to_num(votes, nan=0.0) / total.clamp(min=1e-12), onehot)
+    mask = has_votes | has_label
+    acc = (logits[has_label].argmax(-1) == labels[has_label]).float().mean().detach() if bool(has_label.any()) else None
+    if not bool(mask.any()):
+        return logits.sum() * 0.0, acc
+    loss = -(q[mask] * F.log_softmax(logits[mask], dim=-1)).sum(-1).mean()
+    return loss, acc
+
+
+def agreement_weights(rater_std: torch.Tensor, tau: float) -> torch.Tensor:
+    """``tau / (tau + std)`` per item and dimension (1 where no rater std is known).
+
+    >>> agreement_weights(torch.tensor([[0.0, 0.1, float("nan")]]), 0.1).tolist()
+    [[1.0, 0.5, 1.0]]
+    """
+    return torch.where(torch.isnan(rater_std), torch.ones_like(rater_std), tau / (tau + rater_std.clamp(min=0.0)))

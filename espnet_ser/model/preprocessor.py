@@ -4,6 +4,9 @@
   ``nan`` (missing) -> [-1], the ignore index of the CE loss. Any other name is an error that names
   the utterance and the known classes.
 * ``vad`` (read as ``text_float``): three floats, NaN where missing -> float32 array (3,).
+* ``emotion_votes`` (read as ``text``): ``class:mass ...`` -> float32 array (C,) of vote mass in
+  class-list order, NaN everywhere for ``nan`` (:func:`espnet_ser.labels.parse_votes`).
+* ``vad_raters`` (read as ``text_float``): seven floats (means, stds, count) -> float32 array (7,).
 """
 
 from typing import Dict, Sequence
@@ -11,6 +14,7 @@ from typing import Dict, Sequence
 import numpy as np
 
 from espnet_ser import MISSING, VAD_DIMS
+from espnet_ser.labels import RATER_COLUMNS, parse_votes
 from espnet_ser.model.loss import IGNORE_INDEX
 
 
@@ -27,6 +31,14 @@ class SERPreprocessor:
             if vad.size != len(VAD_DIMS):
                 raise ValueError(f"utterance {uid}: vad needs {len(VAD_DIMS)} values (v a d), got {vad.size}")
             data["vad"] = vad
+        if "emotion_votes" in data:
+            data["emotion_votes"] = parse_votes(str(data["emotion_votes"]), self.class_list,
+                                                f"utterance {uid}: emotion_votes").astype(np.float32)
+        if "vad_raters" in data:
+            raters = np.asarray(data["vad_raters"], dtype=np.float32).reshape(-1)
+            if raters.size != RATER_COLUMNS:
+                raise ValueError(f"utterance {uid}: vad_raters needs {RATER_COLUMNS} values, got {raters.size}")
+            data["vad_raters"] = raters
         return data
 
     def class_index(self, uid: str, name) -> int:

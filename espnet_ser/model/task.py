@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from espnet2.asr.encoder.abs_encoder import AbsEncoder
 from espnet2.asr.encoder.conformer_encoder import ConformerEncoder
+from espnet2.asr.encoder.linear_encoder import LinearEncoder
 from espnet2.asr.encoder.transformer_encoder import TransformerEncoder
 from espnet2.asr.specaug.abs_specaug import AbsSpecAug
 from espnet2.asr.specaug.specaug import SpecAug
@@ -37,7 +38,7 @@ from espnet_ser.model.pooling import pooling_choices
 from espnet_ser.class_list import load_class_list
 from espnet_ser.model.trainer import AtomicCheckpointTrainer
 from espnet_ser.model.preprocessor import SERPreprocessor
-from espnet_ser.labels import LABEL_TYPES
+from espnet_ser.labels import LABEL_FILES
 
 specaug_choices = ClassChoices(
     name="specaug", classes=dict(specaug=SpecAug), type_check=AbsSpecAug, default=None, optional=True
@@ -51,7 +52,7 @@ normalize_choices = ClassChoices(
 )
 encoder_choices = ClassChoices(
     "encoder",
-    classes=dict(conformer=ConformerEncoder, transformer=TransformerEncoder),
+    classes=dict(conformer=ConformerEncoder, transformer=TransformerEncoder, linear=LinearEncoder),
     type_check=AbsEncoder,
     default="conformer",
 )
@@ -137,7 +138,7 @@ class SERTask(AbsTask):
 
     @classmethod
     def optional_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
-        return LABEL_TYPES
+        return LABEL_FILES
 
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> ESPnetSERModel:

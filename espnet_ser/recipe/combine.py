@@ -2,7 +2,8 @@
 
 A source is ``(prefix, data_dir, label_types)`` with label types among ``emotion`` and ``vad``. Ids and
 speakers get ``<prefix>-`` in front; labels of the types not kept are written as missing (``nan``).
-An utterance left with no label is dropped and counted. The same corpus may appear twice with
+An utterance left with no label is dropped and counted. The evaluators' labels
+(``emotion_votes``, ``vad_raters``) go with the label type they refine. The same corpus may appear twice with
 different label types (it is then merged into one utterance carrying the union of kept types).
 
 The paper's Table-2 rows (what each corpus contributes) are in :mod:`espnet_ser.spec`;
@@ -54,14 +55,14 @@ def combine(sources: Iterable[Tuple[str, Path, Sequence[str]]], out_dir) -> dict
         n = 0
         for u in read_data_dir(data_dir):
             uid = f"{prefix}-{u.utt_id}"
-            emotion = u.emotion if "emotion" in keep else None
-            vad = u.vad if "vad" in keep else None
+            emotion, votes = (u.emotion, u.votes) if "emotion" in keep else (None, None)
+            vad, raters = (u.vad, u.vad_raters) if "vad" in keep else (None, None)
             if uid in merged:  # the same corpus listed again for other label types
                 m = merged[uid]
-                m.emotion = m.emotion if emotion is None else emotion
-                m.vad = m.vad if vad is None else vad
+                m.emotion, m.votes = (m.emotion, m.votes) if emotion is None else (emotion, votes)
+                m.vad, m.vad_raters = (m.vad, m.vad_raters) if vad is None else (vad, raters)
                 continue
-            merged[uid] = Utterance(uid, u.path, f"{prefix}-{u.speaker}", emotion, vad)
+            merged[uid] = Utterance(uid, u.path, f"{prefix}-{u.speaker}", emotion, vad, votes=votes, vad_raters=raters)
             n += 1
         per_source[f"{prefix}:{data_dir}:{'+'.join(keep)}"] = n
     kept = []

@@ -21,7 +21,7 @@ from scipy.signal import resample_poly
 from espnet_ser.errors import InputError
 from espnet_ser.corpora.drops import DropCounter
 from espnet_ser.labels import link_table, read_data_dir, read_table, write_data_dir, write_table
-from espnet_ser.spec import LABEL_TYPES
+from espnet_ser.labels import LABEL_FILES
 
 PathLike = Union[str, Path]
 FS = 16000
@@ -49,7 +49,7 @@ def to_16k_mono(wav: np.ndarray, fs: int) -> np.ndarray:
 
 def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
     src, dst = Path(src), Path(dst)
-    key = _digest(*(((src / f).read_bytes() if (src / f).exists() else b"-") for f in ("wav.scp", "utt2spk") + LABEL_TYPES))
+    key = _digest(*(((src / f).read_bytes() if (src / f).exists() else b"-") for f in ("wav.scp", "utt2spk") + LABEL_FILES))
     stamp = dst / ".done"
     if _stamp_ok(stamp, key):
         return json.loads((dst / "format_report.json").read_text())
@@ -79,7 +79,7 @@ def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
         write_table(dst / "wav.scp", [f"{u.utt_id} {u.path}" for u in utts])
     else:
         link_table(src / "wav.scp", dst / "wav.scp")
-    for f in ("utt2spk", "spk2utt") + LABEL_TYPES:
+    for f in ("utt2spk", "spk2utt") + LABEL_FILES:
         if (src / f).exists():
             link_table(src / f, dst / f)
         elif (dst / f).exists():
@@ -104,7 +104,7 @@ def filter_durations(data_dir: PathLike, min_s: float = 0.0, max_s: Optional[flo
         return json.loads((d / "filter_report.json").read_text())
     if not keep_dir.exists():
         keep_dir.mkdir()
-        for f in ("wav.scp", "utt2spk", "spk2utt", "utt2num_samples") + LABEL_TYPES:
+        for f in ("wav.scp", "utt2spk", "spk2utt", "utt2num_samples") + LABEL_FILES:
             if (d / f).exists():
                 link_table(d / f, keep_dir / f)
     utts = read_data_dir(keep_dir)

@@ -35,10 +35,10 @@ from espnet_ser import compute_dtype
 from espnet_ser.errors import InputError
 from espnet_ser.labels import link_table, read_table
 from espnet_ser.model.frontend.cached import source_features
-from espnet_ser.spec import LABEL_TYPES
+from espnet_ser.labels import LABEL_FILES
 
 PathLike = Union[str, Path]
-COPY_FILES = ("utt2spk", "spk2utt", *LABEL_TYPES, "utt2num_samples")
+COPY_FILES = ("utt2spk", "spk2utt", *LABEL_FILES, "utt2num_samples")
 PATH_KEYS = ("path_or_url", "path_or_name", "stats_file")
 CPU_BATCH_SECONDS = 10.0  # docs/benchmarks.md: HuBERT-large on 2 CPU cores, 200-s batches 4.1x real time, 5-15 s 11-12x
 

@@ -8,12 +8,14 @@
 from pathlib import Path
 from typing import List, Sequence, Union
 from espnet_ser.errors import MissingInput
-from espnet_ser.labels import LABEL_TYPES
+from espnet_ser.labels import LABEL_FILES
 
 
 PathLike = Union[str, Path]
 #: data file -> (data name, ESPnet loader type)
-DATA_FILES = (("wav.scp", "speech", "sound"), *((t, t, {"emotion": "text", "vad": "text_float"}[t]) for t in LABEL_TYPES))
+DATA_FILES = (("wav.scp", "speech", "sound"),
+              *((t, t, {"emotion": "text", "vad": "text_float", "emotion_votes": "text", "vad_raters": "text_float"}[t])
+                for t in LABEL_FILES))
 
 
 def speech_file(data_dir: PathLike) -> Path:

@@ -1,0 +1,152 @@
+"""Evaluation beyond accuracy (``ser_score``'s ``beyond`` section; formulas in :mod:`espnet_ser.metrics`).
+
+Calibration and the evaluators (models with a class head):
+
+* ``ece``: expected calibration error of the top-class probability (10 bins).
+* ``jsd_votes``: mean Jensen-Shannon divergence (bits) between the predicted distribution and the
+  evaluators' vote distribution, over the utterances with votes (``emotion_votes``).
+* ``spearman_uncertainty_disagreement``: rank correlation between the class uncertainty (the
+  ``class_entropy`` of MC dropout or an ensemble where present, else the entropy of ``probs``) and the
+  evaluators' disagreement (entropy of their vote distribution). Positive: the model is less sure where
+  people disagree.
+* ``reject_ua``: UA on the fraction of utterances with the lowest class uncertainty, for each fraction.
+
+V/A/D (models with a V/A/D head): ``reject_ccc`` (mean CCC vs the fraction kept, by the mean of
+``vad_std``, when present) and ``spearman_vad_std_rater_std`` (the model's std vs the raters' std).
+
+Classes and dimensions in one view (models with a V/A/D head, references with classes and V/A/D):
+
+* ``centroids``: per reference class, the mean reference and the mean predicted V/A/D.
+* ``vad_to_class``: the nearest-centroid classifier on V/A/D, its centroids fitted on the training
+  data's reference labels (``train_ref``; else the test references', marked as such), applied to the
+  predicted V/A/D: its UA, and (models with a class head too) ``agreement``, the fraction of utterances
+  where the class head and the V/A/D head's nearest class agree.
+"""
+
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from espnet_ser.labels import read_labels, vote_distribution
+from espnet_ser.metrics import ccc_scores, class_codes, confusion_of_codes, ece, entropy, jsd, reject_curve, spearman, ua_of
+
+FRACTIONS = tuple(round(0.1 * i, 1) for i in range(1, 11))
+
+
+def class_centroids(emotion: Sequence[Optional[str]], vad: np.ndarray, classes: Sequence[str]) -> Dict[str, List[float]]:
+    """Mean V/A/D (0-1) of each class over the utterances with that class and all three dimensions.
+
+    >>> class_centroids(["a", "a", "b", None], np.array([[0.2, 0.4, 0.6], [0.4, 0.4, 0.8], [1.0, 1.0, 1.0], [0, 0, 0]]), ["a", "b", "c"])
+    {'a': [0.3, 0.4, 0.7], 'b': [1.0, 1.0, 1.0]}
+    """
+    out = {}
+    vad = np.asarray(vad, dtype=np.float64)
+    full = ~np.isnan(vad).any(axis=1)
+    for c in classes:
+        m = np.array([e == c for e in emotion]) & full
+        if m.any():
+            out[c] = [round(float(x), 6) for x in vad[m].mean(axis=0)]
+    return out
+
+
+def nearest_centroid(vad: np.ndarray, centroids: Dict[str, Sequence[float]]) -> List[str]:
+    """The class whose centroid is nearest (Euclidean) to each V/A/D row.
+
+    >>> nearest_centroid(np.array([[0.1, 0.1, 0.1], [0.9, 0.8, 0.9]]), {"low": [0, 0, 0], "high": [1, 1, 1]})
+    ['low', 'high']
+    """
+    names = list(centroids)
+    c = np.array([centroids[n] for n in names], dtype=np.float64)
+    d = ((np.asarray(vad, dtype=np.float64)[:, None, :] - c[None]) ** 2).sum(-1)
+    return [names[i] for i in d.argmin(axis=1)]
+
+
+def beyond_scores(p, train_ref: Optional[Path] = None) -> Dict:
+    """The ``beyond`` section of ``ser_score`` for a :class:`espnet_ser.evaluation.scoring.Paired`."""
+    out: Dict = {}
+    ref_codes = None
+    if p.hyp_probs is not None and p.ref_emotion is not None:
+        ref_codes = class_codes(p.ref_emotion, p.class_list)
+        out["ece"] = ece(p.hyp_probs, ref_codes)
+        hyp_codes = p.hyp_probs.argmax(axis=1)
+        if p.hyp_class_entropy is not None:
+            unc, out["class_uncertainty"] = p.hyp_class_entropy, "class_entropy (MC dropout or ensemble)"
+        else:
+            unc, out["class_uncertainty"] = entropy(p.hyp_probs), "entropy of probs"
+        labelled = np.flatnonzero(ref_codes >= 0)
+        if labelled.size:
+            k = len(p.class_list)
+            curve = reject_curve(unc[labelled], lambda i: ua_of(confusion_of_codes(ref_codes[labelled][i], hyp_codes[labelled][i], k)), FRACTIONS)
+            out["reject_ua"] = curve
+        if p.ref_votes is not None:
+            q = vote_distribution(p.ref_votes)
+            has = ~np.isnan(q).any(axis=1)
+            out["n_votes"] = int(has.sum())
+            if has.any():
+                out["jsd_votes"] = float(jsd(p.hyp_probs[has], q[has]).mean())
+                out["spearman_uncertainty_disagreement"] = spearman(unc[has], entropy(q[has]))
+    if p.hyp_vad is not None and p.ref_vad is not None:
+        if p.hyp_vad_std is not None:
+            u = p.hyp_vad_std.mean(axis=1)
+            out["reject_ccc"] = reject_curve(u, lambda i: ccc_scores(p.hyp_vad[i], p.ref_vad[i])["ccc_mean"], FRACTIONS)
+            if p.ref_raters is not None:
+                rs = np.nanmean(p.ref_raters[:, 3:6], axis=1) if np.isfinite(p.ref_raters[:, 3:6]).any() else None
+                if rs is not None:
+                    ok = np.isfinite(rs)
+                    out["spearman_vad_std_rater_std"] = spearman(u[ok], rs[ok])
+        if p.ref_emotion is not None and p.class_list is not None:
+            out.update(class_dimension_view(p, train_ref))
+    return out
+
+
+def class_dimension_view(p, train_ref: Optional[Path]) -> Dict:
+    classes = p.class_list
+    out: Dict = {"centroids": {c: {"reference": r, "predicted": class_centroids(p.ref_emotion, p.hyp_vad, [c]).get(c)}
+                               for c, r in class_centroids(p.ref_emotion, p.ref_vad, classes).items()}}
+    if train_ref is not None:
+        t = read_labels(train_ref)
+        fitted = class_centroids(t.emotion, t.vad, classes) if t.emotion is not None and t.vad is not None else {}
+        source = str(train_ref)
+    else:
+        fitted, source = {}, None
+    if not fitted:
+        fitted, source = class_centroids(p.ref_emotion, p.ref_vad, classes), "the test references (no training labels given)"
+    if len(fitted) < 2:
+        return out
+    from_vad = nearest_centroid(p.hyp_vad, fitted)
+    ref_codes = class_codes(p.ref_emotion, classes)
+    view = {"centroids_from": source, "centroids": fitted,
+            "ua": ua_of(confusion_of_codes(ref_codes, class_codes(from_vad, classes), len(classes)))}
+    if p.hyp_probs is not None:
+        head = [classes[i] for i in p.hyp_probs.argmax(axis=1)]
+        view["agreement"] = float(np.mean([a == b for a, b in zip(head, from_vad)]))
+    out["vad_to_class"] = view
+    return out
+
+
+def beyond_markdown(b: Dict) -> List[str]:
+    """Lines of the ``beyond`` section for scores.md."""
+    if not b:
+        return []
+    lines = ["", "Beyond accuracy (espnet_ser.evaluation.beyond)", ""]
+    for k in ("ece", "jsd_votes", "spearman_uncertainty_disagreement", "spearman_vad_std_rater_std"):
+        if k in b:
+            lines.append(f"- {k}: {b[k]:.3f}")
+    if "class_uncertainty" in b:
+        lines.append(f"- class uncertainty: {b['class_uncertainty']}")
+    for k, name in (("reject_ua", "UA"), ("reject_ccc", "CCC mean")):
+        if k in b:
+            lines.append(f"- {name} vs fraction kept (most certain first): " +
+                         ", ".join(f"{c['fraction']:.1f}: {c['value']:.3f}" for c in b[k]))
+    if "centroids" in b:
+        lines += ["", "| class | reference V/A/D | predicted V/A/D |", "|---|---|---|"]
+        fmt = lambda v: "–" if v is None else " / ".join(f"{x:.2f}" for x in v)  # noqa: E731
+        lines += [f"| {c} | {fmt(v['reference'])} | {fmt(v['predicted'])} |" for c, v in b["centroids"].items()]
+    if "vad_to_class" in b:
+        v = b["vad_to_class"]
+        lines.append("")
+        lines.append(f"- classes from the predicted V/A/D (nearest centroid, centroids from {v['centroids_from']}): "
+                     f"UA {v['ua']:.3f}" + (f"; agreement with the class head {v['agreement']:.3f}" if "agreement" in v else ""))
+    return lines
+
