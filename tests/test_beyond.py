@@ -87,3 +87,27 @@ def test_centroids_and_nearest_centroid_by_hand():
     cen = class_centroids(["sad", "sad", "angry", "angry"], vad, ["angry", "sad", "happy"])
     assert cen == {"angry": [0.9, 0.9, 0.9], "sad": [0.2, 0.2, 0.2]}   # the NaN row is left out
     assert nearest_centroid(np.array([[0.3, 0.3, 0.3], [0.6, 0.6, 0.6]]), cen) == ["sad", "angry"]
+
+
+def test_centroid_shift_and_affine_calibration_by_hand(tmp_path):
+    """Corpus B places every class at 0.5 * (A's place) + 0.2: the shift is that per class, and the
+    calibrated predictions of an A-style model on B match B's references exactly."""
+    from espnet_ser.evaluation.beyond import calibration_view
+    from espnet_ser.evaluation.scoring import Paired
+    from espnet_ser.labels import Utterance, write_data_dir
+
+    places = {"angry": (0.2, 0.9, 0.8), "sad": (0.2, 0.1, 0.2), "happy": (0.9, 0.7, 0.6)}
+    to_b = lambda v: tuple(0.5 * x + 0.2 for x in v)  # noqa: E731
+    for name, f in (("a", lambda v: v), ("b", to_b)):
+        write_data_dir([Utterance(f"{name}{c}{i}", "x.wav", "s", c, f(v)) for i, (c, v) in
+                        enumerate(list(places.items()) * 2)], tmp_path / name)
+    cls = ["angry", "sad", "happy"]
+    hyp = np.array([places[c] for c in cls * 2]) + np.array([[0.02, -0.01, 0.0]] * 6)  # A-style predictions
+    ref = np.array([to_b(places[c]) for c in cls * 2])
+    p = Paired([f"u{i}" for i in range(6)], cls * 2, None, ref, hyp, cls)
+    view = calibration_view(p, tmp_path / "a", tmp_path / "b")
+    assert view["centroid_shift"]["angry"] == pytest.approx([0.5 * 0.2 + 0.2 - 0.2, 0.65 - 0.9, 0.6 - 0.8])
+    assert view["calibration"]["a"] == pytest.approx([0.5] * 3) and view["calibration"]["b"] == pytest.approx([0.2] * 3)
+    want = literal_ccc(np.clip(hyp[:, 0] * 0.5 + 0.2, 0, 1), ref[:, 0])
+    assert view["calibrated"]["ccc_valence"] == pytest.approx(want)
+    assert view["calibrated"]["ccc_mean"] > view["uncalibrated"]["ccc_mean"]

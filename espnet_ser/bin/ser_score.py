@@ -21,6 +21,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="where scores.json and scores.md go")
     p.add_argument("--train_ref", type=Path, default=None,
                    help="training data dir: its class centroids map predicted V/A/D to classes (default: the test references')")
+    p.add_argument("--calibrate", nargs=2, type=Path, default=None, metavar=("SOURCE_TRAIN", "TARGET_TRAIN"),
+                   help="mismatched training: the class-centroid shift between two training data dirs and the CCC after "
+                        "an affine V/A/D map fitted from the source corpus's class centroids to the target's")
     p.add_argument("--nonfinite", choices=NONFINITE, default="error",
                    help="NaN/infinite predictions: an error naming them (default) or exclude them (counted in the scores)")
     return p
@@ -28,7 +31,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    result = score(args.ref, args.hyp, args.nonfinite, args.train_ref)
+    result = score(args.ref, args.hyp, args.nonfinite, args.train_ref, args.calibrate)
     write_scores(result, args.out)
     print(scores_markdown(result), end="")
     return 0

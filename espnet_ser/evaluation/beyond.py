@@ -21,6 +21,14 @@ Classes and dimensions in one view (models with a V/A/D head, references with cl
   data's reference labels (``train_ref``; else the test references', marked as such), applied to the
   predicted V/A/D: its UA, and (models with a class head too) ``agreement``, the fraction of utterances
   where the class head and the V/A/D head's nearest class agree.
+
+Mismatched training (Table 2: V/A/D learnt from one corpus, scored on another), ``calibrate=(A, B)``
+with the training data dirs of the two corpora:
+
+* ``centroid_shift``: per class, corpus B's V/A/D centroid minus corpus A's (the paper's 3.6: anger
+  sits elsewhere in the two corpora);
+* ``calibrated``: the CCCs after a per-dimension affine map ``v' = a v + b`` fitted by least squares
+  from A's class centroids to B's (:func:`affine_calibration`), applied to the predictions.
 """
 
 from pathlib import Path
@@ -62,8 +70,49 @@ def nearest_centroid(vad: np.ndarray, centroids: Dict[str, Sequence[float]]) -> 
     return [names[i] for i in d.argmin(axis=1)]
 
 
-def beyond_scores(p, train_ref: Optional[Path] = None) -> Dict:
-    """The ``beyond`` section of ``ser_score`` for a :class:`espnet_ser.evaluation.scoring.Paired`."""
+def affine_calibration(src: Dict[str, Sequence[float]], dst: Dict[str, Sequence[float]]):
+    """Per dimension, ``(a, b)`` minimising ``sum_c (a src_c + b - dst_c)^2`` over the classes in both
+    (at least 2; a dimension whose source centroids are all equal gets a = 1, b = the mean shift).
+
+    >>> a, b = affine_calibration({"x": [0.2, 0.5, 0.1], "y": [0.6, 0.5, 0.3]}, {"x": [0.5, 0.7, 0.1], "y": [1.3, 0.7, 0.3]})
+    >>> (a.round(6) + 0.0).tolist(), (b.round(6) + 0.0).tolist()    # V: 2x + 0.1; A: constant, shifted 0.2; D: x
+    ([2.0, 1.0, 1.0], [0.1, 0.2, 0.0])
+    """
+    shared = [c for c in src if c in dst]
+    if len(shared) < 2:
+        raise ValueError(f"an affine map needs at least 2 shared classes, got {shared}")
+    x = np.array([src[c] for c in shared], dtype=np.float64)
+    y = np.array([dst[c] for c in shared], dtype=np.float64)
+    a, b = np.ones(x.shape[1]), np.zeros(x.shape[1])
+    for d in range(x.shape[1]):
+        if np.ptp(x[:, d]) == 0:
+            b[d] = float((y[:, d] - x[:, d]).mean())
+        else:
+            a[d], b[d] = np.polyfit(x[:, d], y[:, d], 1)
+    return a, b
+
+
+def calibration_view(p, source_dir: Path, target_dir: Path) -> Dict:
+    """``centroid_shift`` between two training dirs' class centroids and the CCCs of ``p``'s predicted
+    V/A/D before and after the affine map from the first corpus's centroids to the second's."""
+    classes = p.class_list or sorted({e for e in p.ref_emotion if e is not None})
+    a_lab, b_lab = read_labels(source_dir), read_labels(target_dir)
+    if any(x.emotion is None or x.vad is None for x in (a_lab, b_lab)):
+        return {}
+    ca, cb = class_centroids(a_lab.emotion, a_lab.vad, classes), class_centroids(b_lab.emotion, b_lab.vad, classes)
+    shift = {c: [round(y - x, 6) for x, y in zip(ca[c], cb[c])] for c in ca if c in cb}
+    if len(shift) < 2:
+        return {"centroid_shift": shift}
+    a, b = affine_calibration(ca, cb)
+    calibrated = np.clip(p.hyp_vad * a + b, 0.0, 1.0)
+    return {"centroid_shift": shift, "calibration": {"from": str(source_dir), "to": str(target_dir),
+                                                     "a": a.tolist(), "b": b.tolist()},
+            "uncalibrated": ccc_scores(p.hyp_vad, p.ref_vad), "calibrated": ccc_scores(calibrated, p.ref_vad)}
+
+
+def beyond_scores(p, train_ref: Optional[Path] = None, calibrate=None) -> Dict:
+    """The ``beyond`` section of ``ser_score`` for a :class:`espnet_ser.evaluation.scoring.Paired`
+    (``calibrate``: the training data dirs (A, B) of a mismatched model, see the module docstring)."""
     out: Dict = {}
     ref_codes = None
     if p.hyp_probs is not None and p.ref_emotion is not None:
@@ -97,6 +146,8 @@ def beyond_scores(p, train_ref: Optional[Path] = None) -> Dict:
                     out["spearman_vad_std_rater_std"] = spearman(u[ok], rs[ok])
         if p.ref_emotion is not None and p.class_list is not None:
             out.update(class_dimension_view(p, train_ref))
+        if calibrate is not None and p.ref_emotion is not None:
+            out.update(calibration_view(p, Path(calibrate[0]), Path(calibrate[1])))
     return out
 
 
@@ -143,6 +194,12 @@ def beyond_markdown(b: Dict) -> List[str]:
         lines += ["", "| class | reference V/A/D | predicted V/A/D |", "|---|---|---|"]
         fmt = lambda v: "–" if v is None else " / ".join(f"{x:.2f}" for x in v)  # noqa: E731
         lines += [f"| {c} | {fmt(v['reference'])} | {fmt(v['predicted'])} |" for c, v in b["centroids"].items()]
+    if "calibrated" in b:
+        lines.append("")
+        lines.append("- class centroid shift (target - source corpus, V/A/D): " + "; ".join(
+            f"{c} {' / '.join(f'{x:+.2f}' for x in v)}" for c, v in b["centroid_shift"].items()))
+        lines.append(f"- CCC mean before / after the affine V/A/D calibration: {b['uncalibrated']['ccc_mean']:.3f} / "
+                     f"{b['calibrated']['ccc_mean']:.3f}")
     if "vad_to_class" in b:
         v = b["vad_to_class"]
         lines.append("")

@@ -151,3 +151,43 @@ def plot_training_curves(groups: Dict[str, Sequence[PathLike]], path: PathLike,
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def plot_reject_curves(curves: Dict[str, Dict[str, List[Dict]]], path: PathLike, title: str) -> Path:
+    """Metric vs the fraction of most-certain utterances kept: one line per run, UA and CCC side by side."""
+    kinds = [k for k in ("reject_ua", "reject_ccc") if any(k in c for c in curves.values())] or ["reject_ua"]
+    fig, axes = plt.subplots(1, len(kinds), figsize=(4.6 * len(kinds), 3.8), squeeze=False)
+    for ax, kind in zip(axes[0], kinds):
+        for name, c in curves.items():
+            if kind in c:
+                ax.plot([p["fraction"] for p in c[kind]], [p["value"] for p in c[kind]], marker="o", ms=3, label=name)
+        ax.set_xlabel("fraction kept (most certain first)")
+        ax.set_ylabel({"reject_ua": "UA", "reject_ccc": "CCC mean"}[kind])
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path)
+
+
+def plot_reliability(pooled: Dict[str, Paired], path: PathLike, title: str, n_bins: int = 10) -> Path:
+    """Reliability diagram: accuracy vs mean top-class confidence per confidence bin, one line per run."""
+    from espnet_ser.metrics import class_codes
+
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="calibrated")
+    for name, p in pooled.items():
+        ref = class_codes(p.ref_emotion, p.class_list)
+        keep = ref >= 0
+        conf = p.hyp_probs[keep].max(axis=1)
+        right = p.hyp_probs[keep].argmax(axis=1) == ref[keep]
+        bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+        xs = [conf[bins == b].mean() for b in range(n_bins) if (bins == b).any()]
+        ys = [right[bins == b].mean() for b in range(n_bins) if (bins == b).any()]
+        ax.plot(xs, ys, marker="o", ms=3, label=name)
+    ax.set_xlabel("confidence (top-class probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)

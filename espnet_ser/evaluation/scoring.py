@@ -132,9 +132,11 @@ def metric_counts(p: Paired) -> Dict[str, int]:
     return n
 
 
-def score(ref_dir: PathLike, hyp_dir: PathLike, nonfinite: str = "error", train_ref: Optional[PathLike] = None) -> Dict:
+def score(ref_dir: PathLike, hyp_dir: PathLike, nonfinite: str = "error", train_ref: Optional[PathLike] = None,
+          calibrate: Optional[Sequence[PathLike]] = None) -> Dict:
     """Metrics, counts, confusion and the ``beyond`` section (:mod:`espnet_ser.evaluation.beyond`;
-    ``train_ref``: the training data dir whose class centroids map V/A/D to classes)."""
+    ``train_ref``: the training data dir whose class centroids map V/A/D to classes; ``calibrate``: two
+    training data dirs (source corpus, target corpus) for the affine V/A/D calibration)."""
     p = pair(ref_dir, hyp_dir, nonfinite)
     result: Dict = {"ref": str(ref_dir), "hyp": str(hyp_dir), "metrics": score_paired(p), "n": metric_counts(p)}
     if p.excluded:
@@ -146,7 +148,7 @@ def score(ref_dir: PathLike, hyp_dir: PathLike, nonfinite: str = "error", train_
     if p.has_classes:
         result["class_list"] = p.class_list
         result["confusion"] = confusion(p.hyp_emotion, p.ref_emotion, p.class_list).tolist()
-    result["beyond"] = beyond_scores(p, None if train_ref is None else Path(train_ref))
+    result["beyond"] = beyond_scores(p, None if train_ref is None else Path(train_ref), calibrate)
     return result
 
 
