@@ -126,3 +126,21 @@ def test_soft_targets_and_agreement_weights_reach_the_loss():
     assert hard_stats["loss_ce"].item() != pytest.approx(stats["loss_ce"].item(), rel=1e-3)  # the default stays hard
     with pytest.raises(Exception, match="class_targets must be one of"):
         build("baseline_d", "--model_conf", "class_targets=fuzzy")
+
+
+def test_waveform_augmentation_applies_in_training_only():
+    """data_aug_effects (ESPnet's DataAugmentation): speed 1.1 shortens the audio by 1/1.1, only when training."""
+    import numpy as np
+
+    from espnet_ser.model.task import SERTask
+
+    args = SERTask.get_parser().parse_args(
+        ["--config", str(ROOT / "conf/tuning/train_ser_tiny_fbank.yaml"), "--data_aug_prob", "1.0",
+         "--data_aug_effects", "[[1.0, speed_perturb, {factor: 1.1}]]"])
+    x = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    out = SERTask.build_preprocess_fn(args, train=True)("u", {"speech": x.copy()})["speech"]
+    assert abs(out.size - 16000 / 1.1) <= 2
+    same = SERTask.build_preprocess_fn(args, train=False)("u", {"speech": x.copy()})["speech"]
+    assert np.array_equal(same, x)
+    with pytest.raises(ValueError, match="need mono audio input"):
+        SERTask.build_preprocess_fn(args, train=True)("u", {"speech": np.zeros((10, 40), np.float32)})

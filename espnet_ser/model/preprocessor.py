@@ -7,9 +7,13 @@
 * ``emotion_votes`` (read as ``text``): ``class:mass ...`` -> float32 array (C,) of vote mass in
   class-list order, NaN everywhere for ``nan`` (:func:`espnet_ser.labels.parse_votes`).
 * ``vad_raters`` (read as ``text_float``): seven floats (means, stds, count) -> float32 array (7,).
+
+Training only, with ``data_aug_effects`` set: ESPnet's waveform augmentation
+(``espnet2.layers.augmentation.DataAugmentation``; e.g. speed perturbation) on ``speech`` with
+probability ``data_aug_prob``. It needs audio input (raw features, not a feature cache).
 """
 
-from typing import Dict, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -19,11 +23,25 @@ from espnet_ser.model.loss import IGNORE_INDEX
 
 
 class SERPreprocessor:
-    def __init__(self, class_list: Sequence[str]):
+    def __init__(self, class_list: Sequence[str], train: bool = False, data_aug_effects: Optional[List] = None,
+                 data_aug_num: Sequence[int] = (1, 1), data_aug_prob: float = 0.0, fs: int = 16000):
         self.class_list = list(class_list)
         self.index = {c: i for i, c in enumerate(self.class_list)}
+        self.data_aug = None
+        if train and data_aug_effects and data_aug_prob > 0:
+            from espnet2.layers.augmentation import DataAugmentation
+
+            self.data_aug = DataAugmentation(data_aug_effects, apply_n=list(data_aug_num))
+        self.data_aug_prob = data_aug_prob
+        self.fs = fs
 
     def __call__(self, uid: str, data: Dict) -> Dict[str, np.ndarray]:
+        if self.data_aug is not None and "speech" in data and np.random.random() < self.data_aug_prob:
+            speech = np.asarray(data["speech"], dtype=np.float32)
+            if speech.ndim != 1:
+                raise ValueError(f"utterance {uid}: data_aug_effects need mono audio input, got shape {speech.shape} "
+                                 "(a feature cache? train on raw audio to augment)")
+            data["speech"] = self.data_aug(speech, self.fs).astype(np.float32)
         if "emotion" in data:
             data["emotion"] = np.array([self.class_index(uid, data["emotion"])], dtype=np.int64)
         if "vad" in data:

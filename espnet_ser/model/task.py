@@ -64,6 +64,16 @@ decoder_choices = ClassChoices(  # the paper's variants (espnet_ser.model.decode
 )
 
 
+def yaml_list(value):
+    """A YAML list from the command line (a config file passes the list itself)."""
+    import yaml
+
+    out = yaml.safe_load(value) if isinstance(value, str) else value
+    if out is not None and not isinstance(out, list):
+        raise argparse.ArgumentTypeError(f"expected a YAML list, got {value!r}")
+    return out
+
+
 class SERTask(AbsTask):
     num_optimizers: int = 1
     class_choices_list = [
@@ -114,6 +124,11 @@ class SERTask(AbsTask):
             default=True,
             help="Map class names to indices and check V/A/D (needed whenever an emotion file is read)",
         )
+        group.add_argument("--data_aug_effects", type=yaml_list, default=None,
+                           help="training-time waveform augmentation (ESPnet's DataAugmentation list, e.g. "
+                                "[[0.5, speed_perturb, {factor: 0.9}], [0.5, speed_perturb, {factor: 1.1}]]); raw audio only")
+        group.add_argument("--data_aug_num", type=int, nargs=2, default=[1, 1], help="min and max effects per utterance")
+        group.add_argument("--data_aug_prob", type=float, default=0.0, help="probability that an utterance is augmented")
         for class_choices in cls.class_choices_list:
             class_choices.add_arguments(group)
 
@@ -130,7 +145,11 @@ class SERTask(AbsTask):
     ) -> Optional[Callable[[str, Dict[str, np.ndarray]], Dict[str, np.ndarray]]]:
         if not args.use_preprocessor:
             return None
-        return SERPreprocessor(load_class_list(args.class_list))
+        return SERPreprocessor(load_class_list(args.class_list), train=train,
+                               data_aug_effects=getattr(args, "data_aug_effects", None),
+                               data_aug_num=getattr(args, "data_aug_num", (1, 1)),
+                               data_aug_prob=getattr(args, "data_aug_prob", 0.0),
+                               fs=int((getattr(args, "frontend_conf", None) or {}).get("fs", 16000)))
 
     @classmethod
     def required_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
