@@ -67,3 +67,21 @@ def test_train_two_epochs_and_predict(data, variant, tmp_path):
     ref = s2e(mono16, fs=16000)
     if has_c:
         assert np.allclose(list(out["vad"].values()), list(ref["vad"].values()), atol=1e-4)
+
+
+def test_keep_nbest_models_decodes_with_the_average_of_the_n_best(data, tmp_path):
+    """keep_nbest_models N > 1: the exp's model is ESPnet's average of the N best epochs (here all three),
+    checked against the epochs' weights averaged by hand."""
+    from espnet_ser.inference.pack import best_model_pth
+    from espnet_ser.safe_load import load
+
+    tr, dv, stats = data
+    exp = train(CONF, tr, dv, stats, tmp_path / "exp", ["--max_epoch", "3", "--batch_size", "8", "--keep_nbest_models", "3",
+                                                       "--best_model_criterion", "valid,epoch_ua,max"])
+    name = best_model_pth(exp)
+    assert name == "valid.epoch_ua.ave_3best.pth"
+    epochs = [load(exp / f"{e}epoch.pth", map_location="cpu") for e in (1, 2, 3)]
+    ave = load(exp / name, map_location="cpu")
+    for k, v in ave.items():
+        if v.is_floating_point():
+            assert torch.allclose(v, sum(e[k] for e in epochs) / 3, atol=1e-6), k

@@ -54,10 +54,16 @@ def pack_model(exp_dir: PathLike, out_zip: PathLike, model_file: Optional[str] =
 
 
 def best_model_pth(exp_dir: PathLike) -> str:
-    """``valid.<stat>.best.pth`` of the first ``best_model_criterion`` in the exp's config.yaml."""
+    """The model of an exp dir, by the first ``best_model_criterion`` of its config.yaml: with
+    ``keep_nbest_models`` N > 1 the average of the N best epochs (ESPnet's ``<phase>.<stat>.ave_<N>best.pth``,
+    as ESPnet recipes decode with), else the best epoch (``<phase>.<stat>.best.pth``)."""
     exp = Path(exp_dir)
     conf = yaml.safe_load((exp / "config.yaml").read_text())
-    names = [f"{ph}.{stat}.best.pth" for ph, stat, _ in conf.get("best_model_criterion") or []]
+    keep = conf.get("keep_nbest_models") or 1
+    keep = max(keep) if isinstance(keep, list) else int(keep)
+    criteria = conf.get("best_model_criterion") or []
+    names = [f"{ph}.{stat}.ave_{keep}best.pth" for ph, stat, _ in criteria] if keep > 1 else []
+    names += [f"{ph}.{stat}.best.pth" for ph, stat, _ in criteria]
     for name in names + sorted(p.name for p in exp.glob("*.best.pth")):
         if (exp / name).exists():
             return name
