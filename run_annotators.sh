@@ -11,11 +11,12 @@ variant=hierarchical_cd   # it predicts classes and V/A/D
 mc_dropout=10             # MC-dropout passes per utterance at inference
 targets="hard soft"
 ser_config=               # default: the demo's CPU config on the mini corpus, the recipe's own otherwise
-epochs=14                 # epochs per model on the mini corpus
+epochs=30                 # epochs per model on the mini corpus (soft targets converge more slowly)
+utts_per_dialog=30        # mini corpus size: IEMOCAP utterances per dialog (10 dialogs; the demo's is 10)
 folds=
 workdir=                  # default: demo_annotators/ (mini corpus) or egs2/iemocap/ser1/annotators/
 help_message="Usage: $0 [--variant $variant] [--mc_dropout $mc_dropout] [--targets \"$targets\"] [--ser_config CONF]
-       [--epochs $epochs] [--folds \"1 2 3 4 5\"] [--workdir DIR]"
+       [--epochs $epochs] [--utts_per_dialog $utts_per_dialog] [--folds \"1 2 3 4 5\"] [--workdir DIR]"
 . ./path.sh
 . egs2/TEMPLATE/ser1/utils/parse_options.sh
 . ./db.sh
@@ -23,7 +24,7 @@ extra=()
 if [ -z "$IEMOCAP" ]; then
   workdir=${workdir:-$TOP/demo_annotators}
   echo "[run_annotators.sh] no IEMOCAP in db.sh: the embedded mini corpus -> $workdir"
-  python -m espnet_ser.bin.prepare_data mini "$workdir/mini_corpus" > /dev/null
+  python -m espnet_ser.bin.prepare_data mini --utts_per_dialog "$utts_per_dialog" "$workdir/mini_corpus" > /dev/null
   export IEMOCAP=$workdir/mini_corpus/IEMOCAP
   ser_config=${ser_config:-conf/tuning/train_ser_tiny_fbank.yaml}
   extra+=(--feats_type raw --nj "$(nproc)" --inference_nj "$(nproc)")

@@ -295,6 +295,23 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
+def spearman_p(rho: float, n: int) -> float:
+    """Two-sided p of a rank correlation ``rho`` of ``n`` pairs under no association (t with n - 2 degrees
+    of freedom, ``t = rho sqrt((n - 2) / (1 - rho^2))``); NaN when undefined.
+
+    >>> round(spearman_p(0.5, 30), 4)
+    0.0049
+    """
+    from scipy.stats import t as student_t
+
+    if n < 3 or not np.isfinite(rho):
+        return float("nan")
+    if abs(rho) >= 1:
+        return 0.0
+    stat = rho * np.sqrt((n - 2) / (1 - rho ** 2))
+    return float(2 * student_t.sf(abs(stat), n - 2))
+
+
 def selection_scores(pred_cls: Optional[np.ndarray], ref_cls: Optional[np.ndarray], pred_vad: Optional[np.ndarray],
                      ref_vad: Optional[np.ndarray]) -> Dict[str, float]:
     """Set-level scores that choose the best epoch: ``epoch_ua``, ``epoch_f1_macro``, ``epoch_ccc_mean``, and

@@ -143,3 +143,16 @@ def test_combine_keeps_votes_with_classes_and_raters_with_vad(iemocap, tmp_path)
     assert prepare(["combine", "--source", f"iem:{out / 'all'}:emotion", str(tmp_path / "c")]) == 0
     assert (tmp_path / "c/emotion_votes").exists() and not (tmp_path / "c/vad_raters").exists()
     assert read_table(tmp_path / "c/emotion_votes")["iem-Ses01F_impro01_F000"] == "angry:1.5 neutral:1"
+
+
+def test_mini_corpus_carries_disagreement_in_both_formats(tmp_path):
+    """The demo corpus's evaluators disagree on a share of the utterances, in both corpora's formats."""
+    prepare(["mini", str(tmp_path / "m")])
+    for corpus, sub, raters in (("iemocap", "all", 4), ("msp_podcast", "train", 5)):
+        src = tmp_path / "m" / ("IEMOCAP" if corpus == "iemocap" else "MSP-Podcast")
+        assert prepare([corpus, str(src), str(tmp_path / corpus)]) == 0
+        _, votes, rat = read_annotations(tmp_path / corpus / sub, ["neutral", "angry", "happy", "sad", "disgust"])
+        split = ((votes > 0).sum(axis=1) > 1).mean()
+        assert 0.1 < split < 0.7, (corpus, split)          # some, not all, utterances split the vote
+        assert set(rat[:, 6]) == {raters}
+        assert (rat[:, 3:6] > 0).any(axis=1).mean() > 0.3   # the raters' V/A/D scatter

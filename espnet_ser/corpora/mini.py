@@ -11,14 +11,16 @@ arousal, loudness with dominance, brightness (number of harmonics) with valence,
 its own amplitude-modulation rate. Classes map to V/A/D differently in the two corpora (different
 class centroids), as the paper observed for IEMOCAP and MSP-Podcast.
 
-Annotator disagreement is designed in. About 40 % of the utterances are ambiguous: their ambiguity
-``lam`` (0.3-0.9) blends a fixed confusable class's modulation rate into the audio (weight ``lam / 2``),
-and each evaluator names that class instead of the true one with probability ``lam / 2``; the
-evaluators' V/A/D ratings scatter more (std 0.3 + lam). IEMOCAP gets three external evaluators
-(``C-E1..3``, ``A-E1..3``; some name two classes, some add ``Frustration``, outside the class set) and
-the actor's own assessment (``C-F1``/``C-M1``); MSP-Podcast gets ``Labels/labels_detailed.csv`` (v1.11
-layout, five workers). The ambiguity and the votes come from a second generator, so the labels, the
-durations and the audio of the clear utterances are those of the corpus without annotators.
+Annotator disagreement is designed in. About 40 % of the utterances are ambiguous: with weight
+``w = lam / 2`` (``lam`` 0.3-0.9) their audio moves towards a fixed confusable class (its modulation
+rate blended in, the pitch/loudness/brightness cues moved towards that class's V/A/D centroid), and each
+evaluator names that class instead of the true one with the same probability ``w``; the evaluators'
+V/A/D ratings scatter more (std 0.3 + lam). IEMOCAP gets four external evaluators (``C-E1..4``,
+``A-E1..4``; some add ``Frustration``, outside the class set, and on ambiguous utterances some name both
+classes) and the actor's own assessment (``C-F1``/``C-M1``); MSP-Podcast gets
+``Labels/labels_detailed.csv`` (v1.11 layout, five workers). The ambiguity and the votes come from a
+second generator, so the labels, the durations and the audio of the clear utterances are those of the
+corpus without annotators.
 """
 
 import csv
@@ -44,8 +46,9 @@ MSP_MIX = ["N", "A", "H", "S", "N", "A", "H", "S", "D", "X", "O", "C"]
 CLASS_RATE = {"neu": 2.0, "N": 2.0, "ang": 7.0, "A": 7.0, "hap": 4.5, "H": 4.5, "exc": 5.0, "sad": 1.0, "S": 1.0,
               "dis": 3.5, "D": 3.5, "fru": 6.0, "xxx": 3.0, "C": 3.0, "U": 5.5, "O": 3.0, "X": 3.0}
 #: each class's confusable class (its evaluators' other answer; its audio's blended modulation rate)
-CONFUSER = {"neu": "sad", "ang": "fru", "hap": "exc", "sad": "neu", "exc": "hap", "fru": "ang", "dis": "ang",
-            "xxx": "neu", "N": "S", "A": "D", "H": "U", "S": "N", "D": "A", "C": "A", "U": "H", "O": "N", "X": "N"}
+#: (within the five classes for the five, so that a split vote stays inside the class set)
+CONFUSER = {"neu": "sad", "ang": "dis", "hap": "neu", "sad": "neu", "exc": "hap", "fru": "ang", "dis": "ang",
+            "xxx": "neu", "N": "S", "A": "D", "H": "N", "S": "N", "D": "A", "C": "A", "U": "H", "O": "N", "X": "N"}
 MSP_NAMES = {"N": "Neutral", "A": "Angry", "H": "Happy", "S": "Sad", "D": "Disgust", "C": "Contempt", "U": "Surprise",
              "O": "Other-Concerned", "X": "Other-Unsure"}
 EMO_NAMES = {"neu": "Neutral state", "ang": "Anger", "hap": "Happiness", "sad": "Sadness", "exc": "Excited",
@@ -53,7 +56,11 @@ EMO_NAMES = {"neu": "Neutral state", "ang": "Anger", "hap": "Happiness", "sad": 
 
 
 def synth(rng: np.random.Generator, code: str, vad01: Tuple[float, float, float], seconds: float,
-          lam: float = 0.0) -> np.ndarray:
+          lam: float = 0.0, toward: Tuple[float, float, float] = None) -> np.ndarray:
+    """The tone of one utterance; with ``lam`` > 0 its cues move by ``lam / 2`` towards the confusable
+    class (its modulation rate, and the V/A/D ``toward``)."""
+    if lam > 0 and toward is not None:
+        vad01 = tuple((1 - lam / 2) * x + lam / 2 * y for x, y in zip(vad01, toward))
     v, a, d = vad01
     t = np.arange(int(FS * seconds)) / FS
     f0 = 90.0 + 180.0 * a + rng.normal(0, 5)
@@ -64,6 +71,10 @@ def synth(rng: np.random.Generator, code: str, vad01: Tuple[float, float, float]
         am = (1 - lam / 2) * am + lam / 2 * (0.6 + 0.4 * np.sin(2 * np.pi * CLASS_RATE[CONFUSER[code]] * t))
     wav = (0.05 + 0.25 * d) * am * tone / 2.0 + 0.01 * rng.normal(size=t.size)
     return np.clip(wav, -0.99, 0.99).astype(np.float32)
+
+
+def _unit(centroid, lo, hi) -> Tuple[float, float, float]:
+    return tuple((x - lo) / (hi - lo) for x in centroid)
 
 
 def _draw_vad(rng, centroid, lo, hi):
@@ -98,18 +109,19 @@ def make_iemocap(out: Path, rng: np.random.Generator, utts_per_dialog: int, ann:
                 dur = float(rng.uniform(0.8, 1.5))
                 uid = f"{dialog}_{spk}{i:03d}"
                 lam = ambiguity(ann)
-                sf.write(wav_dir / f"{uid}.wav", synth(rng, code, vad01, dur, lam), FS, subtype="PCM_16")
+                toward = _unit(IEMOCAP_CENTROIDS[CONFUSER[code]], 1, 5)
+                sf.write(wav_dir / f"{uid}.wav", synth(rng, code, vad01, dur, lam, toward), FS, subtype="PCM_16")
                 lines.append(f"[{start:.4f} - {start + dur:.4f}]\t{uid}\t{code}\t[{raw[0]:.4f}, {raw[1]:.4f}, {raw[2]:.4f}]")
-                for e in (1, 2, 3):
+                for e in (1, 2, 3, 4):
                     names = [EMO_NAMES[c] for c in evaluator_classes(ann, code, lam)]
                     extra = ann.random()
                     if extra < 0.1:
                         names.append("Frustration")
-                    elif extra < 0.15:
+                    elif extra < 0.2 and lam > 0:
                         names.append(EMO_NAMES[CONFUSER[code]])
                     lines.append(f"C-E{e}:\t{'; '.join(dict.fromkeys(names))};\t()")
                 lines.append(f"C-{spk}1:\t{EMO_NAMES[code]};\t(self)")
-                for e in (1, 2, 3):
+                for e in (1, 2, 3, 4):
                     r = np.clip(np.round(raw + ann.normal(0, 0.3 + lam, 3)), 1, 5).astype(int)
                     lines.append(f"A-E{e}:\tval {r[0]}; act {r[1]}; dom  {r[2]};\t()")
                 lines.append("")
@@ -134,7 +146,9 @@ def make_msp(out: Path, rng: np.random.Generator, sizes: Dict[str, int], ann: np
             spk = int(rng.choice(list(speakers[split])))
             name = f"MSP-PODCAST_{k:04d}_{i:04d}.wav"
             lam = ambiguity(ann)
-            sf.write(out / "Audios" / name, synth(rng, code, vad01, float(rng.uniform(0.8, 1.5)), lam), FS, subtype="PCM_16")
+            toward = _unit(MSP_CENTROIDS[CONFUSER[code]], 1, 7)
+            sf.write(out / "Audios" / name, synth(rng, code, vad01, float(rng.uniform(0.8, 1.5)), lam, toward), FS,
+                     subtype="PCM_16")
             for w in range(5):
                 primary = MSP_NAMES[evaluator_classes(ann, code, lam)[0]]
                 r = np.clip(np.round(raw + ann.normal(0, 0.3 + lam, 3)), 1, 7)

@@ -37,7 +37,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from espnet_ser.labels import read_labels, vote_distribution
-from espnet_ser.metrics import ccc_scores, class_codes, confusion_of_codes, ece, entropy, jsd, reject_curve, spearman, ua_of
+from espnet_ser.metrics import ccc_scores, class_codes, confusion_of_codes, ece, entropy, jsd, reject_curve, spearman, spearman_p, ua_of
 
 FRACTIONS = tuple(round(0.1 * i, 1) for i in range(1, 11))
 
@@ -134,7 +134,8 @@ def beyond_scores(p, train_ref: Optional[Path] = None, calibrate=None) -> Dict:
             out["n_votes"] = int(has.sum())
             if has.any():
                 out["jsd_votes"] = float(jsd(p.hyp_probs[has], q[has]).mean())
-                out["spearman_uncertainty_disagreement"] = spearman(unc[has], entropy(q[has]))
+                out["spearman_uncertainty_disagreement"] = rho = spearman(unc[has], entropy(q[has]))
+                out["spearman_uncertainty_disagreement_p"] = spearman_p(rho, int(has.sum()))
     if p.hyp_vad is not None and p.ref_vad is not None:
         if p.hyp_vad_std is not None:
             u = p.hyp_vad_std.mean(axis=1)
@@ -143,7 +144,8 @@ def beyond_scores(p, train_ref: Optional[Path] = None, calibrate=None) -> Dict:
                 rs = np.nanmean(p.ref_raters[:, 3:6], axis=1) if np.isfinite(p.ref_raters[:, 3:6]).any() else None
                 if rs is not None:
                     ok = np.isfinite(rs)
-                    out["spearman_vad_std_rater_std"] = spearman(u[ok], rs[ok])
+                    out["spearman_vad_std_rater_std"] = rho = spearman(u[ok], rs[ok])
+                    out["spearman_vad_std_rater_std_p"] = spearman_p(rho, int(ok.sum()))
         if p.ref_emotion is not None and p.class_list is not None:
             out.update(class_dimension_view(p, train_ref))
         if calibrate is not None and p.ref_emotion is not None:
@@ -183,7 +185,7 @@ def beyond_markdown(b: Dict) -> List[str]:
     lines = ["", "Beyond accuracy (espnet_ser.evaluation.beyond)", ""]
     for k in ("ece", "jsd_votes", "spearman_uncertainty_disagreement", "spearman_vad_std_rater_std"):
         if k in b:
-            lines.append(f"- {k}: {b[k]:.3f}")
+            lines.append(f"- {k}: {b[k]:.3f}" + (f" (p {b[k + '_p']:.3g})" if k + "_p" in b else ""))
     if "class_uncertainty" in b:
         lines.append(f"- class uncertainty: {b['class_uncertainty']}")
     for k, name in (("reject_ua", "UA"), ("reject_ccc", "CCC mean")):

@@ -96,6 +96,11 @@ def _f(v) -> str:
     return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}"
 
 
+def _rho(row: Dict, key: str) -> str:
+    p = row.get(key + "_p")
+    return _f(row.get(key)) + ("" if p is None or np.isnan(p) else f" (p {p:.2g})")
+
+
 def comparison_markdown(rows: List[Dict], sources: Dict[str, PathLike], title: str, figures, out: Path) -> str:
     now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     lines = ["# Comparison beyond accuracy", "",
@@ -109,7 +114,7 @@ def comparison_markdown(rows: List[Dict], sources: Dict[str, PathLike], title: s
         v = r.get("vad_to_class") or {}
         lines.append(f"| {r['run']} | {r['folds']}/{r['n']} | {_f(r.get('ua'))} | {_f(r.get('f1_macro'))} | "
                      f"{_f(r.get('ccc_mean'))} | {_f(r.get('ece'))} | {_f(r.get('jsd_votes'))} | "
-                     f"{_f(r.get('spearman_uncertainty_disagreement'))} | {_f(r.get('spearman_vad_std_rater_std'))} | "
+                     f"{_rho(r, 'spearman_uncertainty_disagreement')} | {_rho(r, 'spearman_vad_std_rater_std')} | "
                      f"{_f(v.get('ua'))} | {_f(v.get('agreement'))} |")
     uncertain = sorted({r.get("class_uncertainty") for r in rows if r.get("class_uncertainty")})
     lines += ["", "What the columns mean:", "",
@@ -117,7 +122,8 @@ def comparison_markdown(rows: List[Dict], sources: Dict[str, PathLike], title: s
               "- JSD to votes: mean Jensen-Shannon divergence (bits, 0-1) between the predicted class distribution and "
               "the evaluators' vote distribution, over the utterances with votes.",
               "- ρ(uncertainty, disagreement): Spearman correlation between the class uncertainty (" + "; ".join(uncertain)
-              + ") and the entropy of the evaluators' votes; positive: less sure where people disagree.",
+              + ") and the entropy of the evaluators' votes; positive: less sure where people disagree; p: two-sided, "
+              "t approximation.",
               "- ρ(V/A/D std, rater std): the same for the mean V/A/D std over the passes and the raters' mean std.",
               "- UA from V/A/D: classes read off the predicted V/A/D by the nearest class centroid of each fold's "
               "training labels; agreement: how often that class equals the class head's.",
