@@ -11,8 +11,10 @@ Calibration and the evaluators (models with a class head):
   people disagree.
 * ``reject_ua``: UA on the fraction of utterances with the lowest class uncertainty, for each fraction.
 
-V/A/D (models with a V/A/D head): ``reject_ccc`` (mean CCC vs the fraction kept, by the mean of
-``vad_std``, when present) and ``spearman_vad_std_rater_std`` (the model's std vs the raters' std).
+V/A/D (models with a V/A/D head): ``reject_ccc`` and ``reject_vad_mae`` (mean CCC and mean absolute
+error vs the fraction kept, by the mean of ``vad_std``, when present; the CCC of a subset also shrinks
+with the spread of its references, so read it beside the error) and ``spearman_vad_std_rater_std``
+(the model's std vs the raters' std).
 
 Classes and dimensions in one view (models with a V/A/D head, references with classes and V/A/D):
 
@@ -140,6 +142,7 @@ def beyond_scores(p, train_ref: Optional[Path] = None, calibrate=None) -> Dict:
         if p.hyp_vad_std is not None:
             u = p.hyp_vad_std.mean(axis=1)
             out["reject_ccc"] = reject_curve(u, lambda i: ccc_scores(p.hyp_vad[i], p.ref_vad[i])["ccc_mean"], FRACTIONS)
+            out["reject_vad_mae"] = reject_curve(u, lambda i: float(np.nanmean(np.abs(p.hyp_vad[i] - p.ref_vad[i]))), FRACTIONS)
             if p.ref_raters is not None:
                 rs = np.nanmean(p.ref_raters[:, 3:6], axis=1) if np.isfinite(p.ref_raters[:, 3:6]).any() else None
                 if rs is not None:
@@ -188,7 +191,7 @@ def beyond_markdown(b: Dict) -> List[str]:
             lines.append(f"- {k}: {b[k]:.3f}" + (f" (p {b[k + '_p']:.3g})" if k + "_p" in b else ""))
     if "class_uncertainty" in b:
         lines.append(f"- class uncertainty: {b['class_uncertainty']}")
-    for k, name in (("reject_ua", "UA"), ("reject_ccc", "CCC mean")):
+    for k, name in (("reject_ua", "UA"), ("reject_ccc", "CCC mean"), ("reject_vad_mae", "V/A/D mean absolute error")):
         if k in b:
             lines.append(f"- {name} vs fraction kept (most certain first): " +
                          ", ".join(f"{c['fraction']:.1f}: {c['value']:.3f}" for c in b[k]))

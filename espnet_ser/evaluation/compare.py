@@ -76,15 +76,15 @@ def build_comparison(sources: Dict[str, PathLike], recipe: str, out_dir: PathLik
             row = {"run": name, "folds": len(rs), "n": len(pooled.ids), **score_paired(pooled), **b,
                    "vad_to_class": vad_classes_by_fold(rs, test)}
             rows.append(row)
-            curves[name] = {k: b[k] for k in ("reject_ua", "reject_ccc") if k in b}
+            curves[name] = {k: b[k] for k in ("reject_ua", "reject_ccc", "reject_vad_mae") if k in b}
             pooled_by_label[name] = pooled
     if not rows:
         raise InputError("nothing to compare")
     fig_dir = out / "figures"
-    figures = [plot_reject_curves(curves, fig_dir / f"{recipe}_reject_curves.png", f"{spec.title}: reject curves")]
+    figures = [plot_reject_curves(curves, fig_dir / f"{recipe}_reject_curves.png", f"{recipe}: reject curves (pooled folds)")]
     with_probs = {n: p for n, p in pooled_by_label.items() if p.hyp_probs is not None and p.ref_emotion is not None}
     if with_probs:
-        figures.append(plot_reliability(with_probs, fig_dir / f"{recipe}_reliability.png", f"{spec.title}: reliability"))
+        figures.append(plot_reliability(with_probs, fig_dir / f"{recipe}_reliability.png", f"{recipe}: reliability"))
     out.mkdir(parents=True, exist_ok=True)
     (out / "compare.json").write_text(json.dumps(rows, indent=1, sort_keys=True, default=float) + "\n")
     path = out / "COMPARE.md"
@@ -127,9 +127,10 @@ def comparison_markdown(rows: List[Dict], sources: Dict[str, PathLike], title: s
               "- ρ(V/A/D std, rater std): the same for the mean V/A/D std over the passes and the raters' mean std.",
               "- UA from V/A/D: classes read off the predicted V/A/D by the nearest class centroid of each fold's "
               "training labels; agreement: how often that class equals the class head's.",
-              "", "Reject curves (value on the fraction of most-certain utterances kept):", ""]
+              "", "Reject curves (value on the fraction of most-certain utterances kept; the CCC of a subset also "
+              "shrinks when its references spread less, so read it beside the absolute error):", ""]
     for r in rows:
-        for k, name in (("reject_ua", "UA"), ("reject_ccc", "CCC mean")):
+        for k, name in (("reject_ua", "UA"), ("reject_ccc", "CCC mean"), ("reject_vad_mae", "V/A/D mean absolute error")):
             if k in r:
                 lines.append(f"- {r['run']}, {name}: " + ", ".join(f"{c['fraction']:.1f} {_f(c['value'])}" for c in r[k]))
     lines += ["", "## Figures", ""] + [f"![{f.stem}]({os.path.relpath(f, out)})" for f in figures] + [""]
