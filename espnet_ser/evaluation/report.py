@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Dict, List, Union
 
 from espnet_ser.errors import MissingInput
-from espnet_ser.evaluation.plots import plot_confusion, plot_pred_vs_true, plot_training_curves, plot_va_plane
+from espnet_ser.evaluation.beyond import beyond_scores
+from espnet_ser.evaluation.compare import vad_classes_by_fold
+from espnet_ser.evaluation.plots import (plot_confusion, plot_pred_vs_true, plot_reject_curves, plot_training_curves,
+                                         plot_va_plane)
 from espnet_ser.evaluation.runs import by_variant, load_runs
 from espnet_ser.evaluation.tables import table2, variant_table
 from espnet_ser.spec import TABLE2_CORPORA, TABLES, VARIANT_TITLES
@@ -32,6 +35,36 @@ def _figures(aggs, tag: str, fig_dir: Path) -> List[Path]:
             if p.ref_emotion is not None and any(e is not None for e in p.ref_emotion):
                 out.append(plot_va_plane(p, fig_dir / f"{tag}_{v}_va_plane.png", name))
     return out
+
+
+def _f(v) -> str:
+    return "–" if v is None or v != v else f"{v:.3f}"
+
+
+def beyond_section(aggs, runs, test: str, tag: str, fig_dir: Path):
+    """Markdown lines and a reject-curve figure: calibration, agreement with the evaluators' votes and
+    classes read off V/A/D, per variant on the pooled folds (:mod:`espnet_ser.evaluation.beyond`)."""
+    rows, curves = [], {}
+    for v, agg in aggs.items():
+        b = beyond_scores(agg.pooled)
+        view = vad_classes_by_fold([r for r in runs if r.variant == v and test in r.paired], test) if agg.pooled.has_vad else {}
+        if not b and not view:
+            continue
+        rho = b.get("spearman_uncertainty_disagreement")
+        rows.append(f"| {VARIANT_TITLES.get(v, v)} | {_f(b.get('ece'))} | {_f(b.get('jsd_votes'))} | {_f(rho)} | "
+                    f"{_f(view.get('ua'))} | {_f(view.get('agreement'))} |")
+        curves[VARIANT_TITLES.get(v, v)] = {k: b[k] for k in ("reject_ua", "reject_ccc", "reject_vad_mae") if k in b}
+    if not rows:
+        return [], None
+    lines = ["Beyond accuracy (pooled folds; README, \"Beyond the paper\"): ECE of the top-class probability; mean JSD "
+             "(bits) to the evaluators' vote distribution; ρ: Spearman correlation of the class uncertainty with the "
+             "votes' entropy; classes read off the predicted V/A/D by the nearest class centroid of each fold's "
+             "training labels, their UA and agreement with the class head.", "",
+             "| Model | ECE | JSD to votes | ρ(uncertainty, disagreement) | UA from V/A/D | class/V-A-D agreement |",
+             "|---|---|---|---|---|---|", *rows, ""]
+    fig = plot_reject_curves(curves, fig_dir / f"{tag}_reject_curves.png", f"{tag}: reject curves (pooled folds)") \
+        if any(curves.values()) else None
+    return lines, fig
 
 
 def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str = "", correction: str = "holm",
@@ -64,6 +97,9 @@ def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str =
                                     correction, show_ci)
             summary[table] = {v: a.metrics for v, a in aggs.items()}
             figures += _figures(aggs, table, fig_dir)
+            extra, fig = beyond_section(aggs, runs, spec.tests[0], table, fig_dir)
+            md = md + "\n" + "\n".join(extra) if extra else md
+            figures += [fig] if fig is not None else []
         if logs:
             figures.append(plot_training_curves(logs, fig_dir / f"{table}_training_curves.png"))
         sections.append(md)
