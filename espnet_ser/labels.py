@@ -158,17 +158,19 @@ class Labels:
 
 def read_labels(data_dir: PathLike) -> Labels:
     """The ``emotion`` and ``vad`` files of a data dir; each must list exactly the utterances of
-    ``wav.scp`` (an error names the file and the ids), ``vad`` lines hold three numbers or ``nan``."""
+    ``wav.scp`` (``feats.scp`` in a feature-cache dir; an error names the file and the ids), ``vad``
+    lines hold three numbers or ``nan``."""
     d = Path(data_dir)
-    ids = sorted(read_table(d / "wav.scp"))
+    listing = d / "wav.scp" if (d / "wav.scp").exists() or not (d / "feats.scp").exists() else d / "feats.scp"
+    ids = sorted(read_table(listing))
     emo = vad = None
     if (d / "emotion").exists():
         t = read_table(d / "emotion")
-        same_ids(ids, t, d / "wav.scp", d / "emotion")
+        same_ids(ids, t, listing, d / "emotion")
         emo = [None if t[u] == MISSING else t[u] for u in ids]
     if (d / "vad").exists():
         t = read_table(d / "vad")
-        same_ids(ids, t, d / "wav.scp", d / "vad")
+        same_ids(ids, t, listing, d / "vad")
         vad = float_rows(t, ids, len(VAD_DIMS), d / "vad")
     return Labels(ids, emo, vad)
 

@@ -39,6 +39,8 @@ def vad_classes_by_fold(runs, test: str) -> Dict:
     ref, from_vad, head = [], [], []
     for r in sorted(runs, key=lambda r: r.meta.get("fold") or 0):
         p = r.paired[test]
+        if not r.meta.get("train"):
+            return {}  # no training labels recorded: nothing to fit the centroids on
         t = read_labels(r.meta["train"])
         if p.hyp_vad is None or p.ref_emotion is None or t.emotion is None or t.vad is None:
             return {}

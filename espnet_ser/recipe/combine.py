@@ -55,12 +55,17 @@ def combine(sources: Iterable[Tuple[str, Path, Sequence[str]]], out_dir) -> dict
         n = 0
         for u in read_data_dir(data_dir):
             uid = f"{prefix}-{u.utt_id}"
-            emotion, votes = (u.emotion, u.votes) if "emotion" in keep else (None, None)
-            vad, raters = (u.vad, u.vad_raters) if "vad" in keep else (None, None)
+            keep_emotion, keep_vad = "emotion" in keep, "vad" in keep
+            emotion = u.emotion if keep_emotion else None
+            votes = u.votes if keep_emotion else None
+            vad = u.vad if keep_vad else None
+            raters = u.vad_raters if keep_vad else None
             if uid in merged:  # the same corpus listed again for other label types
                 m = merged[uid]
-                m.emotion, m.votes = (m.emotion, m.votes) if emotion is None else (emotion, votes)
-                m.vad, m.vad_raters = (m.vad, m.vad_raters) if vad is None else (vad, raters)
+                if emotion is not None:
+                    m.emotion, m.votes = emotion, votes
+                if vad is not None:
+                    m.vad, m.vad_raters = vad, raters
                 continue
             merged[uid] = Utterance(uid, u.path, f"{prefix}-{u.speaker}", emotion, vad, votes=votes, vad_raters=raters)
             n += 1
