@@ -13,7 +13,7 @@ class centroids), as the paper observed for IEMOCAP and MSP-Podcast.
 
 Annotator disagreement is designed in. About 40 % of the utterances are ambiguous: with weight
 ``w = lam / 2`` (``lam`` 0.3-0.9) their audio moves towards a fixed confusable class (its modulation
-rate blended in, the pitch/loudness/brightness cues moved towards that class's V/A/D centroid), and each
+rate blended in, the pitch and loudness cues moved towards that class's V/A/D centroid), and each
 evaluator names that class instead of the true one with the same probability ``w``; the evaluators'
 V/A/D ratings scatter more (std 0.3 + lam). IEMOCAP gets four external evaluators (``C-E1..4``,
 ``A-E1..4``; some add ``Frustration``, outside the class set, and on ambiguous utterances some name both
@@ -58,13 +58,14 @@ EMO_NAMES = {"neu": "Neutral state", "ang": "Anger", "hap": "Happiness", "sad": 
 def synth(rng: np.random.Generator, code: str, vad01: Tuple[float, float, float], seconds: float,
           lam: float = 0.0, toward: Tuple[float, float, float] = None) -> np.ndarray:
     """The tone of one utterance; with ``lam`` > 0 its cues move by ``lam / 2`` towards the confusable
-    class (its modulation rate, and the V/A/D ``toward``)."""
+    class (its modulation rate, and the pitch and loudness of the V/A/D ``toward``; the brightness, whose
+    number of harmonics sets how many random phases are drawn, stays the utterance's own)."""
+    n_harm = 1 + int(round(6 * vad01[0]))  # from the utterance's own valence: the draws below stay in step
     if lam > 0 and toward is not None:
         vad01 = tuple((1 - lam / 2) * x + lam / 2 * y for x, y in zip(vad01, toward))
     v, a, d = vad01
     t = np.arange(int(FS * seconds)) / FS
     f0 = 90.0 + 180.0 * a + rng.normal(0, 5)
-    n_harm = 1 + int(round(6 * v))
     tone = sum(np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 2 * np.pi)) / k for k in range(1, n_harm + 1))
     am = 0.6 + 0.4 * np.sin(2 * np.pi * CLASS_RATE[code] * t)
     if lam > 0:

@@ -36,7 +36,7 @@ PathLike = Union[str, Path]
 def vad_classes_by_fold(runs, test: str) -> Dict:
     """Nearest-centroid classes of each fold's predicted V/A/D (centroids of the fold's training labels),
     pooled: UA against the reference classes and agreement with the class head."""
-    ref, from_vad, head = [], [], []
+    ref, from_vad, head, seen = [], [], [], set()
     for r in sorted(runs, key=lambda r: r.meta.get("fold") or 0):
         p = r.paired[test]
         if not r.meta.get("train"):
@@ -44,14 +44,17 @@ def vad_classes_by_fold(runs, test: str) -> Dict:
         t = read_labels(r.meta["train"])
         if p.hyp_vad is None or p.ref_emotion is None or t.emotion is None or t.vad is None:
             return {}
-        cen = class_centroids(t.emotion, t.vad, p.class_list)
+        # a model without a class head (Baseline C) is read against the classes of its data
+        classes = p.class_list or sorted({e for e in t.emotion + p.ref_emotion if e is not None})
+        cen = class_centroids(t.emotion, t.vad, classes)
         if len(cen) < 2:
             return {}
         ref += p.ref_emotion
         from_vad += nearest_centroid(p.hyp_vad, cen)
+        seen |= set(classes)
         if p.hyp_probs is not None:
             head += [p.class_list[i] for i in p.hyp_probs.argmax(axis=1)]
-    classes = runs[0].paired[test].class_list
+    classes = runs[0].paired[test].class_list or sorted(seen)
     out = {"ua": ua_of(confusion_of_codes(class_codes(ref, classes), class_codes(from_vad, classes), len(classes)))}
     if head:
         out["agreement"] = float(np.mean([a == b for a, b in zip(head, from_vad)]))
