@@ -45,7 +45,8 @@ def beyond_section(aggs, runs, test: str, tag: str, fig_dir: Path):
     """Markdown lines and a reject-curve figure: calibration, agreement with the evaluators' votes and
     classes read off V/A/D, per variant on the pooled folds (:mod:`espnet_ser.evaluation.beyond`)."""
     rows, curves = [], {}
-    for v, agg in aggs.items():
+    for v in sorted(aggs, key=lambda k: list(VARIANT_TITLES).index(k) if k in VARIANT_TITLES else len(VARIANT_TITLES)):
+        agg = aggs[v]
         b = beyond_scores(agg.pooled)
         view = vad_classes_by_fold([r for r in runs if r.variant == v and test in r.paired], test) if agg.pooled.has_vad else {}
         if not b and not view:
