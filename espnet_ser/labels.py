@@ -127,19 +127,14 @@ def read_data_dir(data_dir: PathLike) -> List[Utterance]:
     votes = read_table(d / "emotion_votes") if (d / "emotion_votes").exists() else None
     if votes is not None:
         same_ids(labels.ids, votes, d / "wav.scp", d / "emotion_votes")
-    raters = None
-    if (d / "vad_raters").exists():
-        t = read_table(d / "vad_raters")
-        same_ids(labels.ids, t, d / "wav.scp", d / "vad_raters")
-        raters = float_rows(t, labels.ids, RATER_COLUMNS, d / "vad_raters")
+    _, _, raters = read_annotations(d, None)
     utts = []
     for i, (uid, path) in enumerate(sorted(wav.items())):
         emotion = None if labels.emotion is None else labels.emotion[i]
         vad = None if labels.vad is None or np.isnan(labels.vad[i]).all() else tuple(float(v) for v in labels.vad[i])
         u = Utterance(uid, path, spk.get(uid, uid), emotion=emotion, vad=vad)
         if votes is not None:  # {} where the line says nan: the file is kept, the line stays nan
-            names = [x.rpartition(":")[0] for x in votes[uid].split() if x != MISSING]
-            u.votes = dict(zip(names, parse_votes(votes[uid], names, f"{d / 'emotion_votes'}: utterance {uid}").tolist()))
+            u.votes = vote_pairs(votes[uid], f"{d / 'emotion_votes'}: utterance {uid}")
         if raters is not None:
             r = raters[i]
             u.vad_raters = (tuple(r[:3].tolist()), tuple(r[3:6].tolist()), int(r[6]))
@@ -161,8 +156,7 @@ def read_labels(data_dir: PathLike) -> Labels:
     ``wav.scp`` (``feats.scp`` in a feature-cache dir; an error names the file and the ids), ``vad``
     lines hold three numbers or ``nan``."""
     d = Path(data_dir)
-    listing = d / "wav.scp" if (d / "wav.scp").exists() or not (d / "feats.scp").exists() else d / "feats.scp"
-    ids = sorted(read_table(listing))
+    ids, listing = _utterances(d)
     emo = vad = None
     if (d / "emotion").exists():
         t = read_table(d / "emotion")
@@ -175,18 +169,23 @@ def read_labels(data_dir: PathLike) -> Labels:
     return Labels(ids, emo, vad)
 
 
-def parse_votes(text: str, class_list: Sequence[str], where: str) -> np.ndarray:
-    """A line of ``emotion_votes`` -> the vote mass per class of ``class_list`` (NaN row for ``nan``); a
-    class outside the list, a mass that is not a non-negative number or a repeated class is an error.
+def _utterances(d: Path):
+    """The sorted utterance ids of a data dir and the file listing them: ``wav.scp``, or ``feats.scp`` in
+    a feature-cache dir."""
+    listing = d / "wav.scp" if (d / "wav.scp").exists() or not (d / "feats.scp").exists() else d / "feats.scp"
+    return sorted(read_table(listing)), listing
 
-    >>> parse_votes("angry:2 neutral:0.5", ["neutral", "angry", "sad"], "x").tolist()
-    [0.5, 2.0, 0.0]
+
+def vote_pairs(text: str, where: str) -> Dict[str, float]:
+    """A line of ``emotion_votes`` -> ``{class: mass}`` (``{}`` for ``nan``); a word that is not
+    ``class:mass`` with a non-negative mass, or a repeated class, is an error naming ``where``.
+
+    >>> vote_pairs("angry:2 neutral:0.5", "x")
+    {'angry': 2.0, 'neutral': 0.5}
     """
-    out = np.zeros(len(class_list))
+    out: Dict[str, float] = {}
     if text.strip() == MISSING:
-        return np.full(len(class_list), np.nan)
-    index = {c: i for i, c in enumerate(class_list)}
-    seen = set()
+        return out
     for item in text.split():
         name, sep, mass = item.rpartition(":")
         try:
@@ -195,11 +194,26 @@ def parse_votes(text: str, class_list: Sequence[str], where: str) -> np.ndarray:
             m = -1.0
         if not sep or not m >= 0 or not math.isfinite(m):
             raise InputError(f"{where}: expected class:mass pairs (mass >= 0), got {item!r}")
+        if name in out:
+            raise InputError(f"{where}: class {name!r} appears twice")
+        out[name] = m
+    return out
+
+
+def parse_votes(text: str, class_list: Sequence[str], where: str) -> np.ndarray:
+    """A line of ``emotion_votes`` -> the vote mass per class of ``class_list`` (NaN row for ``nan``); a
+    class outside the list is an error, and so is what :func:`vote_pairs` refuses.
+
+    >>> parse_votes("angry:2 neutral:0.5", ["neutral", "angry", "sad"], "x").tolist()
+    [0.5, 2.0, 0.0]
+    """
+    if text.strip() == MISSING:
+        return np.full(len(class_list), np.nan)
+    out = np.zeros(len(class_list))
+    index = {c: i for i, c in enumerate(class_list)}
+    for name, m in vote_pairs(text, where).items():
         if name not in index:
             raise InputError(f"{where}: class {name!r} is not in the class list {list(class_list)}")
-        if name in seen:
-            raise InputError(f"{where}: class {name!r} appears twice")
-        seen.add(name)
         out[index[name]] = m
     return out
 
@@ -219,18 +233,18 @@ def vote_distribution(votes: np.ndarray) -> np.ndarray:
 def read_annotations(data_dir: PathLike, class_list: Optional[Sequence[str]]):
     """``(ids, votes, raters)`` of a data dir: ``votes`` (N, C) vote mass in ``class_list`` order (NaN
     rows where none; None without an ``emotion_votes`` file or without ``class_list``), ``raters`` (N, 7) as ``vad_raters``
-    (None without the file). Both must list exactly the utterances of ``wav.scp``."""
+    (None without the file). Both must list exactly the utterances of ``wav.scp`` (or ``feats.scp``)."""
     d = Path(data_dir)
-    ids = sorted(read_table(d / "wav.scp"))
+    ids, listing = _utterances(d)
     votes = raters = None
     if class_list is not None and (d / "emotion_votes").exists():
         t = read_table(d / "emotion_votes")
-        same_ids(ids, t, d / "wav.scp", d / "emotion_votes")
+        same_ids(ids, t, listing, d / "emotion_votes")
         votes = np.stack([parse_votes(t[u], class_list, f"{d / 'emotion_votes'}: utterance {u}") for u in ids]) \
             if ids else np.zeros((0, len(class_list)))
     if (d / "vad_raters").exists():
         t = read_table(d / "vad_raters")
-        same_ids(ids, t, d / "wav.scp", d / "vad_raters")
+        same_ids(ids, t, listing, d / "vad_raters")
         raters = float_rows(t, ids, RATER_COLUMNS, d / "vad_raters")
     return ids, votes, raters
 

@@ -214,6 +214,16 @@ def entropy(probs: np.ndarray) -> np.ndarray:
     return terms.sum(axis=-1)
 
 
+def confidence_bins(conf: np.ndarray, n_bins: int = 10) -> np.ndarray:
+    """The bin of each confidence among ``n_bins`` equal-width bins on (0, 1]: bin b holds ((b-1)/B, b/B]
+    (numbered from 0; a confidence of 0 goes to the first).
+
+    >>> confidence_bins(np.array([0.0, 0.05, 0.1, 0.55, 1.0]), 10).tolist()
+    [0, 0, 0, 5, 9]
+    """
+    return np.clip(np.ceil(np.asarray(conf) * n_bins).astype(int) - 1, 0, n_bins - 1)
+
+
 def ece(probs: np.ndarray, ref_codes: np.ndarray, n_bins: int = 10) -> float:
     """Expected calibration error of the top-class confidence (ref -1: no class, left out; NaN if none).
 
@@ -228,7 +238,7 @@ def ece(probs: np.ndarray, ref_codes: np.ndarray, n_bins: int = 10) -> float:
     probs, ref = probs[keep], ref[keep]
     conf = probs.max(axis=1)
     correct = (probs.argmax(axis=1) == ref).astype(np.float64)
-    bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    bins = confidence_bins(conf, n_bins)
     total = 0.0
     for b in np.unique(bins):
         m = bins == b

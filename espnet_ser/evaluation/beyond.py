@@ -112,9 +112,10 @@ def calibration_view(p, source_dir: Path, target_dir: Path) -> Dict:
             "uncalibrated": ccc_scores(p.hyp_vad, p.ref_vad), "calibrated": ccc_scores(calibrated, p.ref_vad)}
 
 
-def beyond_scores(p, train_ref: Optional[Path] = None, calibrate=None) -> Dict:
+def beyond_scores(p, train_ref: Optional[Path] = None, calibrate=None, fit_vad_classes: bool = True) -> Dict:
     """The ``beyond`` section of ``ser_score`` for a :class:`espnet_ser.evaluation.scoring.Paired`
-    (``calibrate``: the training data dirs (A, B) of a mismatched model, see the module docstring)."""
+    (``calibrate``: the training data dirs (A, B) of a mismatched model, see the module docstring;
+    ``fit_vad_classes=False``: no classes from V/A/D, for a caller that fits their centroids per fold)."""
     out: Dict = {}
     ref_codes = None
     if p.hyp_probs is not None and p.ref_emotion is not None:
@@ -150,16 +151,35 @@ def beyond_scores(p, train_ref: Optional[Path] = None, calibrate=None) -> Dict:
                     out["spearman_vad_std_rater_std"] = rho = spearman(u[ok], rs[ok])
                     out["spearman_vad_std_rater_std_p"] = spearman_p(rho, int(ok.sum()))
         if p.ref_emotion is not None and p.class_list is not None:
-            out.update(class_dimension_view(p, train_ref))
+            out.update(class_dimension_view(p, train_ref, fit_vad_classes))
         if calibrate is not None and p.ref_emotion is not None:
             out.update(calibration_view(p, Path(calibrate[0]), Path(calibrate[1])))
     return out
 
 
-def class_dimension_view(p, train_ref: Optional[Path]) -> Dict:
+def vad_class_view(parts, classes: Sequence[str]) -> Dict:
+    """Classes read off each part's predicted V/A/D by the nearest of that part's class centroids
+    (``parts``: ``(Paired, centroids)``, e.g. one per fold), pooled over the parts: their UA against the
+    reference classes and, for models with a class head, how often they agree with it."""
+    ref, from_vad, head = [], [], []
+    for p, centroids in parts:
+        ref += p.ref_emotion
+        from_vad += nearest_centroid(p.hyp_vad, centroids)
+        if p.hyp_probs is not None:
+            head += [p.class_list[i] for i in p.hyp_probs.argmax(axis=1)]
+    out = {"ua": ua_of(confusion_of_codes(class_codes(ref, classes), class_codes(from_vad, classes), len(classes)))}
+    if head:
+        out["agreement"] = float(np.mean([a == b for a, b in zip(head, from_vad)]))
+    return out
+
+
+def class_dimension_view(p, train_ref: Optional[Path], fit: bool = True) -> Dict:
     classes = p.class_list
-    out: Dict = {"centroids": {c: {"reference": r, "predicted": class_centroids(p.ref_emotion, p.hyp_vad, [c]).get(c)}
+    predicted = class_centroids(p.ref_emotion, p.hyp_vad, classes)
+    out: Dict = {"centroids": {c: {"reference": r, "predicted": predicted.get(c)}
                                for c, r in class_centroids(p.ref_emotion, p.ref_vad, classes).items()}}
+    if not fit:
+        return out
     if train_ref is not None:
         t = read_labels(train_ref)
         fitted = class_centroids(t.emotion, t.vad, classes) if t.emotion is not None and t.vad is not None else {}
@@ -170,14 +190,7 @@ def class_dimension_view(p, train_ref: Optional[Path]) -> Dict:
         fitted, source = class_centroids(p.ref_emotion, p.ref_vad, classes), "the test references (no training labels given)"
     if len(fitted) < 2:
         return out
-    from_vad = nearest_centroid(p.hyp_vad, fitted)
-    ref_codes = class_codes(p.ref_emotion, classes)
-    view = {"centroids_from": source, "centroids": fitted,
-            "ua": ua_of(confusion_of_codes(ref_codes, class_codes(from_vad, classes), len(classes)))}
-    if p.hyp_probs is not None:
-        head = [classes[i] for i in p.hyp_probs.argmax(axis=1)]
-        view["agreement"] = float(np.mean([a == b for a, b in zip(head, from_vad)]))
-    out["vad_to_class"] = view
+    out["vad_to_class"] = {"centroids_from": source, "centroids": fitted, **vad_class_view([(p, fitted)], classes)}
     return out
 
 

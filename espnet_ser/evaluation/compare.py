@@ -22,21 +22,20 @@ from typing import Dict, List, Union
 import numpy as np
 
 from espnet_ser.errors import InputError, MissingInput
-from espnet_ser.evaluation.beyond import beyond_scores, class_centroids, nearest_centroid
+from espnet_ser.evaluation.beyond import beyond_scores, class_centroids, vad_class_view
 from espnet_ser.evaluation.plots import plot_reject_curves, plot_reliability
 from espnet_ser.evaluation.runs import load_runs
 from espnet_ser.evaluation.scoring import concat, score_paired
 from espnet_ser.labels import read_labels
-from espnet_ser.metrics import class_codes, confusion_of_codes, ua_of
 from espnet_ser.spec import VARIANT_TITLES, recipe as recipe_spec
 
 PathLike = Union[str, Path]
 
 
 def vad_classes_by_fold(runs, test: str) -> Dict:
-    """Nearest-centroid classes of each fold's predicted V/A/D (centroids of the fold's training labels),
-    pooled: UA against the reference classes and agreement with the class head."""
-    ref, from_vad, head, seen = [], [], [], set()
+    """:func:`espnet_ser.evaluation.beyond.vad_class_view` with each fold's centroids fitted on that fold's
+    training labels (``meta.json``'s ``train``); {} when a fold lacks them or has fewer than 2 classes."""
+    parts, seen = [], set()
     for r in sorted(runs, key=lambda r: r.meta.get("fold") or 0):
         p = r.paired[test]
         if not r.meta.get("train"):
@@ -49,16 +48,9 @@ def vad_classes_by_fold(runs, test: str) -> Dict:
         cen = class_centroids(t.emotion, t.vad, classes)
         if len(cen) < 2:
             return {}
-        ref += p.ref_emotion
-        from_vad += nearest_centroid(p.hyp_vad, cen)
+        parts.append((p, cen))
         seen |= set(classes)
-        if p.hyp_probs is not None:
-            head += [p.class_list[i] for i in p.hyp_probs.argmax(axis=1)]
-    classes = runs[0].paired[test].class_list or sorted(seen)
-    out = {"ua": ua_of(confusion_of_codes(class_codes(ref, classes), class_codes(from_vad, classes), len(classes)))}
-    if head:
-        out["agreement"] = float(np.mean([a == b for a, b in zip(head, from_vad)]))
-    return out
+    return vad_class_view(parts, runs[0].paired[test].class_list or sorted(seen))
 
 
 def build_comparison(sources: Dict[str, PathLike], recipe: str, out_dir: PathLike) -> Path:
@@ -76,8 +68,7 @@ def build_comparison(sources: Dict[str, PathLike], recipe: str, out_dir: PathLik
             rs = [r for r in runs if r.variant == variant and test in r.paired]
             pooled = concat([r.paired[test] for r in sorted(rs, key=lambda r: r.meta.get("fold") or 0)])
             name = f"{label}: {VARIANT_TITLES.get(variant, variant)}"
-            b = beyond_scores(pooled)
-            b.pop("vad_to_class", None)  # fitted on the test references there; the per-fold fit is below
+            b = beyond_scores(pooled, fit_vad_classes=False)  # classes from V/A/D: fitted per fold below
             row = {"run": name, "folds": len(rs), "n": len(pooled.ids), **score_paired(pooled), **b,
                    "vad_to_class": vad_classes_by_fold(rs, test)}
             rows.append(row)
@@ -97,13 +88,14 @@ def build_comparison(sources: Dict[str, PathLike], recipe: str, out_dir: PathLik
     return path
 
 
-def _f(v) -> str:
+def fmt3(v) -> str:
+    """A cell: three decimals, ``–`` for a missing or NaN value."""
     return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}"
 
 
 def _rho(row: Dict, key: str) -> str:
     p = row.get(key + "_p")
-    return _f(row.get(key)) + ("" if p is None or np.isnan(p) else f" (p {p:.2g})")
+    return fmt3(row.get(key)) + ("" if p is None or np.isnan(p) else f" (p {p:.2g})")
 
 
 def comparison_markdown(rows: List[Dict], sources: Dict[str, PathLike], title: str, figures, out: Path) -> str:
@@ -117,10 +109,10 @@ def comparison_markdown(rows: List[Dict], sources: Dict[str, PathLike], title: s
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         v = r.get("vad_to_class") or {}
-        lines.append(f"| {r['run']} | {r['folds']}/{r['n']} | {_f(r.get('ua'))} | {_f(r.get('f1_macro'))} | "
-                     f"{_f(r.get('ccc_mean'))} | {_f(r.get('ece'))} | {_f(r.get('jsd_votes'))} | "
+        lines.append(f"| {r['run']} | {r['folds']}/{r['n']} | {fmt3(r.get('ua'))} | {fmt3(r.get('f1_macro'))} | "
+                     f"{fmt3(r.get('ccc_mean'))} | {fmt3(r.get('ece'))} | {fmt3(r.get('jsd_votes'))} | "
                      f"{_rho(r, 'spearman_uncertainty_disagreement')} | {_rho(r, 'spearman_vad_std_rater_std')} | "
-                     f"{_f(v.get('ua'))} | {_f(v.get('agreement'))} |")
+                     f"{fmt3(v.get('ua'))} | {fmt3(v.get('agreement'))} |")
     uncertain = sorted({r.get("class_uncertainty") for r in rows if r.get("class_uncertainty")})
     lines += ["", "What the columns mean:", "",
               "- ECE: expected calibration error of the top-class probability (10 bins); 0 is calibrated.",
@@ -137,6 +129,6 @@ def comparison_markdown(rows: List[Dict], sources: Dict[str, PathLike], title: s
     for r in rows:
         for k, name in (("reject_ua", "UA"), ("reject_ccc", "CCC mean"), ("reject_vad_mae", "V/A/D mean absolute error")):
             if k in r:
-                lines.append(f"- {r['run']}, {name}: " + ", ".join(f"{c['fraction']:.1f} {_f(c['value'])}" for c in r[k]))
+                lines.append(f"- {r['run']}, {name}: " + ", ".join(f"{c['fraction']:.1f} {fmt3(c['value'])}" for c in r[k]))
     lines += ["", "## Figures", ""] + [f"![{f.stem}]({os.path.relpath(f, out)})" for f in figures] + [""]
     return "\n".join(lines)

@@ -171,7 +171,7 @@ def plot_reject_curves(curves: Dict[str, Dict[str, List[Dict]]], path: PathLike,
 
 def plot_reliability(pooled: Dict[str, Paired], path: PathLike, title: str, n_bins: int = 10) -> Path:
     """Reliability diagram: accuracy vs mean top-class confidence per confidence bin, one line per run."""
-    from espnet_ser.metrics import class_codes
+    from espnet_ser.metrics import class_codes, confidence_bins
 
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="calibrated")
@@ -180,7 +180,7 @@ def plot_reliability(pooled: Dict[str, Paired], path: PathLike, title: str, n_bi
         keep = ref >= 0
         conf = p.hyp_probs[keep].max(axis=1)
         right = p.hyp_probs[keep].argmax(axis=1) == ref[keep]
-        bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+        bins = confidence_bins(conf, n_bins)
         xs = [conf[bins == b].mean() for b in range(n_bins) if (bins == b).any()]
         ys = [right[bins == b].mean() for b in range(n_bins) if (bins == b).any()]
         ax.plot(xs, ys, marker="o", ms=3, label=name)

@@ -13,7 +13,7 @@ from typing import Dict, List, Union
 
 from espnet_ser.errors import MissingInput
 from espnet_ser.evaluation.beyond import beyond_scores
-from espnet_ser.evaluation.compare import vad_classes_by_fold
+from espnet_ser.evaluation.compare import fmt3, vad_classes_by_fold
 from espnet_ser.evaluation.plots import (plot_confusion, plot_pred_vs_true, plot_reject_curves, plot_training_curves,
                                          plot_va_plane)
 from espnet_ser.evaluation.runs import by_variant, load_runs
@@ -37,23 +37,19 @@ def _figures(aggs, tag: str, fig_dir: Path) -> List[Path]:
     return out
 
 
-def _f(v) -> str:
-    return "–" if v is None or v != v else f"{v:.3f}"
-
-
 def beyond_section(aggs, runs, test: str, tag: str, fig_dir: Path):
     """Markdown lines and a reject-curve figure: calibration, agreement with the evaluators' votes and
     classes read off V/A/D, per variant on the pooled folds (:mod:`espnet_ser.evaluation.beyond`)."""
     rows, curves = [], {}
     for v in sorted(aggs, key=lambda k: list(VARIANT_TITLES).index(k) if k in VARIANT_TITLES else len(VARIANT_TITLES)):
         agg = aggs[v]
-        b = beyond_scores(agg.pooled)
+        b = beyond_scores(agg.pooled, fit_vad_classes=False)  # classes from V/A/D: fitted per fold below
         view = vad_classes_by_fold([r for r in runs if r.variant == v and test in r.paired], test) if agg.pooled.has_vad else {}
         if not b and not view:
             continue
         rho = b.get("spearman_uncertainty_disagreement")
-        rows.append(f"| {VARIANT_TITLES.get(v, v)} | {_f(b.get('ece'))} | {_f(b.get('jsd_votes'))} | {_f(rho)} | "
-                    f"{_f(view.get('ua'))} | {_f(view.get('agreement'))} |")
+        rows.append(f"| {VARIANT_TITLES.get(v, v)} | {fmt3(b.get('ece'))} | {fmt3(b.get('jsd_votes'))} | {fmt3(rho)} | "
+                    f"{fmt3(view.get('ua'))} | {fmt3(view.get('agreement'))} |")
         curves[VARIANT_TITLES.get(v, v)] = {k: b[k] for k in ("reject_ua", "reject_ccc", "reject_vad_mae") if k in b}
     if not rows:
         return [], None
