@@ -39,6 +39,9 @@ LABEL_TYPES = ("emotion", "vad")
 ANNOTATOR_FILES = {"emotion": "emotion_votes", "vad": "vad_raters"}
 #: every label file a stage passes on with an utterance, in this order
 LABEL_FILES = LABEL_TYPES + tuple(ANNOTATOR_FILES.values())
+#: data name of the per-utterance speaker statistics a ``normalize: speaker_mvn`` model reads
+#: (:mod:`espnet_ser.model.speaker_mvn`; written per experiment by the recipe's stats stage, not by prep)
+SPEAKER_MVN = "speaker_mvn"
 #: columns of a ``vad_raters`` line
 RATER_COLUMNS = 7
 

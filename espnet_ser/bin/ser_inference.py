@@ -64,6 +64,21 @@ def input_problem(path: str, min_seconds: float) -> str:
     return ""
 
 
+def speaker_statistics(s2e, good: List[Tuple[str, str]], args) -> dict:
+    """Each input's speaker statistics, from all the inputs of its speaker (``--utt2spk``)."""
+    utt2spk = args.utt2spk
+    if utt2spk is None and args.wav_scp is not None and (args.wav_scp.parent / "utt2spk").is_file():
+        utt2spk = args.wav_scp.parent / "utt2spk"
+    if utt2spk is None:
+        raise InputError(f"{args.model}: this model normalises each speaker's features with that speaker's statistics "
+                         "(normalize: speaker_mvn): give --utt2spk (lines 'utterance_id speaker') for the inputs")
+    table = read_table(utt2spk)
+    stats = s2e.speaker_statistics(good, table, args.window)
+    print(f"ser_inference: speaker statistics of {len({table[u] for u, _ in good})} speaker(s) from their {len(good)} "
+          f"recording(s) ({utt2spk})", file=sys.stderr)
+    return stats
+
+
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ser_inference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, required=True,
@@ -83,6 +98,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--mc_dropout", type=int, default=0, metavar="S",
                    help="MC-dropout passes per input (default 0: one deterministic pass); writes class_entropy and vad_std")
     p.add_argument("--seed", type=int, default=0, help="random seed of the MC-dropout passes (default 0)")
+    p.add_argument("--utt2spk", type=Path, default=None,
+                   help="utterance id -> speaker, for a model normalised per speaker (normalize: speaker_mvn): each "
+                        "speaker's statistics come from that speaker's inputs (default: utt2spk beside --wav_scp)")
     p.add_argument("--no_progress", action="store_true", help="no progress bar")
     p.add_argument("--min_seconds", type=float, default=0.25, help="shorter inputs are listed as errors (default 0.25)")
     p.add_argument("--fail_fast", action="store_true",
@@ -134,9 +152,10 @@ def main(argv=None) -> int:
         torch.manual_seed(args.seed)
         s2e.mc_dropout = args.mc_dropout
         print(f"ser_inference: MC dropout, {args.mc_dropout} passes per input (seed {args.seed})", file=sys.stderr)
+    stats = speaker_statistics(s2e, good, args) if s2e.needs_speaker_stats else {}
     probs, vad, ent, vad_std = [], [], [], []
     for uid, path in tqdm(good, desc="ser_inference", unit="file", disable=args.no_progress or len(good) < 2):
-        out = s2e.predict_file(path, args.window)
+        out = s2e.predict_file(path, args.window, stats.get(uid))
         if out["probs"] is not None:
             probs.append([out["probs"][c] for c in s2e.class_list])
         if out["vad"] is not None:

@@ -154,6 +154,9 @@ def export_onnx(s2e, out_path: Union[str, Path], opset: int = DEFAULT_OPSET, int
         raise InputError("the s3prl frontend cannot be exported: s3prl's fairseq-style HuBERT pads its frames with "
                          "Python arithmetic that tracing freezes; use frontend hf_hubert (the same HuBERT checkpoints "
                          "from the Hugging Face hub, e.g. facebook/hubert-large-ll60k) for a model meant for ONNX")
+    if s2e.needs_speaker_stats:
+        raise InputError("a speaker_mvn model cannot be exported: the graph takes one waveform, and this model also "
+                         "needs its speaker's statistics; run it with the torch backend (ser_inference --utt2spk)")
     graph = OneUtterance(model, outputs).eval()
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -231,7 +234,8 @@ class OnnxSpeech2Emotion(WindowedPredictor):
         values = self.session.run(None, {"speech": np.ascontiguousarray(wav, dtype=np.float32)[None]})
         return dict(zip(self.outputs, values))
 
-    def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
+    def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor,
+                      speaker_mvn: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
         rows = [self.run(speech[i, : int(lengths[i])].cpu().numpy()) for i in range(speech.size(0))]
         return {k: (torch.from_numpy(np.concatenate([r[k] for r in rows])) if k in self.outputs else None)
                 for k in ("probs", "vad")}

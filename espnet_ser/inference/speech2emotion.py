@@ -23,7 +23,7 @@ import logging
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import soundfile as sf
 
@@ -36,6 +36,7 @@ from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.inference.pack import best_model_pth, unpack_config
 from espnet_ser.model.frontend import AudioThroughCache, source_frontend
 from espnet_ser.model.frontend.cached import CachedFeatures
+from espnet_ser.model.speaker_mvn import SpeakerMVN
 from espnet_ser.model.task import SERTask
 from espnet_ser.inference.uncertainty import mc_dropout_passes, summarize
 from espnet_ser.spec import LABEL_TYPES
@@ -101,16 +102,40 @@ class WindowedPredictor:
     fs: int = 16000
     class_list: List[str] = []
 
-    def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
+    #: whether the model normalises with its speakers' statistics (``normalize: speaker_mvn``)
+    needs_speaker_stats: bool = False
+
+    def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor,
+                      speaker_mvn: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
         raise NotImplementedError
 
     @torch.no_grad()
-    def __call__(self, waveform: Union[np.ndarray, torch.Tensor], fs: int = 16000) -> Dict:
+    def __call__(self, waveform: Union[np.ndarray, torch.Tensor], fs: int = 16000,
+                 speaker_mvn: Optional[np.ndarray] = None) -> Dict:
+        """``speaker_mvn``: the speaker's statistics (:meth:`speaker_statistics`), for a model that needs them."""
         wav = resample(to_mono(waveform), int(fs), self.fs)
         if wav.numel() == 0:
             raise InputError("empty waveform")
-        out = self.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]))
+        out = self.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]), self._stats(speaker_mvn))
         return self.format(out, 0)
+
+    def _stats(self, speaker_mvn: Optional[np.ndarray]) -> Optional[torch.Tensor]:
+        if speaker_mvn is None:
+            if self.needs_speaker_stats:
+                raise InputError("this model normalises each speaker's features with that speaker's statistics "
+                                 "(normalize: speaker_mvn): compute them with speaker_statistics() from the speaker's "
+                                 "recordings (ser_inference: --utt2spk)")
+            return None
+        return torch.as_tensor(np.asarray(speaker_mvn, dtype=np.float32)).view(1, -1)
+
+    def speaker_statistics(self, items: Sequence[Tuple[str, str]], utt2spk: Mapping[str, str],
+                           window_s: float = 20.0) -> Dict[str, np.ndarray]:
+        """Recording id -> its speaker's statistics over the given recordings ``items`` ((id, path) pairs),
+        read window by window like :meth:`predict_file`."""
+        from espnet_ser.model import speaker_mvn
+
+        return speaker_mvn.statistics(self.model, items, utt2spk,
+                                      lambda path: (wav.to(self.device) for wav, _ in self.windows(path, window_s)))
 
     def format(self, out: Dict[str, Optional[torch.Tensor]], i: int) -> Dict:
         """One item of a batch's outputs as the result dict. With stochastic passes (``probs_passes``,
@@ -149,11 +174,12 @@ class WindowedPredictor:
                 yield resample(to_mono(chunk), f.samplerate, self.fs), (b - a) / f.samplerate
 
     @torch.no_grad()
-    def predict_file(self, path: Union[str, Path], window_s: float = 20.0) -> Dict:
+    def predict_file(self, path: Union[str, Path], window_s: float = 20.0, speaker_mvn: Optional[np.ndarray] = None) -> Dict:
         """A whole file, window by window, aggregated (duration-weighted means)."""
         outs, weights = [], []
+        stats = self._stats(speaker_mvn)
         for wav, dur in self.windows(path, window_s):
-            outs.append(self.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()])))
+            outs.append(self.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]), stats))
             weights.append(dur)
         w = torch.tensor(weights) / sum(weights)
         # each output (passes or not) is averaged over the windows; an item's axis is the one before the last
@@ -190,6 +216,7 @@ class Speech2Emotion(WindowedPredictor):
         self.untrained = untrained_outputs(args)
         #: MC-dropout passes per input (0: one deterministic pass); set by ``ser_inference --mc_dropout``
         self.mc_dropout = 0
+        self.needs_speaker_stats = isinstance(model.normalize, SpeakerMVN)
         if self.untrained:
             logging.warning("%s: no training label reached the %s head(s); their outputs are not written",
                             train_config, " and ".join(self.untrained))
@@ -241,15 +268,19 @@ class Speech2Emotion(WindowedPredictor):
         return self
 
     @torch.no_grad()
-    def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
+    def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor,
+                      speaker_mvn: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
         """Raw model outputs for a padded batch of mono waveforms at the model's sample rate; with
-        ``mc_dropout`` S > 0 also ``probs_passes`` and ``vad_passes`` (S, B, ...), whose means they are."""
+        ``mc_dropout`` S > 0 also ``probs_passes`` and ``vad_passes`` (S, B, ...), whose means they are.
+        ``speaker_mvn`` (B, 2 D): the speakers' statistics, for a model normalised with ``speaker_mvn``."""
         speech, lengths = speech.to(self.device), lengths.to(self.device)
+        if speaker_mvn is not None:
+            speaker_mvn = speaker_mvn.to(self.device)
         if self.mc_dropout:
-            passes = mc_dropout_passes(self.model, speech, lengths, self.mc_dropout)
+            passes = mc_dropout_passes(self.model, speech, lengths, self.mc_dropout, speaker_mvn)
             out = {"probs": None if passes["probs"] is None else passes["probs"].mean(0),
                    "vad": None if passes["vad"] is None else passes["vad"].mean(0)}
             out.update({f"{k}_passes": v for k, v in passes.items()})
         else:
-            out = self.model.predict(speech, lengths)
+            out = self.model.predict(speech, lengths, speaker_mvn)
         return {k: (None if OUTPUT_TYPE[k.replace("_passes", "")] in self.untrained else v) for k, v in out.items()}

@@ -44,16 +44,15 @@ def dropout_modules(model: torch.nn.Module) -> List[torch.nn.Module]:
 
 
 @torch.no_grad()
-def mc_dropout_passes(model, speech: torch.Tensor, lengths: torch.Tensor, passes: int) -> Dict[str, Optional[torch.Tensor]]:
+def mc_dropout_passes(model, speech: torch.Tensor, lengths: torch.Tensor, passes: int,
+                      speaker_mvn: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
     """``passes`` stochastic predictions of a padded batch: ``{"probs": (S, B, K) or None, "vad": (S, B, 3)
     or None}``. The features are computed once; a model without dropout layers is an error (its passes
     would all be equal)."""
     drops = dropout_modules(model)
     if not any(m.p > 0 for m in drops):
         raise InputError("MC dropout needs dropout: this model's encoder and decoder have no dropout layer with p > 0")
-    feats, feats_lengths = model.extract_feats(speech, lengths)
-    if model.normalize is not None:
-        feats, feats_lengths = model.normalize(feats, feats_lengths)
+    feats, feats_lengths = model.features(speech, lengths, speaker_mvn)
     probs, vad = [], []
     try:
         for m in drops:

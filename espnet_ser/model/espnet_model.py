@@ -29,6 +29,7 @@ from espnet2.train.abs_espnet_model import AbsESPnetModel
 from espnet_ser import VAD_DIMS
 from espnet_ser.model.decoder.abs_decoder import AbsSERDecoder
 from espnet_ser.errors import InputError
+from espnet_ser.model.speaker_mvn import SpeakerMVN
 from espnet_ser.model.loss import agreement_weights, ccc_loss, masked_cross_entropy, soft_cross_entropy
 
 CLASS_TARGETS = ("hard", "soft")
@@ -74,18 +75,31 @@ class ESPnetSERModel(AbsESPnetModel):
             return speech, speech_lengths
         return self.frontend(speech, speech_lengths)
 
-    def encode(self, speech: torch.Tensor, speech_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def features(self, speech: torch.Tensor, speech_lengths: torch.Tensor,
+                 speaker_mvn: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The encoder's input: frontend, then normalisation (SpecAugment between, in training).
+        ``speaker_mvn`` (B, 2 D): the speakers' statistics of a model normalised with ``speaker_mvn``;
+        that normalisation comes before SpecAugment, so that its masks are zeros of the normalised scale."""
         feats, feats_lengths = self.extract_feats(speech, speech_lengths)
+        per_speaker = isinstance(self.normalize, SpeakerMVN)
+        if per_speaker:
+            feats, feats_lengths = self.normalize(feats, feats_lengths, speaker_mvn)
         if self.specaug is not None and self.training:
             feats, feats_lengths = self.specaug(feats, feats_lengths)
-        if self.normalize is not None:
+        if self.normalize is not None and not per_speaker:
             feats, feats_lengths = self.normalize(feats, feats_lengths)
-        hs, hs_lengths, _ = self.encoder(feats, feats_lengths)
+        return feats, feats_lengths
+
+    def encode(self, speech: torch.Tensor, speech_lengths: torch.Tensor,
+               speaker_mvn: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        hs, hs_lengths, _ = self.encoder(*self.features(speech, speech_lengths, speaker_mvn))
         return hs, hs_lengths
 
-    def predict(self, speech: torch.Tensor, speech_lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
-        """Class probabilities (B, C) and V/A/D (B, 3); either is None when the decoder lacks it."""
-        out = self.decoder(*self.encode(speech, speech_lengths))
+    def predict(self, speech: torch.Tensor, speech_lengths: torch.Tensor,
+                speaker_mvn: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
+        """Class probabilities (B, C) and V/A/D (B, 3); either is None when the decoder lacks it.
+        ``speaker_mvn``: (B, 2 D) speaker statistics, for a model normalised with ``speaker_mvn``."""
+        out = self.decoder(*self.encode(speech, speech_lengths, speaker_mvn))
         probs = torch.softmax(out["logits"], dim=-1) if out["logits"] is not None else None
         return {"probs": probs, "vad": out["vad"]}
 
@@ -100,10 +114,11 @@ class ESPnetSERModel(AbsESPnetModel):
         vad_lengths: Optional[torch.Tensor] = None,
         emotion_votes: Optional[torch.Tensor] = None,
         vad_raters: Optional[torch.Tensor] = None,
+        speaker_mvn: Optional[torch.Tensor] = None,
         **kwargs,
     ) -> Tuple[torch.Tensor, Dict[str, Optional[torch.Tensor]], torch.Tensor]:
         batch_size = speech.shape[0]
-        out = self.decoder(*self.encode(speech, speech_lengths))
+        out = self.decoder(*self.encode(speech, speech_lengths, speaker_mvn))
         stats: Dict[str, Optional[torch.Tensor]] = {}
 
         zero = next(t for t in (out["logits"], out["vad"]) if t is not None).sum() * 0.0

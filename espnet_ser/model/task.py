@@ -38,14 +38,15 @@ from espnet_ser.model.pooling import pooling_choices
 from espnet_ser.class_list import load_class_list
 from espnet_ser.model.trainer import AtomicCheckpointTrainer
 from espnet_ser.model.preprocessor import SERPreprocessor
-from espnet_ser.labels import LABEL_FILES
+from espnet_ser.model.speaker_mvn import SpeakerMVN
+from espnet_ser.labels import LABEL_FILES, SPEAKER_MVN
 
 specaug_choices = ClassChoices(
     name="specaug", classes=dict(specaug=SpecAug), type_check=AbsSpecAug, default=None, optional=True
 )
 normalize_choices = ClassChoices(
     "normalize",
-    classes=dict(global_mvn=GlobalMVN, utterance_mvn=UtteranceMVN),
+    classes=dict(global_mvn=GlobalMVN, utterance_mvn=UtteranceMVN, speaker_mvn=SpeakerMVN),
     type_check=AbsNormalize,
     default="utterance_mvn",
     optional=True,
@@ -157,7 +158,7 @@ class SERTask(AbsTask):
 
     @classmethod
     def optional_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
-        return LABEL_FILES
+        return LABEL_FILES + (SPEAKER_MVN,)
 
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> ESPnetSERModel:

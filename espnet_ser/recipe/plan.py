@@ -181,6 +181,9 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
             args = collect_stats_args(shared_frontend_config(ser_config, variants), data / s.train, data / s.dev, out,
                                       [*cfg[2:], *ser_args])
             jobs.append(_job("espnet_ser.bin.ser_train", args, out / "collect_stats.log", out / ".done"))
+            if option(cfg[1], [*cfg[2:], *ser_args], "normalize") == "speaker_mvn":
+                args = [cfg[1], out, data / s.train, data / s.dev]
+                jobs.append(_job("espnet_ser.bin.speaker_stats", args, out / "speaker" / "speaker_stats.log", out / "speaker" / ".done"))
         return jobs
     gpu = ["--ngpu", str(ngpu)] + (["--multiprocessing_distributed", "true"] if ngpu > 1 else [])
     for s in splits:

@@ -8,7 +8,7 @@
 from pathlib import Path
 from typing import List, Sequence, Union
 from espnet_ser.errors import MissingInput
-from espnet_ser.labels import LABEL_FILES
+from espnet_ser.labels import LABEL_FILES, SPEAKER_MVN
 
 
 PathLike = Union[str, Path]
@@ -66,6 +66,8 @@ def collect_stats(config: PathLike, train_dir: PathLike, valid_dir: PathLike, st
     from espnet_ser.model.task import SERTask
 
     SERTask.main(cmd=collect_stats_args(config, train_dir, valid_dir, stats_dir, extra))
+    if option(config, extra, "normalize") == "speaker_mvn":
+        speaker_stats(config, train_dir, valid_dir, stats_dir)
     return Path(stats_dir)
 
 
@@ -77,8 +79,12 @@ def train_args(
     written by collect_stats) unless a ``stats_file`` is given."""
     stats_dir = Path(stats_dir)
     mvn = []
-    if option(config, extra, "normalize") == "global_mvn" and "stats_file" not in " ".join(map(str, extra)):
+    normalize = option(config, extra, "normalize")
+    if normalize == "global_mvn" and "stats_file" not in " ".join(map(str, extra)):
         mvn = ["--normalize_conf", f"stats_file={stats_dir / 'train' / 'feats_stats.npz'}"]
+    elif normalize == "speaker_mvn":
+        mvn = [a for phase, f in speaker_stats_files(stats_dir).items()
+               for a in (f"--{phase}_data_path_and_name_and_type", f"{f},{SPEAKER_MVN},text_float")]
     return [
             "--config", str(config),
             "--output_dir", str(exp_dir),
@@ -90,6 +96,21 @@ def train_args(
             *mvn,
             *extra,
     ]
+
+
+def speaker_stats_files(stats_dir: PathLike) -> dict:
+    """Where the speaker statistics of a split's training and dev sets go (``normalize: speaker_mvn``)."""
+    return {phase: Path(stats_dir) / "speaker" / phase / SPEAKER_MVN for phase in ("train", "valid")}
+
+
+def speaker_stats(config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike) -> dict:
+    """Write the ``speaker_mvn`` files of a training and a dev set (:mod:`espnet_ser.model.speaker_mvn`)."""
+    from espnet_ser.model import speaker_mvn
+
+    files = speaker_stats_files(stats_dir)
+    for phase, data_dir in (("train", train_dir), ("valid", valid_dir)):
+        speaker_mvn.write(files[phase], speaker_mvn.data_dir_statistics(config, data_dir))
+    return files
 
 
 def option(config: PathLike, args: Sequence[str], name: str, default=None):

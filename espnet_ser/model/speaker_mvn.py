@@ -1,0 +1,150 @@
+"""Speaker-level mean and variance normalisation of the frontend's features (``normalize: speaker_mvn``).
+
+Kaldi's per-speaker CMVN: every feature dimension of an utterance is normalised with the mean and the
+standard deviation of that dimension over all frames of its speaker's utterances::
+
+    y_t = (x_t - mu_spk) / sigma_spk
+
+The statistics are a model input, one line per utterance in a ``speaker_mvn`` data file
+(``utt mu_1 .. mu_D sigma_1 .. sigma_D``), computed with the model's own frontend over the utterances
+of one data dir grouped by its ``utt2spk`` (:func:`data_dir_statistics`). A test speaker's statistics
+come from that speaker's test audio: the model adapts to a new voice from that voice's recordings and
+no label is read (the choice and its cost: docs/reproduction.md). ``ser_inference`` computes them for
+the inputs it is given (``--utt2spk``), so a trained model needs no statistics file.
+
+>>> acc = SpeakerStats()
+>>> acc.add("s1", torch.tensor([[1.0, 10.0], [3.0, 10.0]]))
+>>> acc.add("s1", torch.tensor([[5.0, 10.0]]))
+>>> [round(v, 4) for v in acc.result()["s1"].tolist()]  # means 3, 10; population stds sqrt(8/3), 0 floored at sqrt(1e-5)
+[3.0, 10.0, 1.633, 0.0032]
+"""
+
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Mapping, Optional, Tuple, Union
+
+import numpy as np
+import torch
+from espnet2.layers.abs_normalize import AbsNormalize
+from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
+
+from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.labels import SPEAKER_MVN
+
+#: the std floor: a dimension constant over a speaker's frames is divided by sqrt(EPS), not by 0
+EPS = 1e-5
+
+
+class SpeakerMVN(AbsNormalize):
+    """(B, T, D) features and (B, 2 D) statistics ``[mu, sigma]`` -> normalised features; padding stays 0."""
+
+    def forward(self, x: torch.Tensor, ilens: torch.Tensor = None,
+                stats: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        if stats is None:
+            raise InputError(f"normalize speaker_mvn needs each utterance's speaker statistics (data name {SPEAKER_MVN}): "
+                             "the recipe writes them in its stats stage; ser_inference computes them from --utt2spk")
+        dim = x.size(-1)
+        if stats.dim() != 2 or stats.size(1) != 2 * dim:
+            raise InputError(f"{SPEAKER_MVN}: expected {2 * dim} values per utterance (mean and std of {dim} features), "
+                             f"got shape {tuple(stats.shape)}")
+        stats = stats.to(x.dtype)
+        y = (x - stats[:, None, :dim]) / stats[:, None, dim:]
+        if ilens is not None:
+            y = y.masked_fill(make_pad_mask(ilens, y, 1), 0.0)
+        return y, ilens
+
+
+class SpeakerStats:
+    """Per-speaker frame counts, sums and sums of squares (float64), accumulated utterance by utterance."""
+
+    def __init__(self):
+        self.sums: Dict[str, list] = {}
+
+    def add(self, speaker: str, feats: torch.Tensor) -> None:
+        """``feats``: (T, D) frames of one utterance (or one window of it) of ``speaker``."""
+        f = feats.detach().double().cpu()
+        n, s, q = self.sums.setdefault(speaker, [0, 0.0, 0.0])
+        self.sums[speaker] = [n + f.size(0), s + f.sum(0), q + (f * f).sum(0)]
+
+    def result(self) -> Dict[str, np.ndarray]:
+        """speaker -> ``[mu, sigma]`` (2 D, float32); population std floored at ``sqrt(EPS)``."""
+        out = {}
+        for spk, (n, s, q) in self.sums.items():
+            mean = s / n
+            var = (q / n - mean * mean).clamp(min=EPS)
+            out[spk] = torch.cat([mean, var.sqrt()]).float().numpy()
+        return out
+
+
+def check_frontend(model: torch.nn.Module) -> None:
+    """Speaker statistics are fixed before training: a frontend that trains would move away from them."""
+    frontend = getattr(model, "frontend", None)
+    if frontend is not None and any(p.requires_grad for p in frontend.parameters()):
+        raise InputError("normalize speaker_mvn needs a frontend without trainable parameters (its statistics are "
+                         "computed once, before training); freeze it or use global_mvn")
+
+
+@torch.no_grad()
+def statistics(model: torch.nn.Module, utterances: Iterable[Tuple[str, str]], utt2spk: Mapping[str, str],
+               read: Callable[[str], Iterable[torch.Tensor]]) -> Dict[str, np.ndarray]:
+    """utterance -> its speaker's ``[mu, sigma]`` over the given utterances, features from ``model``'s frontend.
+
+    ``utterances``: (id, path) pairs; ``read(path)`` yields mono waveforms at the model's rate (one, or a
+    long recording's windows).
+    """
+    check_frontend(model)
+    missing = [u for u, _ in utterances if u not in utt2spk]
+    if missing:
+        raise InputError(f"{len(missing)} utterance(s) have no speaker in utt2spk, e.g. {missing[0]}")
+    acc = SpeakerStats()
+    was_training = model.training
+    model.eval()
+    for uid, path in utterances:
+        for wav in read(path):
+            feats, lengths = model.extract_feats(wav.view(1, -1), torch.tensor([wav.numel()]))
+            acc.add(utt2spk[uid], feats[0, : int(lengths[0])])
+    model.train(was_training)
+    per_speaker = acc.result()
+    return {u: per_speaker[utt2spk[u]] for u, _ in utterances}
+
+
+def write(path: Union[str, Path], stats: Mapping[str, np.ndarray]) -> Path:
+    """The ``speaker_mvn`` data file: ``utt mu_1 .. sigma_D`` lines, sorted by utterance."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for uid in sorted(stats):
+            f.write(uid + " " + " ".join(f"{v:.6g}" for v in stats[uid]) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def data_dir_statistics(config: Union[str, Path], data_dir: Union[str, Path]) -> Dict[str, np.ndarray]:
+    """Speaker statistics of a data dir (``wav.scp`` + ``utt2spk``) with the frontend of a training config."""
+    import argparse
+
+    import soundfile as sf
+    import yaml
+
+    from espnet_ser.labels import read_table
+    from espnet_ser.model.task import SERTask
+
+    d = Path(data_dir)
+    if (d / "feats.scp").exists() and not (d / "wav.scp").exists():
+        raise InputError(f"{d}: normalize speaker_mvn reads audio (wav.scp); run the recipe with --feats_type raw")
+    for f in ("wav.scp", "utt2spk"):
+        if not (d / f).is_file():
+            raise MissingInput(f"{d / f}: not found (speaker statistics need the audio and each utterance's speaker)")
+    with open(config, encoding="utf-8") as f:
+        args = argparse.Namespace(**{**SERTask.get_default_config(), **(yaml.safe_load(f) or {})})
+    args.normalize, args.specaug = None, None
+    model = SERTask.build_model(args)
+    fs = int((args.frontend_conf or {}).get("fs", 16000))
+
+    def read(path: str):
+        wav, rate = sf.read(path, dtype="float32", always_2d=True)
+        if rate != fs:
+            raise InputError(f"{path}: {rate} Hz, but the model reads {fs} Hz audio (the recipe's stage 2 resamples)")
+        yield torch.from_numpy(wav.mean(axis=1))
+
+    return statistics(model, sorted(read_table(d / "wav.scp").items()), read_table(d / "utt2spk"), read)
