@@ -521,7 +521,8 @@ def test_acted_corpus_recipe_runs_speaker_independent_folds(tmp_path):
 
 def test_manifest_recipe_runs_a_users_corpus_from_one_csv(tmp_path):
     """egs2/manifest: the mini corpus written as a user's manifest CSV (classes and V/A/D on 1-5) -> one
-    command -> leave-one-speaker-out folds (asserted disjoint) -> training, scoring, RESULTS.md."""
+    command -> leave-one-speaker-out folds (asserted disjoint) -> training, scoring, RESULTS.md. With the
+    small-corpus CPU config: speaker statistics written in the stats stage and computed at inference."""
     import csv
 
     from espnet_ser.labels import read_data_dir
@@ -535,8 +536,9 @@ def test_manifest_recipe_runs_a_users_corpus_from_one_csv(tmp_path):
         for u in utts:  # the data dir's 0-1 V/A/D back on the manifest's 1-5 scale
             w.writerow([u.utt_id, u.path, u.speaker, u.emotion or ""] + ["" if v != v else f"{1 + 4 * v:.4f}" for v in u.vad])
     cmd = ["./run.sh", "--datadir", tmp_path / "data", "--dumpdir", tmp_path / "dump", "--expdir", tmp_path / "exp",
-           "--results_dir", tmp_path, "--ser_config", TINY, "--ser_args", "--max_epoch 1", "--feats_type", "raw",
-           "--folds", "1 2", "--stop_stage", "9", "--nj", "2", "--inference_nj", "2"]
+           "--results_dir", tmp_path, "--ser_config", ROOT / "conf/tuning/train_ser_cpu_small.yaml",
+           "--ser_args", "--max_epoch 2", "--feats_type", "raw", "--folds", "1 2", "--stop_stage", "9", "--nj", "2",
+           "--inference_nj", "2"]
     p = subprocess.run([str(c) for c in cmd], cwd=ROOT / "egs2" / "manifest" / "ser1", env=env_with(MANIFEST=tmp_path / "my.csv"),
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
@@ -547,6 +549,12 @@ def test_manifest_recipe_runs_a_users_corpus_from_one_csv(tmp_path):
         spk = {part: {line.split()[1] for line in (fold / part / "utt2spk").read_text().splitlines()} for part in ("train", "dev", "test")}
         assert spk["test"] == {speakers[k - 1]} and not spk["test"] & (spk["train"] | spk["dev"]) and not spk["train"] & spk["dev"]
     assert sorted(d.name for d in (tmp_path / "exp").glob("ser_*")) == ["ser_baseline_d_fold1", "ser_baseline_d_fold2"]
+    for k in (1, 2):  # normalize: speaker_mvn: every training and dev utterance has its speaker's statistics
+        for phase, part in (("train", "train"), ("valid", "dev")):
+            stats = (tmp_path / f"exp/stats/fold{k}/speaker/{phase}/speaker_mvn").read_text().splitlines()
+            assert len(stats) == len((folds[0].parent / f"fold{k}" / part / "utt2spk").read_text().splitlines())
+        log = (tmp_path / f"exp/ser_baseline_d_fold{k}/inference/manifest/inference.log").read_text()
+        assert "speaker statistics of 1 speaker(s)" in log
     table = next(t for t in markdown_tables((tmp_path / "RESULTS.md").read_text()) if t[0][0] == "Model")
     assert table[0][1] == "n (folds/utts)" and table[2][0] == "Baseline D" and table[2][1].startswith("2/")
 

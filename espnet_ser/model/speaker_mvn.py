@@ -7,7 +7,8 @@ standard deviation of that dimension over all frames of its speaker's utterances
 
 The statistics are a model input, one line per utterance in a ``speaker_mvn`` data file
 (``utt mu_1 .. mu_D sigma_1 .. sigma_D``), computed with the model's own frontend over the utterances
-of one data dir grouped by its ``utt2spk`` (:func:`data_dir_statistics`). A test speaker's statistics
+of one data dir grouped by its ``utt2spk`` (:func:`statistics`; the recipe's
+``espnet_ser.recipe.train_args.speaker_stats``). A test speaker's statistics
 come from that speaker's test audio: the model adapts to a new voice from that voice's recordings and
 no label is read (the choice and its cost: docs/reproduction.md). ``ser_inference`` computes them for
 the inputs it is given (``--utt2spk``), so a trained model needs no statistics file.
@@ -27,7 +28,7 @@ import torch
 from espnet2.layers.abs_normalize import AbsNormalize
 from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
 
-from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.errors import InputError
 from espnet_ser.labels import SPEAKER_MVN
 
 #: the std floor: a dimension constant over a speaker's frames is divided by sqrt(EPS), not by 0
@@ -117,34 +118,3 @@ def write(path: Union[str, Path], stats: Mapping[str, np.ndarray]) -> Path:
             f.write(uid + " " + " ".join(f"{v:.6g}" for v in stats[uid]) + "\n")
     tmp.replace(path)
     return path
-
-
-def data_dir_statistics(config: Union[str, Path], data_dir: Union[str, Path]) -> Dict[str, np.ndarray]:
-    """Speaker statistics of a data dir (``wav.scp`` + ``utt2spk``) with the frontend of a training config."""
-    import argparse
-
-    import soundfile as sf
-    import yaml
-
-    from espnet_ser.labels import read_table
-    from espnet_ser.model.task import SERTask
-
-    d = Path(data_dir)
-    if (d / "feats.scp").exists() and not (d / "wav.scp").exists():
-        raise InputError(f"{d}: normalize speaker_mvn reads audio (wav.scp); run the recipe with --feats_type raw")
-    for f in ("wav.scp", "utt2spk"):
-        if not (d / f).is_file():
-            raise MissingInput(f"{d / f}: not found (speaker statistics need the audio and each utterance's speaker)")
-    with open(config, encoding="utf-8") as f:
-        args = argparse.Namespace(**{**SERTask.get_default_config(), **(yaml.safe_load(f) or {})})
-    args.normalize, args.specaug = None, None
-    model = SERTask.build_model(args)
-    fs = int((args.frontend_conf or {}).get("fs", 16000))
-
-    def read(path: str):
-        wav, rate = sf.read(path, dtype="float32", always_2d=True)
-        if rate != fs:
-            raise InputError(f"{path}: {rate} Hz, but the model reads {fs} Hz audio (the recipe's stage 2 resamples)")
-        yield torch.from_numpy(wav.mean(axis=1))
-
-    return statistics(model, sorted(read_table(d / "wav.scp").items()), read_table(d / "utt2spk"), read)

@@ -7,7 +7,7 @@
 
 from pathlib import Path
 from typing import List, Sequence, Union
-from espnet_ser.errors import MissingInput
+from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.labels import LABEL_FILES, SPEAKER_MVN
 
 
@@ -103,13 +103,46 @@ def speaker_stats_files(stats_dir: PathLike) -> dict:
     return {phase: Path(stats_dir) / "speaker" / phase / SPEAKER_MVN for phase in ("train", "valid")}
 
 
+def data_dir_speaker_stats(config: PathLike, data_dir: PathLike) -> dict:
+    """Speaker statistics of a data dir (``wav.scp`` + ``utt2spk``) with the frontend of a training config."""
+    import argparse
+
+    import soundfile as sf
+    import torch
+    import yaml
+
+    from espnet_ser.labels import read_table
+    from espnet_ser.model.speaker_mvn import statistics
+    from espnet_ser.model.task import SERTask
+
+    d = Path(data_dir)
+    if (d / "feats.scp").exists() and not (d / "wav.scp").exists():
+        raise InputError(f"{d}: normalize speaker_mvn reads audio (wav.scp); run the recipe with --feats_type raw")
+    for f in ("wav.scp", "utt2spk"):
+        if not (d / f).is_file():
+            raise MissingInput(f"{d / f}: not found (speaker statistics need the audio and each utterance's speaker)")
+    with open(config, encoding="utf-8") as f:
+        args = argparse.Namespace(**{**SERTask.get_default_config(), **(yaml.safe_load(f) or {})})
+    args.normalize, args.specaug = None, None
+    model = SERTask.build_model(args)
+    fs = int((args.frontend_conf or {}).get("fs", 16000))
+
+    def read(path: str):
+        wav, rate = sf.read(path, dtype="float32", always_2d=True)
+        if rate != fs:
+            raise InputError(f"{path}: {rate} Hz, but the model reads {fs} Hz audio (the recipe's stage 2 resamples)")
+        yield torch.from_numpy(wav.mean(axis=1))
+
+    return statistics(model, sorted(read_table(d / "wav.scp").items()), read_table(d / "utt2spk"), read)
+
+
 def speaker_stats(config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike) -> dict:
     """Write the ``speaker_mvn`` files of a training and a dev set (:mod:`espnet_ser.model.speaker_mvn`)."""
-    from espnet_ser.model import speaker_mvn
+    from espnet_ser.model.speaker_mvn import write
 
     files = speaker_stats_files(stats_dir)
     for phase, data_dir in (("train", train_dir), ("valid", valid_dir)):
-        speaker_mvn.write(files[phase], speaker_mvn.data_dir_statistics(config, data_dir))
+        write(files[phase], data_dir_speaker_stats(config, data_dir))
     return files
 
 
