@@ -32,6 +32,7 @@ C-E3:\tSadness;\t()
 A-E1:\tval 2; act 2;\t()
 
 [5.0000 - 6.0000]\tSes01F_impro01_F002\tneu\t[3.0000, 3.0000, 3.0000]
+A-E1:\tval 1.2.3; act 4;\t()
 """
 
 
@@ -65,11 +66,12 @@ def test_iemocap_votes_and_rater_statistics(iemocap, tmp_path, capsys):
     assert np.allclose(vote_distribution(mass)[0], [0.4, 0.6, 0, 0, 0])
     # F000 raters E1 (2, 4, 4) and E2 (1, 5, 5) on 1-5 -> 0-1: V (0.25, 0), A and D (0.75, 1)
     assert np.allclose(raters[0], [0.125, 0.875, 0.875, 0.125, 0.125, 0.125, 2])
-    assert np.isnan(raters[1][:6]).all() and raters[1][6] == 0          # F002: no annotator line
+    # F002: one rating line whose valence is unreadable (counted): arousal 4 -> 0.75 from one rater
+    assert np.allclose(raters[1][[1, 4, 6]], [0.75, 0, 1]) and np.isnan(raters[1][[0, 2, 3, 5]]).all()
     assert np.allclose(raters[2][[0, 1, 3, 4, 6]], [0.25, 0.25, 0, 0, 1]) and np.isnan(raters[2][[2, 5]]).all()
     assert ids[0] == "Ses01F_impro01_F000"
     report = json.loads((out / "prep_report.json").read_text())["drops"]["annotator_items_left_out"]
-    assert report == {"self_assessment_left_out": 2, "vote_unmapped:fru": 1, "vote_unmapped:oth": 1}
+    assert report == {"self_assessment_left_out": 2, "vote_unmapped:fru": 1, "vote_unmapped:oth": 1, "rating_unreadable": 1}
     assert "vote_unmapped:fru" in capsys.readouterr().out
     # the fold dirs carry the files too, one line per utterance
     assert set(read_table(out / "fold1/test/emotion_votes")) == set(read_table(out / "fold1/test/wav.scp"))

@@ -119,9 +119,15 @@ def annotator_ratings(lines, mapping: Dict[str, str], counter: DropCounter, path
             if not names:
                 counter.note("annotator_line_unparsed", where)
         else:
-            vals = {k: float(v) for k, v in RATING.findall(body) if v.replace(".", "", 1).lstrip("-").isdigit()}
-            if not vals:
+            found, vals = RATING.findall(body), {}
+            for k, v in found:
+                try:
+                    vals[k] = float(v)
+                except ValueError:  # e.g. "val 1.2.3": that dimension is left out of this rating, and counted
+                    counter.note("rating_unreadable", where)
+            if not found:
                 counter.note("annotator_line_unparsed", where)
+            if not vals:
                 continue
             r.rate([vals.get(k, float("nan")) for k in ("val", "act", "dom")], *VAD_RANGE, counter, where)
     return r
