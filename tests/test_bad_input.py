@@ -295,3 +295,14 @@ def test_python_m_prints_one_line_and_debug_shows_the_traceback(tmp_path):
     assert p.stderr.startswith("ser_score: error: ") and "x/wav.scp: file not found" in p.stderr
     p = subprocess.run(cmd + ["--debug"], capture_output=True, text=True, env=env)
     assert p.returncode == 1 and "Traceback" in p.stderr and "MissingInput" in p.stderr
+
+
+def test_ser_train_option_error_is_one_line(tmp_path, capsys):
+    """A bad model option reaches the user as one line from ser_train too, not as a traceback."""
+    from espnet_ser.bin import ser_train
+
+    rc, out, err = cli(ser_train, capsys, "--config", ROOT / "conf/tuning/train_ser_tiny_fbank.yaml", "--output_dir",
+                       tmp_path / "o", "--dry_run", "true", "--model_conf", "class_targets=bogus")
+    assert "Traceback" not in err
+    err = "\n".join(x for x in err.splitlines() if x.startswith("ser_train"))  # ESPnet logs its config first
+    one_line_error(rc, err, "ser_train: error: model_conf class_targets must be one of", "'bogus'")
