@@ -224,20 +224,31 @@ def confidence_bins(conf: np.ndarray, n_bins: int = 10) -> np.ndarray:
     return np.clip(np.ceil(np.asarray(conf) * n_bins).astype(int) - 1, 0, n_bins - 1)
 
 
-def ece(probs: np.ndarray, ref_codes: np.ndarray, n_bins: int = 10) -> float:
-    """Expected calibration error of the top-class confidence (ref -1: no class, left out; NaN if none).
+def ece(probs: np.ndarray, ref: np.ndarray, n_bins: int = 10) -> float:
+    """Expected calibration error of the top-class confidence; NaN if no item has a reference.
+
+    ``ref``: class codes (N,), -1 where an item has no class (left out); or reference distributions
+    (N, K), e.g. the evaluators' vote shares, NaN rows left out. An item's accuracy is then the share of
+    the reference on the predicted class (1 or 0 for a one-hot reference, so the two forms agree there):
+    a model that says 0.6 where 60 % of the evaluators agree with it is calibrated to the votes.
 
     >>> probs = np.array([[0.85, 0.15], [0.65, 0.35], [0.25, 0.75]])
     >>> round(ece(probs, np.array([0, 1, 1])), 4)   # (|1 - 0.85| + |0 - 0.65| + |1 - 0.75|) / 3
     0.35
+    >>> round(ece(probs, np.array([[0.8, 0.2], [0.5, 0.5], [0.0, 1.0]])), 4)  # (0.05 + 0.15 + 0.25) / 3
+    0.15
     """
-    probs, ref = np.asarray(probs, dtype=np.float64), np.asarray(ref_codes)
-    keep = ref >= 0
+    probs, ref = np.asarray(probs, dtype=np.float64), np.asarray(ref)
+    hyp = probs.argmax(axis=1)
+    if ref.ndim == 2:
+        keep = ~np.isnan(ref).any(axis=1)
+        correct = ref[np.arange(len(ref)), hyp].astype(np.float64)
+    else:
+        keep = ref >= 0
+        correct = (hyp == ref).astype(np.float64)
     if not keep.any():
         return float("nan")
-    probs, ref = probs[keep], ref[keep]
-    conf = probs.max(axis=1)
-    correct = (probs.argmax(axis=1) == ref).astype(np.float64)
+    conf, correct = probs[keep].max(axis=1), correct[keep]
     bins = confidence_bins(conf, n_bins)
     total = 0.0
     for b in np.unique(bins):

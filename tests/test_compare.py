@@ -45,6 +45,10 @@ def test_two_runs_side_by_side(tmp_path):
     assert sft["jsd_votes"] == pytest.approx(np.mean([jensenshannon(x, y, base=2) ** 2 for x, y in zip(p, q)]))
     # ECE of the hard run: confidences 0.9 (bin 9) x4, right 3 of 4 -> |0.75 - 0.9| = 0.15
     assert hard["ece"] == pytest.approx(0.15)
+    # ECE to the votes (2/3 for the ref): hard right 3x with share 2/3, wrong 1x with share 0 (angry ref, votes
+    # angry 2 happy 1, predicted neutral) -> |(3 * 2/3 + 0) / 4 - 0.9| = 0.4; soft: confidence 0.6 (bin 5) with
+    # share 2/3 everywhere -> 0.0667
+    assert hard["ece_votes"] == pytest.approx(0.4) and sft["ece_votes"] == pytest.approx(2 / 3 - 0.6)
     # V/A/D 0.4 everywhere: nearest training centroid (neutral 0.2, angry 0.7) is neutral -> UA 0.5; agreement
     # with the class head: hard predicts neutral 3 of 4 -> 0.75
     assert hard["vad_to_class"]["ua"] == pytest.approx(0.5) and hard["vad_to_class"]["agreement"] == pytest.approx(0.75)

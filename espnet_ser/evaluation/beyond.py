@@ -2,7 +2,8 @@
 
 Calibration and the evaluators (models with a class head):
 
-* ``ece``: expected calibration error of the top-class probability (10 bins).
+* ``ece``: expected calibration error of the top-class probability (10 bins); ``ece_votes``: the same
+  against the evaluators' vote shares (an item's accuracy is the share of votes for the predicted class).
 * ``jsd_votes``: mean Jensen-Shannon divergence (bits) between the predicted distribution and the
   evaluators' vote distribution, over the utterances with votes (``emotion_votes``).
 * ``spearman_uncertainty_disagreement``: rank correlation between the class uncertainty (the
@@ -137,6 +138,7 @@ def beyond_scores(p, train_ref: Optional[Path] = None, calibrate=None, fit_vad_c
             out["n_votes"] = int(has.sum())
             if has.any():
                 out["jsd_votes"] = float(jsd(p.hyp_probs[has], q[has]).mean())
+                out["ece_votes"] = ece(p.hyp_probs[has], q[has])
                 out["spearman_uncertainty_disagreement"] = rho = spearman(unc[has], entropy(q[has]))
                 out["spearman_uncertainty_disagreement_p"] = spearman_p(rho, int(has.sum()))
     if p.hyp_vad is not None and p.ref_vad is not None:
@@ -199,7 +201,7 @@ def beyond_markdown(b: Dict) -> List[str]:
     if not b:
         return []
     lines = ["", "Beyond accuracy (espnet_ser.evaluation.beyond)", ""]
-    for k in ("ece", "jsd_votes", "spearman_uncertainty_disagreement", "spearman_vad_std_rater_std"):
+    for k in ("ece", "ece_votes", "jsd_votes", "spearman_uncertainty_disagreement", "spearman_vad_std_rater_std"):
         if k in b:
             lines.append(f"- {k}: {b[k]:.3f}" + (f" (p {b[k + '_p']:.3g})" if k + "_p" in b else ""))
     if "class_uncertainty" in b:

@@ -4,7 +4,7 @@
 root like the report does (``meta.json`` + ``inference/<test>/``), pools the folds of each (label,
 variant), and writes ``COMPARE.md``, ``compare.json`` and figures:
 
-* accuracy (UA, F1 / CCC), ``ece``, ``jsd_votes`` and ``spearman_uncertainty_disagreement`` (the class
+* accuracy (UA, F1 / CCC), ``ece``, ``ece_votes``, ``jsd_votes`` and ``spearman_uncertainty_disagreement`` (the class
   uncertainty vs the evaluators' disagreement; :mod:`espnet_ser.evaluation.beyond`), on the pooled
   predictions;
 * classes from V/A/D: each fold's nearest-centroid classifier is fitted on that fold's training
@@ -104,18 +104,20 @@ def comparison_markdown(rows: List[Dict], sources: Dict[str, PathLike], title: s
              f"Generated {now} by `python -m espnet_ser.bin.ser_compare` from "
              + ", ".join(f"`{os.path.relpath(p, out)}` ({k})" for k, p in sources.items()) + f"; test set: {title}, "
              "every fold's predictions pooled.", "",
-             "| run | folds/utts | UA | F1 | CCC mean | ECE ↓ | JSD to votes ↓ | ρ(uncertainty, disagreement) | "
+             "| run | folds/utts | UA | F1 | CCC mean | ECE ↓ | ECE to votes ↓ | JSD to votes ↓ | ρ(uncertainty, disagreement) | "
              "ρ(V/A/D std, rater std) | UA from V/A/D | class/V-A-D agreement |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         v = r.get("vad_to_class") or {}
         lines.append(f"| {r['run']} | {r['folds']}/{r['n']} | {fmt3(r.get('ua'))} | {fmt3(r.get('f1_macro'))} | "
-                     f"{fmt3(r.get('ccc_mean'))} | {fmt3(r.get('ece'))} | {fmt3(r.get('jsd_votes'))} | "
+                     f"{fmt3(r.get('ccc_mean'))} | {fmt3(r.get('ece'))} | {fmt3(r.get('ece_votes'))} | {fmt3(r.get('jsd_votes'))} | "
                      f"{_rho(r, 'spearman_uncertainty_disagreement')} | {_rho(r, 'spearman_vad_std_rater_std')} | "
                      f"{fmt3(v.get('ua'))} | {fmt3(v.get('agreement'))} |")
     uncertain = sorted({r.get("class_uncertainty") for r in rows if r.get("class_uncertainty")})
     lines += ["", "What the columns mean:", "",
               "- ECE: expected calibration error of the top-class probability (10 bins); 0 is calibrated.",
+              "- ECE to votes: the same, with the share of the evaluators' votes for the predicted class as its accuracy "
+              "(over the utterances with votes): a model trained on soft targets is meant to be calibrated to these.",
               "- JSD to votes: mean Jensen-Shannon divergence (bits, 0-1) between the predicted class distribution and "
               "the evaluators' vote distribution, over the utterances with votes.",
               "- ρ(uncertainty, disagreement): Spearman correlation between the class uncertainty (" + "; ".join(uncertain)

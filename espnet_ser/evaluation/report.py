@@ -48,17 +48,19 @@ def beyond_section(aggs, runs, test: str, tag: str, fig_dir: Path):
         if not b and not view:
             continue
         rho = b.get("spearman_uncertainty_disagreement")
-        rows.append(f"| {VARIANT_TITLES.get(v, v)} | {fmt3(b.get('ece'))} | {fmt3(b.get('jsd_votes'))} | {fmt3(rho)} | "
+        rows.append(f"| {VARIANT_TITLES.get(v, v)} | {fmt3(b.get('ece'))} | {fmt3(b.get('ece_votes'))} | "
+                    f"{fmt3(b.get('jsd_votes'))} | {fmt3(rho)} | "
                     f"{fmt3(view.get('ua'))} | {fmt3(view.get('agreement'))} |")
         curves[VARIANT_TITLES.get(v, v)] = {k: b[k] for k in ("reject_ua", "reject_ccc", "reject_vad_mae") if k in b}
     if not rows:
         return [], None
-    lines = ["Beyond accuracy (pooled folds; README, \"Beyond the paper\"): ECE of the top-class probability; mean JSD "
+    lines = ["Beyond accuracy (pooled folds; README, \"Beyond the paper\"): ECE of the top-class probability, against the "
+             "reference classes and against the share of the evaluators' votes for the predicted class; mean JSD "
              "(bits) to the evaluators' vote distribution; ρ: Spearman correlation of the class uncertainty with the "
              "votes' entropy; classes read off the predicted V/A/D by the nearest class centroid of each fold's "
              "training labels, their UA and agreement with the class head.", "",
-             "| Model | ECE | JSD to votes | ρ(uncertainty, disagreement) | UA from V/A/D | class/V-A-D agreement |",
-             "|---|---|---|---|---|---|", *rows, ""]
+             "| Model | ECE | ECE to votes | JSD to votes | ρ(uncertainty, disagreement) | UA from V/A/D | class/V-A-D agreement |",
+             "|---|---|---|---|---|---|---|", *rows, ""]
     fig = plot_reject_curves(curves, fig_dir / f"{tag}_reject_curves.png", f"{tag}: reject curves (pooled folds)") \
         if any(curves.values()) else None
     return lines, fig
