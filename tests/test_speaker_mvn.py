@@ -132,3 +132,22 @@ def test_a_speaker_mvn_model_is_not_exported_to_onnx(spk_exp, tmp_path):
     s2e = Speech2Emotion.from_exp_dir(spk_exp[4], "2epoch.pth")
     with pytest.raises(InputError, match="speaker_mvn"):
         export_onnx(s2e, tmp_path / "m.onnx")
+
+
+def test_statistics_need_only_the_frontend_of_the_config(spk_exp, tmp_path):
+    """Any model part may follow the frontend (here mean pooling without a pooling_conf, which a model built
+    from the YAML with ESPnet's defaults would reject); a trainable frontend is refused."""
+    from espnet_ser.recipe.train_args import data_dir_speaker_stats
+
+    _, tr, _, stats, _ = spk_exp
+    conf = yaml.safe_load(CONF.read_text())
+    conf.pop("pooling_conf")
+    conf.update(pooling="mean", encoder="conformer", encoder_conf={"output_size": 16, "num_blocks": 1})
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(conf))
+    assert data_dir_speaker_stats(tmp_path / "c.yaml", tr).keys() == read_table(tr / "wav.scp").keys()
+    fe = DefaultFrontend(fs=16000, n_mels=8)
+    torch.nn.Module.register_parameter(fe, "trainable", torch.nn.Parameter(torch.zeros(1)))
+    from espnet_ser.model.speaker_mvn import statistics
+
+    with pytest.raises(InputError, match="without trainable parameters"):
+        statistics(fe, [("a", "x.wav")], {"a": "s"}, lambda p: iter(()))

@@ -134,7 +134,7 @@ class WindowedPredictor:
         read window by window like :meth:`predict_file`."""
         from espnet_ser.model import speaker_mvn
 
-        return speaker_mvn.statistics(self.model, items, utt2spk,
+        return speaker_mvn.statistics(self.model.frontend, items, utt2spk,
                                       lambda path: (wav.to(self.device) for wav, _ in self.windows(path, window_s)))
 
     def format(self, out: Dict[str, Optional[torch.Tensor]], i: int) -> Dict:

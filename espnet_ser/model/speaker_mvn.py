@@ -76,34 +76,30 @@ class SpeakerStats:
         return out
 
 
-def check_frontend(model: torch.nn.Module) -> None:
-    """Speaker statistics are fixed before training: a frontend that trains would move away from them."""
-    frontend = getattr(model, "frontend", None)
-    if frontend is not None and any(p.requires_grad for p in frontend.parameters()):
+@torch.no_grad()
+def statistics(frontend: torch.nn.Module, utterances: Iterable[Tuple[str, str]], utt2spk: Mapping[str, str],
+               read: Callable[[str], Iterable[torch.Tensor]]) -> Dict[str, np.ndarray]:
+    """utterance -> its speaker's ``[mu, sigma]`` over the given utterances' ``frontend`` features.
+
+    ``frontend``: the model's (``frontend(speech, lengths) -> (feats, lengths)``); one with trainable
+    parameters is refused, since the statistics are computed once, before training, and it would move
+    away from them. ``utterances``: (id, path) pairs; ``read(path)`` yields mono waveforms at the
+    model's rate (one, or a long recording's windows).
+    """
+    if any(p.requires_grad for p in frontend.parameters()):
         raise InputError("normalize speaker_mvn needs a frontend without trainable parameters (its statistics are "
                          "computed once, before training); freeze it or use global_mvn")
-
-
-@torch.no_grad()
-def statistics(model: torch.nn.Module, utterances: Iterable[Tuple[str, str]], utt2spk: Mapping[str, str],
-               read: Callable[[str], Iterable[torch.Tensor]]) -> Dict[str, np.ndarray]:
-    """utterance -> its speaker's ``[mu, sigma]`` over the given utterances, features from ``model``'s frontend.
-
-    ``utterances``: (id, path) pairs; ``read(path)`` yields mono waveforms at the model's rate (one, or a
-    long recording's windows).
-    """
-    check_frontend(model)
     missing = [u for u, _ in utterances if u not in utt2spk]
     if missing:
         raise InputError(f"{len(missing)} utterance(s) have no speaker in utt2spk, e.g. {missing[0]}")
     acc = SpeakerStats()
-    was_training = model.training
-    model.eval()
+    was_training = frontend.training
+    frontend.eval()
     for uid, path in utterances:
         for wav in read(path):
-            feats, lengths = model.extract_feats(wav.view(1, -1), torch.tensor([wav.numel()]))
+            feats, lengths = frontend(wav.view(1, -1), torch.tensor([wav.numel()], device=wav.device))
             acc.add(utt2spk[uid], feats[0, : int(lengths[0])])
-    model.train(was_training)
+    frontend.train(was_training)
     per_speaker = acc.result()
     return {u: per_speaker[utt2spk[u]] for u, _ in utterances}
 

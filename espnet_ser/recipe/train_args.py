@@ -105,15 +105,13 @@ def speaker_stats_files(stats_dir: PathLike) -> dict:
 
 def data_dir_speaker_stats(config: PathLike, data_dir: PathLike) -> dict:
     """Speaker statistics of a data dir (``wav.scp`` + ``utt2spk``) with the frontend of a training config."""
-    import argparse
-
     import soundfile as sf
     import torch
     import yaml
 
     from espnet_ser.labels import read_table
+    from espnet_ser.model.frontend import frontend_choices
     from espnet_ser.model.speaker_mvn import statistics
-    from espnet_ser.model.task import SERTask
 
     d = Path(data_dir)
     if (d / "feats.scp").exists() and not (d / "wav.scp").exists():
@@ -121,11 +119,10 @@ def data_dir_speaker_stats(config: PathLike, data_dir: PathLike) -> dict:
     for f in ("wav.scp", "utt2spk"):
         if not (d / f).is_file():
             raise MissingInput(f"{d / f}: not found (speaker statistics need the audio and each utterance's speaker)")
-    with open(config, encoding="utf-8") as f:
-        args = argparse.Namespace(**{**SERTask.get_default_config(), **(yaml.safe_load(f) or {})})
-    args.normalize, args.specaug = None, None
-    model = SERTask.build_model(args)
-    fs = int((args.frontend_conf or {}).get("fs", 16000))
+    conf = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    frontend_conf = conf.get("frontend_conf") or {}
+    frontend = frontend_choices.get_class(conf.get("frontend", frontend_choices.default))(**frontend_conf)
+    fs = int(frontend_conf.get("fs", 16000))
 
     def read(path: str):
         wav, rate = sf.read(path, dtype="float32", always_2d=True)
@@ -133,7 +130,7 @@ def data_dir_speaker_stats(config: PathLike, data_dir: PathLike) -> dict:
             raise InputError(f"{path}: {rate} Hz, but the model reads {fs} Hz audio (the recipe's stage 2 resamples)")
         yield torch.from_numpy(wav.mean(axis=1))
 
-    return statistics(model, sorted(read_table(d / "wav.scp").items()), read_table(d / "utt2spk"), read)
+    return statistics(frontend, sorted(read_table(d / "wav.scp").items()), read_table(d / "utt2spk"), read)
 
 
 def speaker_stats(config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike) -> dict:
