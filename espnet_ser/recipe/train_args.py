@@ -107,11 +107,10 @@ def data_dir_speaker_stats(config: PathLike, data_dir: PathLike) -> dict:
     """Speaker statistics of a data dir (``wav.scp`` + ``utt2spk``) with the frontend of a training config."""
     import soundfile as sf
     import torch
-    import yaml
 
     from espnet_ser.labels import read_table
-    from espnet_ser.model.frontend import frontend_choices
     from espnet_ser.model.speaker_mvn import statistics
+    from espnet_ser.recipe.feature_cache import build_frontend, frontend_spec
 
     d = Path(data_dir)
     if (d / "feats.scp").exists() and not (d / "wav.scp").exists():
@@ -119,9 +118,8 @@ def data_dir_speaker_stats(config: PathLike, data_dir: PathLike) -> dict:
     for f in ("wav.scp", "utt2spk"):
         if not (d / f).is_file():
             raise MissingInput(f"{d / f}: not found (speaker statistics need the audio and each utterance's speaker)")
-    conf = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
-    frontend_conf = conf.get("frontend_conf") or {}
-    frontend = frontend_choices.get_class(conf.get("frontend", frontend_choices.default))(**frontend_conf)
+    name, frontend_conf = frontend_spec(config)  # the config's frontend, as stage 4 builds it
+    frontend = build_frontend(name, frontend_conf, "cpu")
     fs = int(frontend_conf.get("fs", 16000))
 
     def read(path: str):
