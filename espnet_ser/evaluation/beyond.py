@@ -113,6 +113,15 @@ def calibration_view(p, source_dir: Path, target_dir: Path) -> Dict:
             "uncalibrated": ccc_scores(p.hyp_vad, p.ref_vad), "calibrated": ccc_scores(calibrated, p.ref_vad)}
 
 
+#: the reject curves of the ``beyond`` section, in display order, with what each measures
+REJECT_CURVES = {"reject_ua": "UA", "reject_ccc": "CCC mean", "reject_vad_mae": "V/A/D mean absolute error"}
+
+
+def reject_curves(b: Dict) -> Dict:
+    """The reject curves present in a ``beyond`` section (:data:`REJECT_CURVES`)."""
+    return {k: b[k] for k in REJECT_CURVES if k in b}
+
+
 def beyond_scores(p, train_ref: Optional[Path] = None, calibrate=None, fit_vad_classes: bool = True) -> Dict:
     """The ``beyond`` section of ``ser_score`` for a :class:`espnet_ser.evaluation.scoring.Paired`
     (``calibrate``: the training data dirs (A, B) of a mismatched model, see the module docstring;
@@ -206,7 +215,7 @@ def beyond_markdown(b: Dict) -> List[str]:
             lines.append(f"- {k}: {b[k]:.3f}" + (f" (p {b[k + '_p']:.3g})" if k + "_p" in b else ""))
     if "class_uncertainty" in b:
         lines.append(f"- class uncertainty: {b['class_uncertainty']}")
-    for k, name in (("reject_ua", "UA"), ("reject_ccc", "CCC mean"), ("reject_vad_mae", "V/A/D mean absolute error")):
+    for k, name in REJECT_CURVES.items():
         if k in b:
             lines.append(f"- {name} vs fraction kept (most certain first): " +
                          ", ".join(f"{c['fraction']:.1f}: {c['value']:.3f}" for c in b[k]))

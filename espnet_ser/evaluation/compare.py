@@ -22,7 +22,7 @@ from typing import Dict, List, Union
 import numpy as np
 
 from espnet_ser.errors import InputError, MissingInput
-from espnet_ser.evaluation.beyond import beyond_scores, class_centroids, vad_class_view
+from espnet_ser.evaluation.beyond import REJECT_CURVES, beyond_scores, class_centroids, reject_curves, vad_class_view
 from espnet_ser.evaluation.plots import plot_reject_curves, plot_reliability
 from espnet_ser.evaluation.runs import load_runs
 from espnet_ser.evaluation.scoring import concat, score_paired
@@ -72,7 +72,7 @@ def build_comparison(sources: Dict[str, PathLike], recipe: str, out_dir: PathLik
             row = {"run": name, "folds": len(rs), "n": len(pooled.ids), **score_paired(pooled), **b,
                    "vad_to_class": vad_classes_by_fold(rs, test)}
             rows.append(row)
-            curves[name] = {k: b[k] for k in ("reject_ua", "reject_ccc", "reject_vad_mae") if k in b}
+            curves[name] = reject_curves(b)
             pooled_by_label[name] = pooled
     if not rows:
         raise InputError("nothing to compare")
@@ -129,7 +129,7 @@ def comparison_markdown(rows: List[Dict], sources: Dict[str, PathLike], title: s
               "", "Reject curves (value on the fraction of most-certain utterances kept; the CCC of a subset also "
               "shrinks when its references spread less, so read it beside the absolute error):", ""]
     for r in rows:
-        for k, name in (("reject_ua", "UA"), ("reject_ccc", "CCC mean"), ("reject_vad_mae", "V/A/D mean absolute error")):
+        for k, name in REJECT_CURVES.items():
             if k in r:
                 lines.append(f"- {r['run']}, {name}: " + ", ".join(f"{c['fraction']:.1f} {fmt3(c['value'])}" for c in r[k]))
     lines += ["", "## Figures", ""] + [f"![{f.stem}]({os.path.relpath(f, out)})" for f in figures] + [""]

@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 
 from espnet_ser import VAD_DIMS  # noqa: E402
 from espnet_ser.metrics import ccc, confusion  # noqa: E402
+from espnet_ser.evaluation.beyond import REJECT_CURVES  # noqa: E402
 from espnet_ser.evaluation.scoring import Paired  # noqa: E402
 
 PathLike = Union[str, Path]
@@ -155,14 +156,14 @@ def plot_training_curves(groups: Dict[str, Sequence[PathLike]], path: PathLike,
 
 def plot_reject_curves(curves: Dict[str, Dict[str, List[Dict]]], path: PathLike, title: str) -> Path:
     """Metric vs the fraction of most-certain utterances kept: one line per run, UA, CCC and V/A/D error side by side."""
-    kinds = [k for k in ("reject_ua", "reject_ccc", "reject_vad_mae") if any(k in c for c in curves.values())] or ["reject_ua"]
+    kinds = [k for k in REJECT_CURVES if any(k in c for c in curves.values())] or ["reject_ua"]
     fig, axes = plt.subplots(1, len(kinds), figsize=(4.6 * len(kinds), 3.8), squeeze=False)
     for ax, kind in zip(axes[0], kinds):
         for name, c in curves.items():
             if kind in c:
                 ax.plot([p["fraction"] for p in c[kind]], [p["value"] for p in c[kind]], marker="o", ms=3, label=name)
         ax.set_xlabel("fraction kept (most certain first)")
-        ax.set_ylabel({"reject_ua": "UA", "reject_ccc": "CCC mean", "reject_vad_mae": "V/A/D mean absolute error"}[kind])
+        ax.set_ylabel(REJECT_CURVES[kind])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=9)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Union
 
 from espnet_ser.errors import MissingInput
-from espnet_ser.evaluation.beyond import beyond_scores
+from espnet_ser.evaluation.beyond import beyond_scores, reject_curves
 from espnet_ser.evaluation.compare import fmt3, vad_classes_by_fold
 from espnet_ser.evaluation.plots import (plot_confusion, plot_pred_vs_true, plot_reject_curves, plot_training_curves,
                                          plot_va_plane)
@@ -51,7 +51,7 @@ def beyond_section(aggs, runs, test: str, tag: str, fig_dir: Path):
         rows.append(f"| {VARIANT_TITLES.get(v, v)} | {fmt3(b.get('ece'))} | {fmt3(b.get('ece_votes'))} | "
                     f"{fmt3(b.get('jsd_votes'))} | {fmt3(rho)} | "
                     f"{fmt3(view.get('ua'))} | {fmt3(view.get('agreement'))} |")
-        curves[VARIANT_TITLES.get(v, v)] = {k: b[k] for k in ("reject_ua", "reject_ccc", "reject_vad_mae") if k in b}
+        curves[VARIANT_TITLES.get(v, v)] = reject_curves(b)
     if not rows:
         return [], None
     lines = ["Beyond accuracy (pooled folds; README, \"Beyond the paper\"): ECE of the top-class probability, against the "
