@@ -18,6 +18,7 @@ demo_epochs=14        # training epochs per model in the demo
 table2_variant=       # the model of Table 2's eight rows (default: the spec's, TABLE2_VARIANT)
 workdir=              # where data, dump, exp and RESULTS.md go (default: demo/ or the recipe dirs)
 parallel=auto         # run the recipes side by side (auto: in the demo, where each is small)
+ser_args=             # extra ser_train arguments for every model, e.g. "--model_conf ce_reduction=sum"
 help_message="Usage: $0 [options]    (Python environment first: ./setup.sh)
   --corpus ($corpus)          all, or one recipe (python -m espnet_ser.bin.recipe fact recipes)
   --variants \"$variants\"         (default: each recipe's)
@@ -28,7 +29,8 @@ help_message="Usage: $0 [options]    (Python environment first: ./setup.sh)
   --demo_epochs ($demo_epochs)
   --table2_variant (default: python -m espnet_ser.bin.recipe fact variants --recipe iemocap_msp)
   --workdir ($workdir)         default: demo/ for the demo; each recipe's own dir otherwise
-  --parallel ($parallel)       true | false | auto: run the recipes side by side (auto: in the demo)"
+  --parallel ($parallel)       true | false | auto: run the recipes side by side (auto: in the demo)
+  --ser_args \"$ser_args\"        extra ser_train arguments for every model (e.g. \"--model_conf ce_reduction=sum\")"
 . ./path.sh
 . egs2/TEMPLATE/ser1/utils/parse_options.sh
 . ./db.sh
@@ -50,7 +52,9 @@ if $demo; then
   export IEMOCAP=$workdir/mini_corpus/IEMOCAP MSP_PODCAST=$workdir/mini_corpus/MSP-Podcast
   # raw features in the demo: its fbank frontend costs less than the extra process a cache stage starts
   # (the recipes' default, --feats_type cached, pays off with HuBERT; the recipe tests exercise it)
-  common+=(--ser_config conf/tuning/train_ser_tiny_fbank.yaml --ser_args "--max_epoch $demo_epochs" --feats_type raw --nj "$(nproc)" --inference_nj "$(nproc)")
+  common+=(--ser_config conf/tuning/train_ser_tiny_fbank.yaml --ser_args "--max_epoch $demo_epochs $ser_args" --feats_type raw --nj "$(nproc)" --inference_nj "$(nproc)")
+elif [ -n "$ser_args" ]; then
+  common+=(--ser_args "$ser_args")
 fi
 start=$(date +%s)
 report=()

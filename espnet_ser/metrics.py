@@ -110,6 +110,18 @@ def ua_of(cm: np.ndarray) -> float:
     return float(np.mean(np.diag(cm)[present] / rows[present])) if present.any() else float("nan")
 
 
+def recall_of(cm: np.ndarray) -> np.ndarray:
+    """Per-class recall t_k / r_k (rows: reference); NaN for a class absent from the reference. UA is
+    the mean of the defined values; a class with r_k of 1 or 2 moves it in steps of 1/(r_k * K).
+
+    >>> recall_of(np.array([[3, 1], [0, 0]])).tolist()
+    [0.75, nan]
+    """
+    rows = cm.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(rows > 0, np.diag(cm) / np.where(rows > 0, rows, 1), np.nan)
+
+
 def wa_of(cm: np.ndarray) -> float:
     """Fraction correct, sum_k t_k / sum_k r_k; NaN without any reference.
 

@@ -16,8 +16,9 @@ def tone(seconds=0.3, fs=16000, channels=1):
 def write_iemocap(root: Path, codes_per_session, bad=True):
     """codes_per_session: {session: [(utt_suffix, code, (v, a, d))...]}; returns the expected kept utterances.
 
-    With ``bad``, Session1 also gets: a missing wav, a corrupt wav, an empty wav, an 8 kHz wav, a stereo
-    wav (all dropped) and one utterance with out-of-range V/A/D (kept, V/A/D removed).
+    With ``bad``, Session1 also gets: a missing wav, a corrupt wav, an empty wav (dropped), an 8 kHz mono
+    wav and a 44.1 kHz stereo wav (kept: the format stage converts them) and one utterance with
+    out-of-range V/A/D (kept, V/A/D removed).
     """
     expected = {}
     for s, items in codes_per_session.items():
@@ -45,8 +46,10 @@ def write_iemocap(root: Path, codes_per_session, bad=True):
                 sf.write(wav, np.zeros(0, np.float32), 16000)
             elif kind == "8k":
                 sf.write(wav, tone(fs=8000), 8000)
+                expected[uid] = (s, code, vad)
             elif kind == "stereo":
-                sf.write(wav, tone(channels=2), 16000)
+                expected[uid] = (s, code, vad)
+                sf.write(wav, tone(fs=44100, channels=2), 44100)
         d = root / f"Session{s}/dialog/EmoEvaluation"
         d.mkdir(parents=True, exist_ok=True)
         (d / f"{dialog}.txt").write_text("\n".join(lines) + "\n")
@@ -56,17 +59,18 @@ def write_iemocap(root: Path, codes_per_session, bad=True):
 MSP_HEADER = ["FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set"]
 
 
-def write_msp(root: Path, rows, header=MSP_HEADER, audio=True):
-    """rows: [FileName, EmoClass, EmoAct, EmoVal, EmoDom, SpkrID, Gender, Split_Set]; audio written for each."""
-    (root / "Audios").mkdir(parents=True, exist_ok=True)
+def write_msp(root: Path, rows, header=MSP_HEADER, audio=True, label_file="labels_consensus.csv", audio_dir="Audios"):
+    """rows: [FileName, EmoClass, EmoAct, EmoVal, EmoDom, SpkrID, Gender, Split_Set]; audio written for each.
+    ``label_file``/``audio_dir``: the release's names (``labels_concensus.csv`` in releases 1.6 and 1.8)."""
+    (root / audio_dir).mkdir(parents=True, exist_ok=True)
     (root / "Labels").mkdir(parents=True, exist_ok=True)
-    with open(root / "Labels/labels_consensus.csv", "w", newline="") as f:
+    with open(root / "Labels" / label_file, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
         w.writerows(rows)
     if audio:
         for r in rows:
-            sf.write(root / "Audios" / r[0], tone(), 16000)
+            sf.write(root / audio_dir / r[0], tone(), 16000)
 
 
 ACTED_CODES = {  # the corpus's own emotion codes -> the project's class (None: outside the five)

@@ -43,7 +43,7 @@ def test_paper_config_reads_both_size_statements_and_reaches_the_peak_learning_r
     c = yaml.safe_load((ROOT / "conf/train_ser_hierarchical_dc.yaml").read_text())
     enc = c["encoder_conf"]
     assert enc["output_size"] == 768                              # "encoded output dimension of 768"
-    assert enc["output_size"] // enc["attention_heads"] == 64     # "64 hidden units" (per head)
+    assert enc["linear_units"] == 64                              # "64 hidden units" (ESPnet's eunits)
     # IEMOCAP's five classes: neutral 1708, angry 1103, happy 595, sad 1084, disgust 2 (corpus statistics);
     # a leave-one-session-out fold trains on 4 of 5 sessions less 1 of their 8 speakers (the dev speaker)
     fold_train = (1708 + 1103 + 595 + 1084 + 2) * 4 / 5 * 7 / 8
@@ -51,6 +51,49 @@ def test_paper_config_reads_both_size_statements_and_reaches_the_peak_learning_r
     warm = c["scheduler_conf"]["warmup_steps"]
     assert steps_per_epoch * c["max_epoch"] >= warm                # the peak learning rate is reached ...
     assert warm / steps_per_epoch <= 0.7 * c["max_epoch"]          # ... with epochs left after it
+
+
+def conformer_params(d, ffn, kernel, idim, blocks, macaron):
+    """The hand count of docs/reproduction.md ("conformer size"): ESPnet's ConformerEncoder with a linear
+    input layer, relative-position self-attention and a convolution module."""
+    embed = idim * d + d + 2 * d                               # Linear(idim, d) + LayerNorm(d)
+    attn = 4 * (d * d + d) + d * d + 2 * d                     # q, k, v, out; linear_pos (no bias); pos_bias_u, _v
+    ffn_params = (d * ffn + ffn) + (ffn * d + d)               # w_1, w_2
+    conv = (d * 2 * d + 2 * d) + (d * kernel + d) + 2 * d + (d * d + d)  # pointwise 1, depthwise, BatchNorm, pointwise 2
+    norms = (5 if macaron else 4) * 2 * d                      # LayerNorms: ff(, ff_macaron), mha, conv, final
+    layer = attn + ffn_params * (2 if macaron else 1) + conv + norms
+    return embed + blocks * layer + 2 * d                      # + after_norm
+
+
+def test_hand_count_of_both_readings():
+    assert conformer_params(768, 64, 31, 1024, 4, False) == 20_217_856     # ESPnet's reading (paper configs)
+    assert conformer_params(768, 2048, 15, 1024, 4, True) == 44_966_656    # the per-head reading (tuning)
+
+
+@pytest.mark.parametrize("conf,count", [*((f"conf/train_ser_{v}.yaml", 20_217_856) for v in VARIANTS),
+                                        ("conf/tuning/train_ser_paper_per_head.yaml", 44_966_656)])
+def test_paper_encoders_have_the_hand_counted_size(conf, count):
+    from espnet2.asr.encoder.conformer_encoder import ConformerEncoder
+
+    enc = ConformerEncoder(1024, **yaml.safe_load((ROOT / conf).read_text())["encoder_conf"])  # HuBERT-large: 1024 dims
+    assert sum(p.numel() for p in enc.parameters()) == count
+
+
+def test_paper_configs_take_espnets_defaults_where_the_paper_is_silent():
+    """ESPnet's reading: output 768, 64 feed-forward units, 4 blocks; every other option ESPnet's own
+    default (read from its signature) except the two with a reason in docs/reproduction.md."""
+    import inspect
+
+    from espnet2.asr.encoder.conformer_encoder import ConformerEncoder
+
+    defaults = {k: p.default for k, p in inspect.signature(ConformerEncoder.__init__).parameters.items()}
+    stated = {"output_size": 768, "linear_units": 64, "num_blocks": 4}
+    reasoned = {"input_layer": "linear", "rel_pos_type": "latest"}
+    for v in VARIANTS:
+        enc = yaml.safe_load((ROOT / f"conf/train_ser_{v}.yaml").read_text())["encoder_conf"]
+        for k, val in enc.items():
+            assert val == stated.get(k, reasoned.get(k, defaults[k])), (v, k, val)
+        assert reasoned.items() <= enc.items() and stated.items() <= enc.items()
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -40,11 +40,14 @@ def test_iemocap_counts_folds_and_drops(iemocap, tmp_path, capsys):
     out = tmp_path / "data"
     assert prepare(["iemocap", str(corpus), str(out), "--no-drop_unlabelled"]) == 0
     printed = capsys.readouterr().out
-    for reason in ("missing_audio", "unreadable_audio", "empty_audio", "sample_rate_not_16000", "not_mono"):
+    for reason in ("missing_audio", "unreadable_audio", "empty_audio"):
         assert f"dropped  {reason}" in printed
+    assert "2 kept file(s) converted to 16 kHz mono" in printed
     report = json.loads((out / "prep_report.json").read_text())
-    assert report["drops"]["dropped"] == {"missing_audio": 1, "unreadable_audio": 1, "empty_audio": 1,
-                                          "sample_rate_not_16000": 1, "not_mono": 1}
+    assert report["drops"]["dropped"] == {"missing_audio": 1, "unreadable_audio": 1, "empty_audio": 1}
+    # the 8 kHz mono and the 44.1 kHz stereo file are kept for the format stage to convert, and counted
+    assert report["drops"]["converted"] == 2
+    assert report["drops"]["converted_by"] == {"sample_rate_8000": 1, "sample_rate_44100+channels_2": 1}
     assert report["drops"]["labels_removed"]["vad_nan_or_out_of_range"] == 1
     utts = {u.utt_id: u for u in read_data_dir(out / "all")}
     assert set(utts) == set(expected)
@@ -314,3 +317,65 @@ def test_acted_corpora_read_their_own_file_names(tmp_path, corpus):
         parts = {p: {u.speaker for u in read_data_dir(tmp_path / f"d/fold{k}/{p}")} for p in ("train", "dev", "test")}
         assert len(parts["test"]) == 1 and len(parts["dev"]) == 1 and len(parts["train"]) == 2
         assert not (parts["test"] & parts["train"]) and not (parts["test"] & parts["dev"]) and not (parts["dev"] & parts["train"])
+
+
+def test_other_rates_and_channels_pass_prep_and_stage2_as_16k_mono(iemocap, tmp_path):
+    """The fixture's 8 kHz mono and 44.1 kHz stereo files (0.3 s of a 220 Hz tone) are kept at prep,
+    counted as converted, and the format stage writes them as 16 kHz mono: 4800 samples, still 220 Hz."""
+    import numpy as np
+    import soundfile as sf
+    from espnet_ser.recipe.dump import format_data_dir
+
+    corpus, expected = iemocap
+    prepare(["iemocap", str(corpus), str(tmp_path / "data"), "--no-drop_unlabelled"])
+    report = format_data_dir(tmp_path / "data/all", tmp_path / "dump/all")
+    assert report["converted"] == 2 and report["kept_as_is"] == len(expected) - 2
+    scp = read_table(tmp_path / "dump/all/wav.scp")
+    assert set(scp) == set(expected)
+    for uid, path in scp.items():  # nothing downstream sees another rate or channel count
+        info = sf.info(path)
+        assert (info.samplerate, info.channels) == (16000, 1), uid
+    n = read_table(tmp_path / "dump/all/utt2num_samples")
+    for uid in ("Ses01F_impro01_M903", "Ses01F_impro01_F904"):  # 8 kHz mono, 44.1 kHz stereo
+        assert Path(scp[uid]).parent == tmp_path / "dump/all/audio"
+        x, fs = sf.read(scp[uid])
+        assert fs == 16000 and x.ndim == 1 and len(x) == 4800 == int(n[uid])   # 0.3 s at 16 kHz
+        spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+        assert abs(np.argmax(spectrum) * 16000 / len(x) - 220) < 4                # the tone is still 220 Hz
+        assert np.max(np.abs(x[200:-200])) == pytest.approx(0.2, abs=0.01)        # channels averaged, not summed
+
+
+@pytest.mark.parametrize("label_file,audio_dir,split_sets,want", [
+    # releases 1.10-1.12: labels_consensus.csv, Development, Test1-Test3
+    ("labels_consensus.csv", "Audios", ["Train"] * 5 + ["Development"] * 2 + ["Test1"] * 2 + ["Test2", "Test3"],
+     {"train": 5, "development": 2, "test1": 2, "test2": 1, "test3": 1}),
+    # releases 1.6 and 1.8: the release's own spelling labels_concensus.csv, Validation for the dev split
+    ("labels_concensus.csv", "Audios", ["Train"] * 5 + ["Validation"] * 2 + ["Test1"] * 3 + ["Test2"],
+     {"train": 5, "development": 2, "test1": 3, "test2": 1}),
+    # a release without Test2/Test3
+    ("labels_consensus.csv", "Audios", ["Train"] * 6 + ["Development"] * 2 + ["Test1"] * 3,
+     {"train": 6, "development": 2, "test1": 3}),
+    # one test set named Test, an Audio/ folder
+    ("labels_concensus.csv", "Audio", ["Train"] * 6 + ["Validation"] * 2 + ["Test"] * 3,
+     {"train": 6, "development": 2, "test1": 3}),
+])
+def test_msp_release_layouts(tmp_path, label_file, audio_dir, split_sets, want):
+    rows = [[f"MSP-PODCAST_0002_{i:04d}.wav", "NAHSD"[i % 5], "4.0", "3.0", "5.0", str(200 + i % 3), "Male", split]
+            for i, split in enumerate(split_sets)]
+    write_msp(tmp_path / "MSP", rows, label_file=label_file, audio_dir=audio_dir)
+    prepare(["msp_podcast", str(tmp_path / "MSP"), str(tmp_path / "data")])
+    report = json.loads((tmp_path / "data/prep_report.json").read_text())
+    assert report["splits"] == want
+    assert report["release"] == {"label_file": label_file, "audio_dir": audio_dir,
+                                 "split_set_values": sorted(set(split_sets))}
+    for split, n in want.items():
+        assert len(read_table(tmp_path / "data" / split / "wav.scp")) == n
+    # the recipe reads development and test1 whatever the release calls them
+    assert (tmp_path / "data/development/emotion").is_file() and (tmp_path / "data/test1/vad").is_file()
+
+
+def test_msp_without_a_consensus_file_names_both_spellings(tmp_path):
+    write_msp(tmp_path / "MSP", msp_rows())
+    (tmp_path / "MSP/Labels/labels_consensus.csv").rename(tmp_path / "MSP/Labels/labels.csv")
+    with pytest.raises(FileNotFoundError, match="labels_consensus.csv or labels_concensus.csv"):
+        prepare(["msp_podcast", str(tmp_path / "MSP"), str(tmp_path / "o")])

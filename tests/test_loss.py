@@ -65,3 +65,18 @@ def test_masked_ce_equals_ce_on_labelled_items():
     keep = labels >= 0
     assert ce.item() == pytest.approx(torch.nn.functional.cross_entropy(logits[keep], labels[keep]).item())
     assert acc.item() == pytest.approx((logits[keep].argmax(-1) == labels[keep]).float().mean().item())
+
+
+def test_ce_sum_is_the_mean_times_the_labelled_items_and_soft_ce_follows():
+    from espnet_ser.model.loss import soft_cross_entropy
+
+    torch.manual_seed(1)
+    logits = torch.randn(5, 4)
+    labels = torch.tensor([0, IGNORE_INDEX, 3, 1, IGNORE_INDEX])
+    logp = torch.log_softmax(logits, -1)
+    hand = -(logp[0, 0] + logp[2, 3] + logp[3, 1]).item()
+    assert masked_cross_entropy(logits, labels, "sum")[0].item() == pytest.approx(hand, rel=1e-6)
+    assert masked_cross_entropy(logits, labels, "mean")[0].item() == pytest.approx(hand / 3, rel=1e-6)
+    votes = torch.full((5, 4), float("nan"))  # no votes: the hard classes
+    assert soft_cross_entropy(logits, votes, labels, "sum")[0].item() == pytest.approx(hand, rel=1e-6)
+    assert soft_cross_entropy(logits, votes, labels, "mean")[0].item() == pytest.approx(hand / 3, rel=1e-6)

@@ -144,3 +144,25 @@ def test_waveform_augmentation_applies_in_training_only():
     assert np.array_equal(same, x)
     with pytest.raises(ValueError, match="need mono audio input"):
         SERTask.build_preprocess_fn(args, train=True)("u", {"speech": np.zeros((10, 40), np.float32)})
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_ce_reduction_mean_or_sum_over_the_labelled_items(reduction):
+    """``model_conf ce_reduction``: CE is the mean (default) or the sum (the paper's eq. 1) of
+    -log p(class) over the batch's labelled utterances; the CCC term is the same either way."""
+    b = batch("mixed")  # items 0 and 2 carry a class
+    model = build("multitask", "--model_conf", f"ce_reduction={reduction}").eval()
+    with torch.no_grad():
+        probs = model.predict(b["speech"], b["speech_lengths"])["probs"].double()
+        stats = model(**b)[1]
+    nll = [-torch.log(probs[i, c]).item() for i, c in ((0, 0), (2, 2))]
+    want = sum(nll) if reduction == "sum" else sum(nll) / 2
+    assert stats["loss_ce"].item() == pytest.approx(want, rel=1e-4)
+    assert stats["loss"].item() == pytest.approx(stats["loss_ccc"].item() + want, rel=1e-4)
+
+
+def test_ce_reduction_rejects_other_values():
+    from espnet_ser.errors import InputError
+
+    with pytest.raises(InputError, match="ce_reduction must be one of"):
+        build("multitask", "--model_conf", "ce_reduction=batch")

@@ -114,3 +114,26 @@ def test_a_mark_the_correction_removes_is_not_shown():
     with_ci = {"a": {"bootstrap": {"p": 0.01, "ci_low": 0.012, "ci_high": 0.2}}}
     mark(ci, [(0, 1, "a")], with_ci, "holm", show_ci=True)
     assert ci[0][1] == "x* [+0.012, +0.200]"
+
+
+def test_per_class_recall_with_n_and_the_classes_a_fold_barely_tests():
+    """Two folds, hand-counted: a 2/3 (n=3), b 3/4 (n=4), c 0/1 (n=1); every class has < 10 test
+    utterances in a fold, so each is named with its per-fold counts."""
+    from espnet_ser.evaluation.runs import aggregate
+    from espnet_ser.evaluation.scoring import Paired
+    from espnet_ser.evaluation.tables import per_class_recall
+
+    def part(ref, hyp):
+        return Paired([f"u{i}" for i in range(len(ref))], ref, hyp, None, None, ["a", "b", "c"])
+
+    agg = aggregate([part(["a", "a", "b", "c"], ["a", "b", "b", "a"]), part(["a", "b", "b", "b"], ["a", "b", "a", "b"])])
+    lines = per_class_recall({"Model X": agg})
+    assert "| Model | a (n=3) | b (n=4) | c (n=1) |" in lines
+    assert "| Model X | 0.667 | 0.750 | 0.000 |" in lines
+    assert lines[-1].startswith("Classes with fewer than 10 test utterances in some fold: a (per fold: 2, 1); "
+                                "b (per fold: 1, 3); c (per fold: 1, 0)")
+
+
+def test_results_show_per_class_recall(report):
+    text, _ = report
+    assert text.count("Per-class recall (pooled folds") == 1 and "Per-class recall (pooled runs" in text

@@ -84,7 +84,7 @@ def main(argv=None) -> int:
 
 
 def _audio_stage(args) -> None:
-    """Stages 2 (format) and 3 (filter). Their audio code (scipy.signal) is imported here only: the
+    """Stages 2 (format) and 3 (filter). Their audio code (torchaudio) is imported here only: the
     shell asks this CLI for facts several times a run, and a fact needs none of it."""
     from espnet_ser.recipe.dump import filter_durations, format_data_dir
 

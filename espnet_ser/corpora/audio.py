@@ -1,25 +1,40 @@
-"""Audio checks done during preparation: every problem becomes a named drop reason."""
+"""Audio checks done during preparation: a file is usable as it is, usable after the format stage
+converts it (another sample rate, several channels, another container: counted as ``converted``), or
+dropped for a named reason (missing, unreadable, empty)."""
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import soundfile as sf
 
+#: the rate the toolkit's models read; the recipe's format stage (stage 2) converts everything else
 EXPECTED_FS = 16000
+#: containers the format stage keeps as they are (others are rewritten as WAV)
+KEPT_FORMATS = ("WAV", "FLAC")
 
 
-def audio_problem(path: Path, fs: int = EXPECTED_FS) -> Optional[str]:
-    """None when ``path`` is a readable, non-empty, mono file at ``fs`` Hz; else the drop reason."""
+def inspect_audio(path: Path, fs: int = EXPECTED_FS) -> Tuple[Optional[str], Optional[str]]:
+    """``(problem, conversion)``: ``problem`` is a drop reason (``missing_audio``, ``unreadable_audio``,
+    ``empty_audio``) or None; ``conversion`` says what the format stage will change in a usable file
+    (``sample_rate_44100``, ``channels_2``, ``format_OGG``, joined by ``+``), None when nothing."""
     if not path.is_file():
-        return "missing_audio"
+        return "missing_audio", None
     try:
         info = sf.info(str(path))
     except Exception:  # soundfile raises several types for broken files
-        return "unreadable_audio"
-    if info.frames == 0:
-        return "empty_audio"
+        return "unreadable_audio", None
+    if info.frames == 0 or info.samplerate <= 0:
+        return "empty_audio", None
+    changes = []
     if info.samplerate != fs:
-        return f"sample_rate_not_{fs}"
+        changes.append(f"sample_rate_{info.samplerate}")
     if info.channels != 1:
-        return "not_mono"
-    return None
+        changes.append(f"channels_{info.channels}")
+    if info.format not in KEPT_FORMATS:
+        changes.append(f"format_{info.format}")
+    return None, "+".join(changes) or None
+
+
+def audio_problem(path: Path, fs: int = EXPECTED_FS) -> Optional[str]:
+    """The drop reason of ``path``, or None when it is usable (as it is or after conversion)."""
+    return inspect_audio(path, fs)[0]

@@ -5,7 +5,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from espnet_ser.corpora.audio import audio_problem
+from espnet_ser.corpora.audio import inspect_audio
 from espnet_ser.labels import vad_to_unit
 
 
@@ -20,6 +20,8 @@ class DropCounter:
         #: annotator-level items left out of the vote distributions and rating statistics (by reason)
         self.annotations: Counter = Counter()
         self.annotation_examples: Dict[str, List[str]] = {}
+        #: kept utterances whose audio the format stage (stage 2) converts to 16 kHz mono, by what changes
+        self.converted: Counter = Counter()
 
     def drop(self, reason: str, utt_id: str) -> None:
         self.dropped[reason] += 1
@@ -28,8 +30,10 @@ class DropCounter:
             self.examples[reason].append(utt_id)
 
     def admit(self, utt_id: str, wav: Path, has_label: bool, no_label_reason: str = "no_usable_label") -> bool:
-        """Keep an utterance whose audio is usable and that still carries a label; else count the drop."""
-        problem = audio_problem(wav)
+        """Keep an utterance whose audio is usable and that still carries a label; else count the drop.
+        Audio that the format stage converts (another rate, channels or container) is kept and counted
+        in :attr:`converted`."""
+        problem, conversion = inspect_audio(wav)
         if problem:
             self.drop(problem, utt_id)
             return False
@@ -37,6 +41,8 @@ class DropCounter:
             self.drop(no_label_reason, utt_id)
             return False
         self.kept += 1
+        if conversion:
+            self.converted[conversion] += 1
         return True
 
     def map_class(self, utt_id: str, code: str, mapping: Mapping[str, str], drop_unlabelled: bool) -> Tuple[Optional[str], bool]:
@@ -87,7 +93,11 @@ class DropCounter:
 
     def summary(self) -> str:
         total = f" of {self.total}" if getattr(self, "total", None) is not None else ""
-        lines = [f"{self.corpus}: kept {self.kept}{total}, dropped {sum(self.dropped.values())}"]
+        conv = sum(self.converted.values())
+        lines = [f"{self.corpus}: kept {self.kept}{total}, dropped {sum(self.dropped.values())}"
+                 + (f"; {conv} kept file(s) converted to 16 kHz mono by the format stage" if conv else "")]
+        for what, n in sorted(self.converted.items()):
+            lines.append(f"  converted  {what:<26} {n:>7}")
         for reason, n in sorted(self.dropped.items()):
             lines.append(f"  dropped  {reason:<28} {n:>7}   e.g. {' '.join(self.examples[reason])}")
         for reason, n in sorted(self.labels_removed.items()):
@@ -98,4 +108,5 @@ class DropCounter:
 
     def as_dict(self) -> dict:
         return {"total": getattr(self, "total", None), "kept": self.kept, "dropped": dict(self.dropped),
+                "converted": sum(self.converted.values()), "converted_by": dict(self.converted),
                 "labels_removed": dict(self.labels_removed), "annotator_items_left_out": dict(self.annotations)}

@@ -3,9 +3,16 @@
 Columns ``FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set``; V/A/D on 1-7 (written as
 V A D, i.e. EmoVal EmoAct EmoDom, on 0-1). Class codes A S H U F D C N O X; the default mapping keeps
 N A H S D as neutral angry happy sad disgust. Other codes (U F C O X) keep their V/A/D and get no
-class (``drop_unlabelled=True`` drops them). Splits are named by ``Split_Set`` in lower case (train,
-development, test1, test2, test3). ``SpkrID`` ``Unknown`` is allowed: such an utterance is its own
-speaker (as Kaldi does for unknown speakers).
+class (``drop_unlabelled=True`` drops them). ``SpkrID`` ``Unknown`` is allowed: such an utterance is its
+own speaker (as Kaldi does for unknown speakers).
+
+Release layouts (``RELEASE_LAYOUTS``; public code shows each): the consensus file is
+``labels_consensus.csv`` (releases 1.10-1.12) or ``labels_concensus.csv`` (1.6, 1.8: the release's own
+spelling); the audio folder is ``Audios/`` (``Audio/`` is read too). ``Split_Set`` values name the
+splits: ``Train``, ``Development`` (``Validation`` in early releases), ``Test1``, ``Test2``, ``Test3``
+(``Test`` in releases with one test set, read as test1); a release without Test2/Test3 simply has no
+such dirs. Data dirs are named by ``SPLIT_NAMES`` (train, development, test1, test2, test3), whatever
+the release calls them; the prep report records which file and spellings were read.
 
 Annotator labels (``emotion_votes``, ``vad_raters``; ``espnet_ser.corpora.annotators``) come from
 ``Labels/labels_detailed.csv`` when the release has it (one row per evaluator and utterance), in either
@@ -36,7 +43,12 @@ COLUMNS = ("FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gend
 CODES = {"A": "angry", "S": "sad", "H": "happy", "U": "surprise", "F": "fear", "D": "disgust",
          "C": "contempt", "N": "neutral", "O": "other", "X": "no_agreement"}
 DEFAULT_MAP = {"N": "neutral", "A": "angry", "H": "happy", "S": "sad", "D": "disgust"}
-SPLITS = ("Train", "Development", "Test1", "Test2", "Test3")
+#: ``Split_Set`` value (case-insensitive) -> data dir name, over the releases
+SPLIT_NAMES = {"train": "train", "development": "development", "validation": "development",
+               "test1": "test1", "test": "test1", "test2": "test2", "test3": "test3"}
+#: the consensus label file's names over the releases (first found is read)
+LABEL_FILES = ("labels_consensus.csv", "labels_concensus.csv")
+AUDIO_DIRS = ("Audios", "Audio")
 VAD_RANGE = (1.0, 7.0)
 #: an evaluator's primary class name (lower case, before any '-' or ':') -> code
 VOTE_NAMES = {"angry": "A", "anger": "A", "sad": "S", "sadness": "S", "happy": "H", "happiness": "H",
@@ -77,12 +89,22 @@ def load_detailed(path: Path, class_map: Dict[str, str], known: Dict[str, int], 
     return out
 
 
+def release_files(corpus: Path):
+    """(consensus label file, audio dir) of a release, whichever of the known names it uses."""
+    found = [corpus / "Labels" / name for name in LABEL_FILES if (corpus / "Labels" / name).is_file()]
+    if not found:
+        raise MissingInput(f"{corpus}/Labels: no consensus label file ({' or '.join(LABEL_FILES)}): "
+                           "is this an MSP-Podcast release?")
+    audio = next((corpus / d for d in AUDIO_DIRS if (corpus / d).is_dir()), corpus / AUDIO_DIRS[0])
+    return found[0], audio
+
+
 def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, drop_unlabelled: bool = False):
     corpus = Path(corpus_dir)
     if not corpus.is_dir() or not any(corpus.iterdir()):
         raise MissingInput(f"{corpus}: empty or missing MSP-Podcast directory")
     class_map = DEFAULT_MAP if class_map is None else class_map
-    labels = corpus / "Labels" / "labels_consensus.csv"
+    labels, audio_dir = release_files(corpus)
     counter = DropCounter("MSP-Podcast")
     seen: Dict[str, int] = {}
     utts: List[Utterance] = []
@@ -98,27 +120,28 @@ def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, dro
         code = row["EmoClass"].strip()
         if code not in CODES:
             raise InputError(f"{where}: unknown EmoClass {code!r} (known: {' '.join(CODES)})")
-        split = row["Split_Set"].strip()
-        if split not in SPLITS:
-            raise InputError(f"{where}: unknown Split_Set {split!r} (known: {' '.join(SPLITS)})")
+        split = SPLIT_NAMES.get(row["Split_Set"].strip().lower())
+        if split is None:
+            raise InputError(f"{where}: unknown Split_Set {row['Split_Set'].strip()!r} "
+                             f"(known, any case: {' '.join(SPLIT_NAMES)})")
         raw = [parse_float(row[c], f"{where} column {c}") for c in ("EmoVal", "EmoAct", "EmoDom")]
         emotion, vad, keep = counter.corpus_labels(uid, code, class_map, drop_unlabelled, raw, *VAD_RANGE)
         if not keep:
             continue
-        wav = corpus / "Audios" / name
+        wav = audio_dir / name
         if not counter.admit(uid, wav, emotion is not None or vad is not None):
             continue
         spk = row["SpkrID"].strip()
         speaker = f"msp{spk}" if spk and spk.lower() != "unknown" else f"mspunk_{uid}"
         utts.append(Utterance(uid, str(wav.resolve()), speaker, emotion, vad,
-                              extra={"split": split.lower(), "code": code, "gender": row["Gender"].strip()}))
+                              extra={"split": split, "code": code, "gender": row["Gender"].strip(),
+                                     "split_set": row["Split_Set"].strip()}))
     detailed = corpus / "Labels" / "labels_detailed.csv"
     if detailed.is_file():
         ratings = load_detailed(detailed, class_map, seen, counter)
         for u in utts:
             u.votes, u.vad_raters = ratings.get(u.utt_id, Ratings()).summary(*VAD_RANGE)
-    audio_only = sorted(p.stem for p in (corpus / "Audios").glob("*.wav") if p.stem not in seen) \
-        if (corpus / "Audios").is_dir() else []
+    audio_only = sorted(p.stem for p in audio_dir.glob("*.wav") if p.stem not in seen) if audio_dir.is_dir() else []
     for uid in audio_only:
         counter.drop("audio_without_label", uid)
     counter.check_total(len(seen) + len(audio_only))
@@ -131,7 +154,10 @@ def prepare_msp_podcast(
 ) -> dict:
     utts, counter = load_msp_podcast(corpus_dir, class_map, drop_unlabelled)
     out = Path(out_dir)
-    report = {"corpus": "msp_podcast", "drops": counter.as_dict(), "splits": {}, "classes": {}}
+    labels, audio_dir = release_files(Path(corpus_dir))
+    report = {"corpus": "msp_podcast", "drops": counter.as_dict(), "splits": {}, "classes": {},
+              "release": {"label_file": labels.name, "audio_dir": audio_dir.name,
+                          "split_set_values": sorted({u.extra["split_set"] for u in utts})}}
     for split in sorted({u.extra["split"] for u in utts}):
         part = [u for u in utts if u.extra["split"] == split]
         write_data_dir(part, out / split)

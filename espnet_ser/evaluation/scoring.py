@@ -15,7 +15,7 @@ import numpy as np
 from espnet_ser.errors import InputError
 from espnet_ser import VAD_DIMS
 from espnet_ser.labels import read_annotations, read_labels, same_ids
-from espnet_ser.metrics import ccc_scores, class_scores, confusion, metric_names
+from espnet_ser.metrics import ccc_scores, class_scores, confusion, metric_names, recall_of
 from espnet_ser.inference.predictions import Predictions, read_predictions
 from espnet_ser.evaluation.beyond import beyond_markdown, beyond_scores
 
@@ -170,6 +170,9 @@ def scores_markdown(result: Dict) -> str:
         lines += ["", "Confusion (rows: reference, columns: predicted)", "",
                   "| ref \\ hyp | " + " | ".join(cl) + " |", "|" + "---|" * (len(cl) + 1)]
         lines += [f"| {c} | " + " | ".join(str(v) for v in row) + " |" for c, row in zip(cl, result["confusion"])]
+        cm = np.array(result["confusion"])
+        lines += ["", "Per-class recall (n reference utterances): " + ", ".join(
+            f"{c} {_fmt(r) if n else '–'} (n={n})" for c, r, n in zip(cl, recall_of(cm), cm.sum(axis=1)))]
     lines += beyond_markdown(result.get("beyond") or {})
     return "\n".join(lines) + "\n"
 

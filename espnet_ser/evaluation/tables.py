@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from espnet_ser.evaluation.paper_numbers import PAPER
+from espnet_ser.metrics import confusion, recall_of
 from espnet_ser.evaluation.runs import Aggregate, is_missing
 from espnet_ser.evaluation.significance import (ALPHA, BOOTSTRAP_TEST, CORRECTION_NAMES, FOLD_TEST, bootstrap_std, family_size,
                                              mark_family, paired_bootstrap, paired_fold_test)
@@ -118,7 +119,40 @@ def variant_table(title: str, aggs: Dict[str, Aggregate], metrics: Sequence[str]
         if v in aggs:
             vals = [_num(aggs[v].metrics[m]["pooled"]) if m in aggs[v].metrics else "–" for m in metrics]
             pooled.append("| " + " | ".join([VARIANT_TITLES[v]] + vals) + " |")
-    return "\n".join(lines + pooled + ["", _legend(sizes, correction, paper=paper_key in PAPER)]) + "\n", details
+    per_class = per_class_recall({VARIANT_TITLES[v]: aggs[v] for v in VARIANTS if v in aggs}, fold_word)
+    return "\n".join(lines + pooled + ["", _legend(sizes, correction, paper=paper_key in PAPER)] + per_class) + "\n", details
+
+
+#: a class with fewer test utterances than this in some fold is named under the per-class table
+FEW_TEST_ITEMS = 10
+
+
+def per_class_recall(named: Dict[str, Aggregate], fold_word: str = "folds") -> List[str]:
+    """Markdown lines: each model's per-class recall on the pooled predictions with the class's n, and
+    the classes that some fold tests on fewer than ``FEW_TEST_ITEMS`` utterances (their recall inside
+    that fold's UA can only take a few values). Empty when no model predicts classes."""
+    rows, counts, classes = [], None, None
+    for name, agg in named.items():
+        p = agg.pooled
+        if not p.has_classes or not p.class_list:
+            continue
+        classes = p.class_list
+        cm = confusion(p.hyp_emotion, p.ref_emotion, classes)
+        counts = cm.sum(axis=1)
+        rows.append("| " + " | ".join([name] + [_num(r) if n else "–" for r, n in zip(recall_of(cm), counts)]) + " |")
+        per_fold = [confusion(q.hyp_emotion, q.ref_emotion, classes).sum(axis=1) for q in agg.parts]
+    if not rows:
+        return []
+    lines = ["", f"Per-class recall (pooled {fold_word}; n: reference utterances of the class; UA is the mean of "
+             "the recalls of the classes present):", "",
+             *_header(["Model"] + [f"{c} (n={n})" for c, n in zip(classes, counts)]), *rows]
+    few = [(c, [int(f[k]) for f in per_fold]) for k, c in enumerate(classes)
+           if any(0 < f[k] < FEW_TEST_ITEMS for f in per_fold)]
+    if few:
+        lines += ["", "Classes with fewer than {} test utterances in some {}: ".format(FEW_TEST_ITEMS, fold_word[:-1] or fold_word)
+                  + "; ".join(f"{c} (per {fold_word[:-1]}: {', '.join(map(str, ns))})" for c, ns in few)
+                  + f". Inside such a {fold_word[:-1] or fold_word}'s UA that class's recall moves in steps of 1/n."]
+    return lines
 
 
 

@@ -40,25 +40,7 @@ from espnet_ser.model.speaker_mvn import SpeakerMVN
 from espnet_ser.model.task import SERTask
 from espnet_ser.inference.uncertainty import mc_dropout_passes, summarize
 from espnet_ser.spec import LABEL_TYPES
-
-
-def to_mono(waveform: Union[np.ndarray, torch.Tensor]) -> torch.Tensor:
-    wav = torch.as_tensor(np.asarray(waveform) if not isinstance(waveform, torch.Tensor) else waveform)
-    wav = wav.to(torch.float32)
-    if wav.dim() == 1:
-        return wav
-    if wav.dim() != 2:
-        raise InputError(f"expected a 1-D or 2-D waveform, got shape {tuple(wav.shape)}")
-    channels_first = wav.size(0) <= 8 and wav.size(1) > wav.size(0)
-    return wav.mean(dim=0) if channels_first else wav.mean(dim=1)
-
-
-def resample(wav: torch.Tensor, fs: int, target_fs: int) -> torch.Tensor:
-    if fs == target_fs:
-        return wav
-    import torchaudio.functional
-
-    return torchaudio.functional.resample(wav, fs, target_fs)
+from espnet_ser.waveform import resample, to_mono
 
 
 def build_model(train_config: Union[str, Path], model_file: Optional[Union[str, Path]], device: str = "cpu"):

@@ -12,7 +12,8 @@ the whole dev set: :func:`espnet_ser.metrics.selection_scores`) can choose the b
 
 Annotator targets (``model_conf``; defaults keep the paper's losses): ``class_targets: soft`` trains the
 class head against the evaluators' vote distribution (``emotion_votes``; items without votes use their
-hard class); ``vad_agreement_tau: 0.1`` weights each item's CCC terms by ``tau / (tau + rater std)``
+hard class); ``ce_reduction: mean|sum``: CE as the mean over a batch's labelled utterances (default)
+or their sum (the paper's eq. 1; docs/reproduction.md); ``vad_agreement_tau: 0.1`` weights each item's CCC terms by ``tau / (tau + rater std)``
 (``vad_raters``). Without those data files both fall back to the hard losses.
 """
 
@@ -30,7 +31,7 @@ from espnet_ser import VAD_DIMS
 from espnet_ser.model.decoder.abs_decoder import AbsSERDecoder
 from espnet_ser.errors import InputError
 from espnet_ser.model.speaker_mvn import SpeakerMVN
-from espnet_ser.model.loss import agreement_weights, ccc_loss, masked_cross_entropy, soft_cross_entropy
+from espnet_ser.model.loss import CE_REDUCTIONS, agreement_weights, ccc_loss, masked_cross_entropy, soft_cross_entropy
 
 CLASS_TARGETS = ("hard", "soft")
 
@@ -49,8 +50,12 @@ class ESPnetSERModel(AbsESPnetModel):
         extract_feats_in_collect_stats: bool = True,
         class_targets: str = "hard",
         vad_agreement_tau: Optional[float] = None,
+        ce_reduction: str = "mean",
     ):
         super().__init__()
+        if ce_reduction not in CE_REDUCTIONS:
+            raise InputError(f"model_conf ce_reduction must be one of {CE_REDUCTIONS}, got {ce_reduction!r}")
+        self.ce_reduction = ce_reduction
         if class_targets not in CLASS_TARGETS:
             raise InputError(f"model_conf class_targets must be one of {CLASS_TARGETS}, got {class_targets!r}")
         if vad_agreement_tau is not None and not vad_agreement_tau > 0:
@@ -128,9 +133,10 @@ class ESPnetSERModel(AbsESPnetModel):
             labels = (emotion.view(batch_size, -1)[:, 0].long() if emotion is not None
                       else torch.full((batch_size,), -1, dtype=torch.long, device=out["logits"].device))
             if soft:
-                loss_ce, acc = soft_cross_entropy(out["logits"], emotion_votes.view(batch_size, -1), labels)
+                loss_ce, acc = soft_cross_entropy(out["logits"], emotion_votes.view(batch_size, -1), labels,
+                                                  self.ce_reduction)
             else:
-                loss_ce, acc = masked_cross_entropy(out["logits"], labels)
+                loss_ce, acc = masked_cross_entropy(out["logits"], labels, self.ce_reduction)
         loss_ccc, cccs = zero, [None] * len(VAD_DIMS)
         if out["vad"] is not None and vad is not None:
             weights = None

@@ -89,21 +89,35 @@ def ccc_loss(
     return loss, cccs
 
 
-def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-    """Mean CE over the items whose label is not ``IGNORE_INDEX``; exactly 0 when there are none.
+#: how CE combines the labelled items of a batch: their mean (ESPnet's convention) or their sum (the
+#: paper's eq. 1); the CCC loss is one value per dimension and batch either way (docs/reproduction.md)
+CE_REDUCTIONS = ("mean", "sum")
+
+
+def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor,
+                         reduction: str = "mean") -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """CE over the items whose label is not ``IGNORE_INDEX`` (their mean, or with ``reduction="sum"``
+    their sum); exactly 0 when there are none.
 
     Returns the loss and the accuracy on the labelled items (None when there are none).
+
+    >>> logits = torch.zeros(3, 2); labels = torch.tensor([0, 1, -1])   # -log(1/2) per labelled item
+    >>> round(masked_cross_entropy(logits, labels)[0].item(), 4), round(masked_cross_entropy(logits, labels, "sum")[0].item(), 4)
+    (0.6931, 1.3863)
     """
+    if reduction not in CE_REDUCTIONS:
+        raise ValueError(f"reduction must be one of {CE_REDUCTIONS}, got {reduction!r}")
     mask = labels != IGNORE_INDEX
     if not bool(mask.any()):
         return logits.sum() * 0.0, None
-    loss = F.cross_entropy(logits[mask], labels[mask])
+    loss = F.cross_entropy(logits[mask], labels[mask], reduction=reduction)
     acc = (logits[mask].argmax(-1) == labels[mask]).float().mean().detach()
     return loss, acc
 
 
-def soft_cross_entropy(logits: torch.Tensor, votes: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-    """Mean of ``-sum_k q_k log softmax(logits)_k`` with q the vote distribution of each row of ``votes``
+def soft_cross_entropy(logits: torch.Tensor, votes: torch.Tensor, labels: torch.Tensor,
+                       reduction: str = "mean") -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """Mean (or with ``reduction="sum"`` sum) of ``-sum_k q_k log softmax(logits)_k`` with q the vote distribution of each row of ``votes``
     (B, C) (NaN or all-zero rows: the one-hot of ``labels``; neither: left out); exactly 0 with none.
 
     Returns the loss and the accuracy against the hard labels (None where no item has one).
@@ -118,8 +132,10 @@ def soft_cross_entropy(logits: torch.Tensor, votes: torch.Tensor, labels: torch.
     acc = (logits[has_label].argmax(-1) == labels[has_label]).float().mean().detach() if bool(has_label.any()) else None
     if not bool(mask.any()):
         return logits.sum() * 0.0, acc
-    loss = -(q[mask] * F.log_softmax(logits[mask], dim=-1)).sum(-1).mean()
-    return loss, acc
+    per_item = -(q[mask] * F.log_softmax(logits[mask], dim=-1)).sum(-1)
+    if reduction not in CE_REDUCTIONS:
+        raise ValueError(f"reduction must be one of {CE_REDUCTIONS}, got {reduction!r}")
+    return (per_item.sum() if reduction == "sum" else per_item.mean()), acc
 
 
 def agreement_weights(rater_std: torch.Tensor, tau: float) -> torch.Tensor:

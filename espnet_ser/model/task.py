@@ -116,7 +116,8 @@ class SERTask(AbsTask):
             action=NestedDictAction,
             default=get_default_kwargs(ESPnetSERModel),
             help="ESPnetSERModel options: alpha (CCC-loss weight), beta (CE-loss weight), "
-            "extract_feats_in_collect_stats",
+            "ce_reduction (mean|sum: CE over a batch's labelled utterances), class_targets (hard|soft), "
+            "vad_agreement_tau, extract_feats_in_collect_stats",
         )
         group = parser.add_argument_group(description="Preprocess related")
         group.add_argument(

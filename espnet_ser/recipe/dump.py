@@ -2,7 +2,8 @@
 
 ``format_data_dir(src, dst)`` copies a data dir, keeping audio that already is 16 kHz mono WAV/FLAC
 where it lies and writing everything else (other rates, several channels, other containers) as
-16 kHz mono 16-bit WAV under ``dst/audio/``. It writes ``utt2num_samples`` and ``format_report.json``.
+16 kHz mono 16-bit WAV under ``dst/audio/`` (channels averaged, then resampled with the toolkit's one
+resampler, :func:`espnet_ser.waveform.resample`, which inference uses too). It writes ``utt2num_samples`` and ``format_report.json``.
 ``filter_durations(dir, min_s, max_s)`` drops utterances outside the limits, counted by reason.
 
 Both are idempotent: a ``.done`` stamp records what was produced from which input; re-running with the
@@ -16,12 +17,13 @@ from typing import Dict, Optional, Union
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
+import torch
 
 from espnet_ser.errors import InputError
 from espnet_ser.corpora.drops import DropCounter
 from espnet_ser.labels import link_table, read_data_dir, read_table, write_data_dir, write_table
 from espnet_ser.labels import LABEL_FILES
+from espnet_ser.waveform import resample
 
 PathLike = Union[str, Path]
 FS = 16000
@@ -39,12 +41,11 @@ def _stamp_ok(stamp: Path, key: str) -> bool:
 
 
 def to_16k_mono(wav: np.ndarray, fs: int) -> np.ndarray:
-    """(samples, channels) float audio -> mono at 16 kHz (polyphase resampling)."""
+    """(samples, channels) float audio -> mono at 16 kHz: the channels' mean, resampled."""
     mono = wav.mean(axis=1) if wav.ndim == 2 else wav
-    if fs != FS:
-        g = np.gcd(int(fs), FS)
-        mono = resample_poly(mono, FS // g, int(fs) // g)
-    return mono.astype(np.float32)
+    out = resample(torch.from_numpy(np.ascontiguousarray(mono, dtype=np.float32)), fs, FS).numpy()
+    # 16-bit output: keep a loud input's resampling overshoot from wrapping around
+    return np.clip(out, -1.0, 1.0).astype(np.float32)
 
 
 def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
