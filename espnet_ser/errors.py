@@ -7,6 +7,10 @@ programming error and keeps its traceback.
 
 ``InputError`` is also a ``ValueError`` and ``MissingInput`` also a ``FileNotFoundError``, so callers
 that catch the built-in types keep working.
+
+What the operating system refuses (``OSError``: a read-only or full disk, a permission, a directory where
+a file belongs) is about the environment, not the code: the CLIs print it as one line too, naming the
+file and the system's reason, and exit 2.
 """
 
 import os
@@ -37,9 +41,43 @@ def run_cli(main: Callable[[Optional[List[str]]], int], argv: Optional[List[str]
     args = [a for a in args if a != "--debug"]
     try:
         return main(args)
-    except UserError as e:
+    except (UserError, OSError) as e:
         if debug:
             raise
         name = prog or os.path.basename(sys.argv[0] or "espnet_ser")
-        print(f"{name}: error: {e} (--debug or ESPNET_SER_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(f"{name}: error: {describe(e)} (--debug or ESPNET_SER_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 2
+
+
+def describe(e: BaseException) -> str:
+    """One line: a UserError's message; an OSError's file and the system's reason."""
+    if isinstance(e, UserError) or not isinstance(e, OSError):
+        return " ".join(str(e).split("\n"))
+    where = " -> ".join(str(f) for f in (e.filename, e.filename2) if f is not None)
+    reason = e.strerror or str(e)
+    return f"{where}: {reason}" if where else reason
+
+
+def read_yaml_mapping(path, what: str = "config") -> dict:
+    """A YAML file whose top level is a mapping, read with ``yaml.safe_load`` (no tags that build
+    objects); a missing file, a syntax error, a tag or another top level is an error naming the file
+    (and the line)."""
+    from pathlib import Path
+
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise MissingInput(f"{p}: {what} not found")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise InputError(f"{p}: {what} is not UTF-8 text ({e.reason})") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise InputError(f"{where}: {what} is not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{p}: {what} must be a YAML mapping (key: value lines), got {type(data).__name__}")
+    return data

@@ -46,6 +46,41 @@ SPEAKER_MVN = "speaker_mvn"
 RATER_COLUMNS = 7
 
 
+def name_problem(name: str) -> Optional[str]:
+    """Why ``name`` cannot be an utterance id, speaker or split name (None when it can). Ids become Kaldi
+    fields and file names (``dump/.../audio/<id>.wav``, ``npy/<id>.npy``), split names directory names:
+    no whitespace or control characters, no path separator, no leading '.' or '-'.
+
+    >>> name_problem("Ses01F_impro01_F000"), name_problem("../x"), name_problem("a b")
+    (None, 'contains a path separator', 'contains whitespace or a control character')
+    """
+    if not name:
+        return "is empty"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in name):
+        return "contains whitespace or a control character"
+    if "/" in name or "\\" in name:
+        return "contains a path separator"
+    if name[0] in ".-":
+        return f"starts with {name[0]!r}"
+    return None
+
+
+def check_name(name: str, what: str, where: str) -> str:
+    """``name`` when it is a usable id (:func:`name_problem`); else an error naming ``where`` (file:line)."""
+    problem = name_problem(name)
+    if problem:
+        raise InputError(f"{where}: {what} {name!r} {problem}; ids and split names become Kaldi fields and file "
+                         "names (use letters, digits, '_', '-', '.')")
+    return name
+
+
+def safe_child(directory: PathLike, name: str, suffix: str = "") -> Path:
+    """``directory/<name><suffix>`` for an id read from a data dir; an id that would leave ``directory``
+    is an error, never a path outside it."""
+    check_name(name, "utterance id", str(directory))
+    return Path(directory) / f"{name}{suffix}"
+
+
 @dataclass
 class Utterance:
     utt_id: str
@@ -97,8 +132,8 @@ def write_data_dir(utts: Iterable[Utterance], out_dir: Union[str, Path]) -> Path
         dup = sorted({i for i in ids if ids.count(i) > 1})
         raise InputError(f"duplicate utterance ids for {out_dir}: {dup[:10]}")
     for u in utts:
-        if any(c.isspace() for c in u.utt_id) or any(c.isspace() for c in u.speaker):
-            raise InputError(f"utterance id and speaker must not contain spaces: {u.utt_id!r} {u.speaker!r}")
+        check_name(u.utt_id, "utterance id", str(out_dir))
+        check_name(u.speaker, f"speaker of {u.utt_id}", str(out_dir))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_table(out / "wav.scp", [f"{u.utt_id} {u.path}" for u in utts])
@@ -125,6 +160,8 @@ def read_data_dir(data_dir: PathLike) -> List[Utterance]:
     """Read a data directory back into utterances (labels optional)."""
     d = Path(data_dir)
     wav = read_table(d / "wav.scp")
+    for uid in wav:  # ids become file names in later stages: one outside the rules is refused here
+        check_name(uid, "utterance id", str(d / "wav.scp"))
     spk = read_table(d / "utt2spk")
     labels = read_labels(d)
     votes = read_table(d / "emotion_votes") if (d / "emotion_votes").exists() else None
@@ -284,7 +321,7 @@ def read_table(path: Union[str, Path]) -> Dict[str, str]:
     """``key value...`` lines -> dict; a line without a value or a repeated key is an error naming the line."""
     table: Dict[str, str] = {}
     if not Path(path).is_file():
-        raise MissingInput(f"{path}: file not found")
+        raise MissingInput(f"{path}: file not found" if not Path(path).exists() else f"{path}: not a regular file")
     with open(path, encoding="utf-8-sig") as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
@@ -313,8 +350,12 @@ def write_table(path: PathLike, lines: Sequence[str]) -> Path:
     half a file, and a link to the old file (another stage's copy) keeps the old content."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:  # a full disk or a kill leaves no half-written .tmp beside the file
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -7,7 +7,12 @@ one (the file stays; its text is only information). ``ser.sh`` holds the same ki
 data, dump and exp dirs for the whole run (``flock`` in the shell).
 
 :func:`build_aside` writes a directory next to its final place and swaps it in when complete: a re-run
-never leaves files of an earlier run beside new ones, and an interrupted run leaves the old output.
+never leaves files of an earlier run beside new ones, and an interrupted or failing run (``check`` raises)
+leaves the old output as it was.
+
+:func:`claim_output` is the one rule for a directory that a run replaces whole: it must be new, empty or
+one of ours (marked with ``OUTPUT_MARK`` by :func:`build_aside`), and it must not hold the run's input.
+So a mistyped output path never deletes a user's files.
 """
 
 import contextlib
@@ -18,9 +23,9 @@ import shutil
 import socket
 import sys
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Callable, Iterator, Optional, Sequence, Union
 
-from espnet_ser.errors import Busy
+from espnet_ser.errors import Busy, InputError
 
 PathLike = Union[str, Path]
 
@@ -52,15 +57,47 @@ def hold(directory: PathLike) -> Iterator[Path]:
         os.close(fd)
 
 
+#: the file that marks a directory as written by this toolkit (so a later run may replace it)
+OUTPUT_MARK = ".espnet_ser_output"
+#: files that mark outputs of versions before OUTPUT_MARK existed
+_EARLIER_MARKS = ("prep_report.json",)
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return path == directory or directory in path.parents
+
+
+def claim_output(directory: PathLike, inputs: Sequence[PathLike] = ()) -> Path:
+    """Refuse ``directory`` as an output that a run replaces whole unless it is new, empty or ours, and
+    unless it is clear of every path in ``inputs`` (returns it; raises :class:`InputError`)."""
+    out = Path(directory)
+    resolved = out.resolve()
+    for src in inputs:
+        src_r = Path(src).resolve()
+        if _inside(src_r, resolved):
+            raise InputError(f"{out}: the output directory holds the input {src}; it is replaced whole, so write "
+                             "the output somewhere else")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise InputError(f"{out}: exists and is not a directory; give a new directory as output")
+    if out.is_dir() and any(out.iterdir()) and not any((out / m).is_file() for m in (OUTPUT_MARK, *_EARLIER_MARKS)):
+        raise InputError(f"{out}: not empty and not written by espnet-ser ({OUTPUT_MARK} missing); it would be "
+                         "replaced whole, so give a new or empty directory (or remove this one yourself)")
+    return out
+
+
 @contextlib.contextmanager
-def build_aside(directory: PathLike) -> Iterator[Path]:
-    """Yield an empty sibling directory; when the block ends without error it replaces ``directory``."""
+def build_aside(directory: PathLike, check: Optional[Callable[[Path], None]] = None) -> Iterator[Path]:
+    """Yield an empty sibling directory; when the block ends without error and ``check(tmp)`` passes it
+    replaces ``directory`` (marked as ours). Call :func:`claim_output` first."""
     out = Path(directory)
     tmp = out.parent / f".{out.name}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
         yield tmp
+        if check is not None:
+            check(tmp)
+        (tmp / OUTPUT_MARK).write_text("written by espnet-ser; a re-run replaces this directory whole\n")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

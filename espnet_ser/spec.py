@@ -93,6 +93,9 @@ class Recipe:
         return tuple((t, m) for t in self.tests for m in ("ccc_mean", TEST_SETS[t].class_metric))
 
 
+#: the stages of egs2/TEMPLATE/ser1/ser.sh (1 data prep ... 10 packing)
+LAST_STAGE = 10
+
 RECIPES: Dict[str, Recipe] = {r.name: r for r in (
     Recipe("iemocap", "table1", "Table 1: IEMOCAP, leave-one-session-out cross-validation", ("iemocap",),
            ALL_FOLDS, VARIANTS),

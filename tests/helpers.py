@@ -89,3 +89,22 @@ def markdown_tables(text: str) -> list:
         assert set(t[1]) == {"---"}, t[1]
         assert all(len(r) == len(t[0]) for r in t), t
     return tables
+
+
+def cli(module, capsys, *args):
+    """Run a CLI the way ``python -m`` does (through run_cli); (exit status, stdout, stderr)."""
+    from espnet_ser.errors import run_cli
+
+    rc = run_cli(module.main, [str(a) for a in args], prog=module.__name__.rsplit(".", 1)[-1])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def one_line_error(rc, err, *fragments):
+    """A user mistake: exit 2, one line on stderr, no traceback, naming every fragment."""
+    assert rc == 2, err
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for f in fragments:
+        assert f in lines[0], (f, lines[0])
+    return lines[0]

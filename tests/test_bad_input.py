@@ -12,27 +12,10 @@ import pytest
 
 from corpus_fixtures import write_iemocap, write_msp
 from espnet_ser.bin import prepare_data, ser_score
-from espnet_ser.errors import run_cli
 from espnet_ser.inference.predictions import Predictions, write_predictions
-from helpers import CLASSES, make_data_dir
+from helpers import CLASSES, cli, make_data_dir, one_line_error
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(module, capsys, *args):
-    """Run a CLI the way ``python -m`` does (through run_cli); (exit status, stdout, stderr)."""
-    rc = run_cli(module.main, [str(a) for a in args], prog=module.__name__.rsplit(".", 1)[-1])
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def one_line_error(rc, err, *fragments):
-    assert rc == 2, err
-    lines = [x for x in err.splitlines() if x.strip()]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    for f in fragments:
-        assert f in lines[0], (f, lines[0])
-    return lines[0]
 
 
 # ---------------------------------------------------------------- IEMOCAP
@@ -130,7 +113,7 @@ def test_iemocap_empty_dir_and_rerun_leaves_no_stale_fold(tmp_path, capsys):
     import shutil
     shutil.rmtree(corpus / "Session3")
     assert cli(prepare_data, capsys, "iemocap", corpus, tmp_path / "d")[0] == 0
-    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["all", "fold1", "fold2", "prep_report.json"]
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [".espnet_ser_output", "all", "fold1", "fold2", "prep_report.json"]
 
 
 # ---------------------------------------------------------------- MSP-Podcast
@@ -200,7 +183,7 @@ def test_manifest_speaker_leakage_is_an_error_unless_allowed(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("rows, header, extra, fragments", [
-    (["a b,audio/wav/utt000.wav,s1,happy,train"], None, [], ["m.csv:2", "without spaces"]),
+    (["a b,audio/wav/utt000.wav,s1,happy,train"], None, [], ["m.csv:2", "contains whitespace"]),
     (["a,audio/wav/utt000.wav,s1,happy,train"], "utt_id,speaker,emotion,split", [], ["missing column(s) path"]),
     (["a,audio/wav/utt000.wav,s1,joyful,train"], None, ["--classes", "happy", "sad"], ["m.csv:2", "'joyful'"]),
     (["a,audio/wav/utt000.wav,s1,happy,train", "a,audio/wav/utt001.wav,s1,sad,train"], None, [], ["m.csv:3", "already listed"]),

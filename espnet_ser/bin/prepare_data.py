@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import List
 
 from espnet_ser.errors import InputError
-from espnet_ser.labels import LABEL_TYPES
+from espnet_ser.labels import LABEL_TYPES, read_table
 from espnet_ser.recipe.combine import combine
 from espnet_ser.corpora.acted import prepare_acted
 from espnet_ser.corpora.iemocap import CLASS_SETS, prepare_iemocap
@@ -20,7 +20,7 @@ from espnet_ser.corpora.mini import make_mini
 from espnet_ser.corpora.msp_podcast import prepare_msp_podcast
 from espnet_ser.corpora.validate import summary_table, validate_data_dir
 from espnet_ser.errors import run_cli
-from espnet_ser.locks import build_aside, hold
+from espnet_ser.locks import build_aside, claim_output, hold
 
 
 def data_dirs_under(root: Path) -> List[Path]:
@@ -108,6 +108,19 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_numbers(args) -> None:
+    """Counts and sizes must be positive (a negative subset or 0 dialogs would be read as something else)."""
+    for name, low in (("subset_size", 1), ("utts_per_dialog", 1), ("dev_speakers", 1)):
+        value = getattr(args, name, None)
+        if value is not None and value < low:
+            raise InputError(f"--{name} {value}: give {low} or more")
+    if getattr(args, "speaker_folds", None) not in (None, "loso"):
+        if not args.speaker_folds.isdigit() or int(args.speaker_folds) < 2:
+            raise InputError(f"--speaker_folds {args.speaker_folds!r}: give loso or a number of folds, 2 or more")
+    if getattr(args, "scale", None) is not None and not args.scale[0] < args.scale[1]:
+        raise InputError(f"--scale {args.scale[0]:g} {args.scale[1]:g}: the low end must be below the high end")
+
+
 def _prepare(args, out: Path):
     if args.command == "iemocap":
         return prepare_iemocap(args.corpus_dir, out, args.class_set, args.drop_unlabelled,
@@ -115,13 +128,11 @@ def _prepare(args, out: Path):
     if args.command == "msp_podcast":
         size = args.subset_size
         if args.subset_like is not None:
-            size = sum(1 for _ in open(args.subset_like / "wav.scp"))
+            size = len(read_table(args.subset_like / "wav.scp"))
         return prepare_msp_podcast(args.corpus_dir, out, None, args.drop_unlabelled, size, args.seed)
     if args.command in ("emovo", "emodb"):
         return prepare_acted(args.corpus_dir, out, args.command, args.drop_unlabelled, args.dev_speakers, args.seed)
     if args.command == "manifest":
-        if args.speaker_folds not in (None, "loso") and not args.speaker_folds.isdigit():
-            raise InputError(f"--speaker_folds must be loso or a number of folds, got {args.speaker_folds!r}")
         return prepare_manifest(args.csv, out, tuple(args.scale), args.classes, args.allow_speaker_overlap,
                                 args.speaker_folds, args.dev_speakers, args.seed)
     if args.command == "combine":
@@ -136,14 +147,31 @@ def _prepare(args, out: Path):
     return None
 
 
+def _inputs(args) -> List[Path]:
+    """What a sub-command reads: the output dir must not hold any of it."""
+    if args.command == "combine":
+        return [Path(spec.split(":")[1]) for spec in args.source if spec.count(":") == 2]
+    if args.command == "msp_podcast" and args.subset_like is not None:
+        return [args.corpus_dir, args.subset_like]
+    for name in ("corpus_dir", "csv"):
+        if getattr(args, name, None) is not None:
+            return [getattr(args, name)]
+    return []
+
+
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     out = getattr(args, "out_dir", None)
     if args.command == "validate":
         print(validate_all(args.root, check_audio=not args.no_audio))
         return 0
-    # one run at a time per output dir; the new output replaces the old one only when complete
-    with hold(out), build_aside(out) as tmp:
+    # one run at a time per output dir; the output must be new, empty or ours and clear of the input; the
+    # new output replaces the old one only when complete and valid (a failing run leaves the old one)
+    _check_numbers(args)
+    claim_output(out, _inputs(args))
+    table: List[str] = []
+    check = None if args.command == "mini" else (lambda tmp: table.append(validate_all(tmp)))
+    with hold(out), build_aside(out, check) as tmp:
         report = _prepare(args, tmp)
     if report is None:  # mini
         print(json.dumps({"iemocap": str(out / "IEMOCAP"), "msp_podcast": str(out / "MSP-Podcast")}))
@@ -154,7 +182,7 @@ def main(argv=None) -> int:
         print(report["summary"])
     else:
         print(json.dumps(report, indent=1))
-    print(validate_all(out))
+    print(table[0])
     return 0
 
 

@@ -30,6 +30,11 @@ def get_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("fact", help="print one fact of the recipe spec (for the shell scripts)")
     s.add_argument("name", choices=("recipes", "paper_recipes", "variants", "table", "folds", "tests"))
     s.add_argument("--recipe", default=None, help="the recipe the fact is about (variants: without it, all)")
+    s = sub.add_parser("check", help="refuse stage numbers and folds the recipe does not have (ser.sh asks first)")
+    s.add_argument("--recipe", required=True, choices=spec.RECIPES)
+    s.add_argument("--stage", required=True, help=f"first stage (1-{spec.LAST_STAGE})")
+    s.add_argument("--stop_stage", required=True, help=f"last stage (1-{spec.LAST_STAGE})")
+    s.add_argument("--folds", nargs="*", default=[], help="folds asked for")
     s = sub.add_parser("frontend_config", help="print the config whose frontend all variants share (stages 4-5)")
     s.add_argument("--ser_config", required=True, help="training YAML; {variant} is replaced by the variant name")
     s.add_argument("--variants", nargs="+", required=True, choices=spec.VARIANTS)
@@ -67,6 +72,8 @@ def main(argv=None) -> int:
             print(spec.fact(args.name, args.recipe))
         except ValueError as e:
             raise InputError(str(e)) from None
+    elif args.cmd == "check":
+        check_run(args)
     elif args.cmd == "frontend_config":
         print(shared_frontend_config(args.ser_config, args.variants))
     elif args.cmd in ("format", "filter"):
@@ -74,6 +81,11 @@ def main(argv=None) -> int:
     else:
         splits = read_splits(args.root / "splits.tsv")
         if args.folds:
+            have = {s.fold for s in splits if s.fold is not None}
+            missing = sorted(set(args.folds) - have)
+            if missing and have:
+                raise InputError(f"--folds {' '.join(map(str, missing))}: {args.root}/splits.tsv has folds "
+                                 f"{' '.join(map(str, sorted(have)))}")
             splits = [s for s in splits if s.fold is None or s.fold in args.folds]
         variants = args.variants or spec.recipe(args.recipe).variants
         jobs = plan_stage(args.stage, args.recipe, splits, args.root, args.expdir, variants, args.ser_config,
@@ -81,6 +93,25 @@ def main(argv=None) -> int:
         write_jobs(jobs, args.out)
         print(len(jobs))
     return 0
+
+
+def check_run(args) -> None:
+    """``ser.sh``'s options that Python knows the range of: stages 1..LAST_STAGE in order, and folds the
+    recipe has (a recipe whose folds come from the corpus, ``manifest``, is checked when its jobs are
+    planned)."""
+    stages = []
+    for name, value in (("--stage", args.stage), ("--stop_stage", args.stop_stage)):
+        if not value.isdigit() or not 1 <= int(value) <= spec.LAST_STAGE:
+            raise InputError(f"{name} {value!r}: give a stage number from 1 to {spec.LAST_STAGE} (ser.sh --help lists them)")
+        stages.append(int(value))
+    if stages[0] > stages[1]:
+        raise InputError(f"--stage {stages[0]} comes after --stop_stage {stages[1]}: nothing would run")
+    known = spec.recipe(args.recipe).folds
+    if args.folds and spec.recipe(args.recipe).layout == "split":
+        raise InputError(f"--folds {' '.join(args.folds)}: recipe {args.recipe} has one split and no folds")
+    for f in args.folds:
+        if not f.isdigit() or (known and int(f) not in known):
+            raise InputError(f"--folds {f!r}: recipe {args.recipe} has folds {' '.join(map(str, known)) or '(none)'}")
 
 
 def _audio_stage(args) -> None:

@@ -29,6 +29,10 @@ def main(argv=None) -> int:
     if len(args.hyp) < 2:
         raise InputError("an ensemble needs at least two prediction dirs")
     preds = [read_predictions(d) for d in args.hyp]
+    for d, p in zip(args.hyp, preds):
+        bad = p.nonfinite()
+        if bad:  # a mean over models would carry the NaN into every output of the utterance
+            raise InputError(f"{d}: {len(bad)} utterance(s) with NaN or infinite predictions: {' '.join(bad[:10])}")
     s = ensemble(preds)
     out = Predictions(preds[0].ids, preds[0].class_list, s["probs"], s["vad"],
                       class_entropy=s["class_entropy"], vad_std=s["vad_std"])

@@ -53,6 +53,8 @@ def input_problem(path: str, min_seconds: float) -> str:
         return "missing: no such file"
     if p.is_dir():
         return "a directory, not an audio file"
+    if not p.is_file():  # a FIFO or a device: opening it could block for ever
+        return "not a regular file (a FIFO or device?)"
     try:
         info = sf.info(str(p))
     except Exception as e:  # noqa: BLE001 - libsndfile's reasons vary; the file is named with it
@@ -113,6 +115,10 @@ def main(argv=None) -> int:
     if (args.wav_scp is None) == (not args.audio):
         get_parser().error("give either audio files or --wav_scp")
     parse_scale(args.vad_scale)
+    if not args.window > 0 or not args.window < 3600:
+        raise InputError(f"--window {args.window}: give a window length in seconds, above 0 and below 3600")
+    if not args.min_seconds >= 0:
+        raise InputError(f"--min_seconds {args.min_seconds}: give 0 or more seconds")
     if args.mc_dropout < 0 or args.mc_dropout == 1:
         raise InputError(f"--mc_dropout {args.mc_dropout}: give 0 (off) or at least 2 passes")
     if args.mc_dropout and args.backend == "onnx":
@@ -154,8 +160,17 @@ def main(argv=None) -> int:
         print(f"ser_inference: MC dropout, {args.mc_dropout} passes per input (seed {args.seed})", file=sys.stderr)
     stats = speaker_statistics(s2e, good, args) if s2e.needs_speaker_stats else {}
     probs, vad, ent, vad_std = [], [], [], []
+    scored = []
     for uid, path in tqdm(good, desc="ser_inference", unit="file", disable=args.no_progress or len(good) < 2):
-        out = s2e.predict_file(path, args.window, stats.get(uid))
+        try:
+            out = s2e.predict_file(path, args.window, stats.get(uid))
+        except InputError as e:  # found while reading it (NaN samples, ...): listed like the others
+            if args.fail_fast:
+                raise InputError(f"utterance {uid}: {e}") from None
+            errors.append((uid, path, str(e)))
+            print(f"ser_inference: {uid} ({path}) not scored: {e}", file=sys.stderr)
+            continue
+        scored.append(uid)
         if out["probs"] is not None:
             probs.append([out["probs"][c] for c in s2e.class_list])
         if out["vad"] is not None:
@@ -165,10 +180,10 @@ def main(argv=None) -> int:
         if "vad_std" in out:
             vad_std.append(list(out["vad_std"].values()))
     arr = lambda xs: np.array(xs) if xs else None  # noqa: E731
-    pred = Predictions([u for u, _ in good], s2e.class_list if probs else None, arr(probs), arr(vad),
+    pred = Predictions(scored, s2e.class_list if probs else None, arr(probs), arr(vad),
                        class_entropy=arr(ent), vad_std=arr(vad_std))
     write_predictions(pred, args.out, args.vad_scale, errors=[(u, f"{p}: {w}") for u, p, w in errors])
-    print(f"ser_inference: {len(good)} recordings -> {args.out}" + (f"; {len(errors)} not scored" if errors else ""))
+    print(f"ser_inference: {len(scored)} recordings -> {args.out}" + (f"; {len(errors)} not scored" if errors else ""))
     return 1 if errors else 0
 
 

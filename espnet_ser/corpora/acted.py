@@ -13,6 +13,11 @@ dropped and counted, or kept without a class with ``drop_unlabelled=False``. A f
 not follow the corpus's scheme is dropped and counted (``name_not_<corpus>``), never guessed.
 Utterance ids are ``<corpus>_<base name>``. Folds are leave-one-speaker-out
 (:func:`espnet_ser.corpora.folds.speaker_folds`).
+
+Every entry under the corpus dir whose name ends in an audio suffix (``AUDIO_SUFFIXES``) is counted,
+whatever it is: a dangling or looping link (``missing_audio``), a directory or FIFO (``not_a_file``), a
+container soundfile cannot read (``unreadable_audio``); audio in another readable container (.ogg, .mp3)
+is kept and counted as converted.
 """
 
 import json
@@ -29,6 +34,8 @@ NAME = {
     "emovo": re.compile(r"^(?P<emotion>neu|rab|gio|tri|dis|pau|sor)-(?P<speaker>[fm][1-3])-(?P<text>[a-z]\d)$"),
     "emodb": re.compile(r"^(?P<speaker>\d\d)(?P<text>[a-z]\d\d)(?P<emotion>[NWFTEAL])(?P<version>[a-z])$"),
 }
+#: names counted as the corpus's audio (any of them a directory, link or FIFO is counted and dropped)
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".opus", ".aiff", ".aif", ".au", ".m4a")
 CLASS_MAPS: Dict[str, Dict[str, str]] = {
     "emovo": {"neu": "neutral", "rab": "angry", "gio": "happy", "tri": "sad", "dis": "disgust"},
     "emodb": {"N": "neutral", "W": "angry", "F": "happy", "T": "sad", "E": "disgust"},
@@ -41,9 +48,9 @@ def load_acted(corpus_dir, corpus: str, drop_unlabelled: bool = True) -> Tuple[L
     root = Path(corpus_dir)
     if not root.is_dir():
         raise MissingInput(f"{root}: corpus directory not found")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in (".wav", ".flac") and p.is_file())
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
-        raise MissingInput(f"{root}: no .wav or .flac files (is this the {corpus} directory?)")
+        raise MissingInput(f"{root}: no audio files ({' '.join(AUDIO_SUFFIXES)}; is this the {corpus} directory?)")
     counter, utts, seen = DropCounter(corpus), [], {}
     for path in files:
         m = NAME[corpus].match(path.stem)

@@ -14,11 +14,15 @@ KEPT_FORMATS = ("WAV", "FLAC")
 
 
 def inspect_audio(path: Path, fs: int = EXPECTED_FS) -> Tuple[Optional[str], Optional[str]]:
-    """``(problem, conversion)``: ``problem`` is a drop reason (``missing_audio``, ``unreadable_audio``,
-    ``empty_audio``) or None; ``conversion`` says what the format stage will change in a usable file
-    (``sample_rate_44100``, ``channels_2``, ``format_OGG``, joined by ``+``), None when nothing."""
-    if not path.is_file():
+    """``(problem, conversion)``: ``problem`` is a drop reason (``missing_audio`` (also a dangling or
+    looping link), ``not_a_file`` (a directory, a FIFO, a device: never opened, so never a hang),
+    ``unreadable_audio``, ``empty_audio``) or None; ``conversion`` says what the format stage will change
+    in a usable file (``sample_rate_44100``, ``channels_2``, ``format_OGG``, joined by ``+``), None when
+    nothing."""
+    if not path.exists():
         return "missing_audio", None
+    if not path.is_file():
+        return "not_a_file", None
     try:
         info = sf.info(str(path))
     except Exception:  # soundfile raises several types for broken files

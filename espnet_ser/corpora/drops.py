@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from espnet_ser.corpora.audio import inspect_audio
+from espnet_ser.errors import InputError
 from espnet_ser.labels import vad_to_unit
 
 
@@ -90,6 +91,10 @@ class DropCounter:
         if accounted != total:
             raise RuntimeError(f"{self.corpus}: {total} utterances seen, but kept {self.kept} + dropped "
                                f"{sum(self.dropped.values())} = {accounted}: an utterance was lost uncounted")
+        if total and not self.kept:
+            reasons = ", ".join(f"{r} {n}" for r, n in sorted(self.dropped.items()))
+            raise InputError(f"{self.corpus}: no utterance kept of {total} (dropped: {reasons}); "
+                             f"e.g. {' '.join(next(iter(self.examples.values()), []))}")
 
     def summary(self) -> str:
         total = f" of {self.total}" if getattr(self, "total", None) is not None else ""

@@ -24,7 +24,11 @@ def speaker_folds(utts: Sequence[Utterance], dev_speakers: int = 1, seed: int = 
     """Leave-one-speaker-out (fold i tests the i-th speaker, sorted ids), or with ``k`` K folds whose test
     speakers are the sorted speakers dealt round-robin (speaker j to fold j mod K + 1)."""
     speakers = sorted({u.speaker for u in utts})
-    k = k or len(speakers)
+    if k is not None and k < 2:
+        raise InputError(f"{k} speaker folds asked: give at least 2 (or leave-one-speaker-out)")
+    if dev_speakers < 1:
+        raise InputError(f"{dev_speakers} dev speakers asked: every fold needs at least 1 (--dev_speakers)")
+    k = len(speakers) if k is None else k
     if not 2 <= k <= len(speakers) or len(speakers) - -(-len(speakers) // k) < dev_speakers + 1:
         raise InputError(f"{len(speakers)} speaker(s) cannot make {k} speaker folds with {dev_speakers} dev speaker(s) "
                          "and training speakers left")

@@ -33,7 +33,7 @@ from espnet_ser.corpora.annotators import Ratings
 from espnet_ser.corpora.csv_labels import read_utf8
 from espnet_ser.corpora.drops import DropCounter
 from espnet_ser.corpora.folds import hold_out_dev, write_folds
-from espnet_ser.labels import Utterance, count_classes, write_data_dir
+from espnet_ser.labels import Utterance, check_name, count_classes, write_data_dir
 
 CODES = ("neu", "ang", "hap", "sad", "exc", "fru", "sur", "fea", "dis", "oth", "xxx")
 CLASS_SETS: Dict[str, Dict[str, str]] = {
@@ -159,6 +159,7 @@ def load_iemocap(corpus_dir, class_set: str = "paper5", drop_unlabelled: bool = 
             seen[uid] = f"{path}:{n}"
             counter.drop("label_line_unparsed", f"{uid} ({path.name}:{n})")
         for n, uid, code, raw_vad in entries:
+            check_name(uid, "utterance id", f"{path}:{n}")
             if uid in seen:
                 raise InputError(f"{path}:{n}: utterance {uid} already defined at {seen[uid]}")
             seen[uid] = f"{path}:{n}"

@@ -15,7 +15,7 @@ from espnet_ser.errors import InputError
 from espnet_ser.corpora.csv_labels import parse_float, read_csv_rows
 from espnet_ser.corpora.drops import DropCounter
 from espnet_ser.corpora.folds import speaker_folds as make_speaker_folds, write_folds
-from espnet_ser.labels import Utterance, vad_to_unit, write_data_dir
+from espnet_ser.labels import Utterance, check_name, vad_to_unit, write_data_dir
 
 REQUIRED = ("utt_id", "path", "speaker")
 
@@ -36,9 +36,7 @@ def prepare_manifest(csv_path, out_dir, scale: Tuple[float, float] = (1.0, 5.0),
     seen, utts = {}, []
     for n, row in read_csv_rows(csv_path, REQUIRED):
         where = f"{csv_path}:{n}"
-        uid = (row["utt_id"] or "").strip()
-        if not uid or any(c.isspace() for c in uid):
-            raise InputError(f"{where}: utt_id must be non-empty without spaces: {uid!r}")
+        uid = check_name((row["utt_id"] or "").strip(), "utt_id", where)
         if uid in seen:
             raise InputError(f"{where}: utterance {uid} already listed on line {seen[uid]}")
         seen[uid] = n
@@ -53,8 +51,9 @@ def prepare_manifest(csv_path, out_dir, scale: Tuple[float, float] = (1.0, 5.0),
         path = path if path.is_absolute() else csv_path.parent / path
         if not counter.admit(uid, path, emotion is not None or vad is not None, "no_label"):
             continue
-        split = (row.get("split") or "").strip() or "all"
-        utts.append(Utterance(uid, str(path.resolve()), row["speaker"].strip() or uid, emotion, vad, extra={"split": split}))
+        split = check_name((row.get("split") or "").strip() or "all", "split", where)
+        speaker = check_name(row["speaker"].strip() or uid, "speaker", where)
+        utts.append(Utterance(uid, str(path.resolve()), speaker, emotion, vad, extra={"split": split}))
     counter.check_total(len(seen))
     overlap = speaker_overlap(utts)
     warnings = []

@@ -37,7 +37,7 @@ from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.corpora.annotators import Ratings
 from espnet_ser.corpora.csv_labels import parse_float, read_csv_rows
 from espnet_ser.corpora.drops import DropCounter
-from espnet_ser.labels import Utterance, count_classes, write_data_dir
+from espnet_ser.labels import Utterance, check_name, count_classes, write_data_dir
 
 COLUMNS = ("FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set")
 CODES = {"A": "angry", "S": "sad", "H": "happy", "U": "surprise", "F": "fear", "D": "disgust",
@@ -107,16 +107,18 @@ def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, dro
     labels, audio_dir = release_files(corpus)
     counter = DropCounter("MSP-Podcast")
     seen: Dict[str, int] = {}
+    listed = set()
     utts: List[Utterance] = []
     for n, row in read_csv_rows(labels, COLUMNS):
         where = f"{labels}:{n}"
         name = row["FileName"].strip()
         if not name:
             raise InputError(f"{where}: empty FileName")
-        uid = name.rsplit(".", 1)[0]
+        uid = check_name(name.rsplit(".", 1)[0], "FileName", where)
         if uid in seen:
             raise InputError(f"{where}: utterance {uid} already listed on line {seen[uid]}")
         seen[uid] = n
+        listed.add(name)
         code = row["EmoClass"].strip()
         if code not in CODES:
             raise InputError(f"{where}: unknown EmoClass {code!r} (known: {' '.join(CODES)})")
@@ -141,7 +143,8 @@ def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, dro
         ratings = load_detailed(detailed, class_map, seen, counter)
         for u in utts:
             u.votes, u.vad_raters = ratings.get(u.utt_id, Ratings()).summary(*VAD_RANGE)
-    audio_only = sorted(p.stem for p in audio_dir.glob("*.wav") if p.stem not in seen) if audio_dir.is_dir() else []
+    # every entry of the audio folder that no label line names (stray .mp3, a left-over copy ...) is counted
+    audio_only = sorted(p.name for p in audio_dir.iterdir() if p.name not in listed) if audio_dir.is_dir() else []
     for uid in audio_only:
         counter.drop("audio_without_label", uid)
     counter.check_total(len(seen) + len(audio_only))

@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-from espnet_ser.errors import MissingInput
+from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.evaluation.scoring import Paired, concat, pair, score_paired
 
 PathLike = Union[str, Path]
@@ -38,11 +38,22 @@ class Run:
 
 def load_runs(exp_root: PathLike, recipe: Optional[str] = None) -> List[Run]:
     """Every experiment under ``exp_root`` with ``meta.json`` (and ``recipe`` if given), scored tests loaded."""
-    runs = []
+    runs, where = [], {}
     for meta_file in sorted(Path(exp_root).glob("*/meta.json")):
-        meta = json.loads(meta_file.read_text())
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise InputError(f"{meta_file}: not a readable meta.json ({e}); re-run the training stage or remove the dir") from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("tests", {}), dict) or "variant" not in meta:
+            raise InputError(f"{meta_file}: not an experiment's meta.json (a dict with variant and tests)")
         if recipe is not None and meta.get("recipe") != recipe:
             continue
+        # one experiment per (variant, fold, row): a copied dir (exp/x_fold1_backup) would count a fold twice
+        key = (meta.get("variant"), meta.get("fold"), meta.get("row"))
+        if key in where:
+            raise InputError(f"{meta_file.parent} and {where[key]} are the same experiment (variant {key[0]}, fold "
+                             f"{key[1]}{'' if key[2] is None else f', row {key[2]}'}): move the copy out of {exp_root}")
+        where[key] = meta_file.parent
         run = Run(meta_file.parent, meta)
         for name, ref in meta.get("tests", {}).items():
             hyp = meta_file.parent / "inference" / name

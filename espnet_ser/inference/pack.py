@@ -19,7 +19,7 @@ import yaml
 
 import espnet_ser
 from espnet_ser import safe_load
-from espnet_ser.errors import MissingInput
+from espnet_ser.errors import MissingInput, read_yaml_mapping
 from espnet_ser.class_list import load_class_list
 
 PathLike = Union[str, Path]
@@ -29,7 +29,7 @@ STATS_NAME = "feats_stats.npz"
 def pack_model(exp_dir: PathLike, out_zip: PathLike, model_file: Optional[str] = None) -> Path:
     exp = Path(exp_dir)
     model_file = model_file or best_model_pth(exp)
-    conf = yaml.safe_load((exp / "config.yaml").read_text())
+    conf = read_yaml_mapping(exp / "config.yaml", "exp config")
     classes = load_class_list(conf.get("class_list"))
     conf["class_list"] = classes
     state = safe_load.load(exp / model_file, map_location="cpu")
@@ -58,7 +58,7 @@ def best_model_pth(exp_dir: PathLike) -> str:
     ``keep_nbest_models`` N > 1 the average of the N best epochs (ESPnet's ``<phase>.<stat>.ave_<N>best.pth``,
     as ESPnet recipes decode with), else the best epoch (``<phase>.<stat>.best.pth``)."""
     exp = Path(exp_dir)
-    conf = yaml.safe_load((exp / "config.yaml").read_text())
+    conf = read_yaml_mapping(exp / "config.yaml", "exp config")
     keep = conf.get("keep_nbest_models") or 1
     keep = max(keep) if isinstance(keep, list) else int(keep)
     criteria = conf.get("best_model_criterion") or []
@@ -73,7 +73,7 @@ def best_model_pth(exp_dir: PathLike) -> str:
 def unpack_config(unzipped: Path) -> Path:
     """Point the config's relative file entries at the unzipped copies; returns config.yaml's path."""
     path = unzipped / "config.yaml"
-    conf = yaml.safe_load(path.read_text())
+    conf = read_yaml_mapping(path, "packed model's config.yaml")
     if (conf.get("normalize_conf") or {}).get("stats_file") == STATS_NAME:
         conf["normalize_conf"]["stats_file"] = str(unzipped / STATS_NAME)
     path.write_text(yaml.safe_dump(conf, sort_keys=False))

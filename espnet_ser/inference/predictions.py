@@ -12,6 +12,13 @@ Kaldi-style text files, one line per utterance, sorted by id:
 * ``vad_std``      ``utt s_v s_a s_d``                 std of the V/A/D over those passes (0-1 scale)
 
 plus ``results.json`` and ``results.csv`` holding the same per-utterance content.
+
+:func:`read_predictions` checks what it reads (:func:`check_predictions`): a class named twice in
+``class_list``, a probability outside 0-1 or a row that does not sum to 1, an ``emotion`` line that is
+not the most probable class of its ``probs`` row, a V/A/D value below 0 or above ``VAD_LIMIT`` (the
+ReLU head gives values >= 0 and, trained on 0-1 targets, rarely much above 1; 2 and more is a corpus
+scale such as 1-7 written into the 0-1 file) are errors naming the file and the utterances. NaN and
+infinite values are left to the scorer's ``--nonfinite`` choice.
 """
 
 import csv
@@ -129,12 +136,50 @@ def _write_files(pred: Predictions, out: Path, scale: Optional[str], errors: Seq
         write_table(out / "errors", [f"{u} {why}" for u, why in errors])
 
 
+#: a ``vad`` value above this is not on the 0-1 scale (see the module docstring)
+VAD_LIMIT = 2.0
+#: tolerance of a probability row's sum (the files hold 6 decimals)
+PROB_SUM_TOL = 1e-3
+
+
+def _listed(d: Path, ids, bad, what: str) -> None:
+    if bad.any():
+        which = [u for u, b in zip(ids, bad) if b]
+        raise InputError(f"{d}: {len(which)} utterance(s) with {what}: {' '.join(which[:10])}{' ...' if len(which) > 10 else ''}")
+
+
+def check_predictions(pred: Predictions, d: Path) -> Predictions:
+    """Refuse predictions no model writes (see the module docstring); returns ``pred``."""
+    if pred.class_list is not None:
+        twice = sorted({c for c in pred.class_list if pred.class_list.count(c) > 1})
+        if twice:
+            raise InputError(f"{d / 'class_list'}: classes listed twice: {' '.join(twice)}")
+    if pred.probs is not None:
+        p = pred.probs
+        finite = np.isfinite(p).all(axis=1)
+        _listed(d / "probs", pred.ids, finite & ((p < -1e-6) | (p > 1 + 1e-6)).any(axis=1), "a probability outside 0-1")
+        _listed(d / "probs", pred.ids, finite & (np.abs(p.sum(axis=1) - 1) > PROB_SUM_TOL), "probabilities not summing to 1")
+        if pred.labels is not None:
+            idx = {c: i for i, c in enumerate(pred.class_list)}
+            chosen = np.array([p[i, idx[c]] for i, c in enumerate(pred.labels)])
+            _listed(d / "emotion", pred.ids, finite & (chosen < p.max(axis=1) - 1e-6),
+                    "a class that is not the most probable one in probs")
+    if pred.vad is not None:
+        v = pred.vad
+        finite = np.isfinite(v).all(axis=1)
+        _listed(d / "vad", pred.ids, finite & ((v < 0) | (v > VAD_LIMIT)).any(axis=1),
+                f"V/A/D outside 0-{VAD_LIMIT:g} (the vad file is on the 0-1 scale; a corpus scale goes to vad_<lo>-<hi>)")
+    return pred
+
+
 def read_predictions(hyp_dir: PathLike) -> Predictions:
     d = Path(hyp_dir)
     ids = None
     probs = vad = classes = None
     if (d / "probs").exists():
-        classes = [c for c in (d / "class_list").read_text().split("\n") if c]
+        if not (d / "class_list").is_file():
+            raise MissingInput(f"{d}: probs without class_list")
+        classes = [c for c in (d / "class_list").read_text(encoding="utf-8").split("\n") if c.strip()]
         table = read_table(d / "probs")
         ids = sorted(table)
         probs = float_rows(table, ids, len(classes), d / "probs")
@@ -164,4 +209,4 @@ def read_predictions(hyp_dir: PathLike) -> Predictions:
                 raise InputError(f"{d}: {name} and the predictions list different utterances")
             rows = float_rows(table, ids, width, d / name)
             extra[name] = rows[:, 0] if width == 1 else rows
-    return Predictions(ids, classes, probs, vad, labels, **extra)
+    return check_predictions(Predictions(ids, classes, probs, vad, labels, **extra), d)

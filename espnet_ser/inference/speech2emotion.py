@@ -29,10 +29,9 @@ import soundfile as sf
 
 import numpy as np
 import torch
-import yaml
 
 from espnet_ser import VAD_DIMS, compute_dtype, safe_load
-from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.errors import InputError, MissingInput, read_yaml_mapping
 from espnet_ser.inference.pack import best_model_pth, unpack_config
 from espnet_ser.model.frontend import AudioThroughCache, source_frontend
 from espnet_ser.model.frontend.cached import CachedFeatures
@@ -40,7 +39,7 @@ from espnet_ser.model.speaker_mvn import SpeakerMVN
 from espnet_ser.model.task import SERTask
 from espnet_ser.inference.uncertainty import mc_dropout_passes, summarize
 from espnet_ser.spec import LABEL_TYPES
-from espnet_ser.waveform import resample, to_mono
+from espnet_ser.waveform import check_waveform, resample, to_mono
 
 
 def build_model(train_config: Union[str, Path], model_file: Optional[Union[str, Path]], device: str = "cpu"):
@@ -49,17 +48,32 @@ def build_model(train_config: Union[str, Path], model_file: Optional[Union[str, 
     ESPnet's ``build_model_from_file`` unpickles with ``weights_only=False``: a crafted checkpoint would
     run code. Here the config is read with ``yaml.safe_load`` and the weights with :func:`espnet_ser.safe_load.load`.
     """
-    if not Path(train_config).is_file():
-        raise MissingInput(f"{train_config}: model config not found")
-    with open(train_config, encoding="utf-8") as f:
-        args = argparse.Namespace(**yaml.safe_load(f))
+    conf = read_yaml_mapping(train_config, "model config")
+    missing = [k for k in ("class_list", "frontend", "encoder", "decoder") if k not in conf]
+    if missing:
+        raise InputError(f"{train_config}: not a trained model's config (no {', '.join(missing)})")
+    args = argparse.Namespace(**conf)
     model = SERTask.build_model(args).to(device)
     if model_file is not None:
+        if not Path(model_file).is_file():
+            raise MissingInput(f"{model_file}: model file not found")
         state = safe_load.load(model_file, map_location=device)
         if isinstance(state, dict) and "module" in state and "model" not in state:  # deepspeed layout
             state = state["module"]
-        model.load_state_dict(state, strict=True)
+        load_weights(model, state, model_file)
     return model, args
+
+
+def load_weights(model: torch.nn.Module, state, where) -> None:
+    """Weights into ``model``; weights that do not fit its config (another class list, other sizes,
+    missing or extra tensors) are an error naming the file."""
+    if not isinstance(state, dict):
+        raise InputError(f"{where}: not a state dict of tensors")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        first = " ".join(str(e).split())[:300]
+        raise InputError(f"{where}: the weights do not fit the model's config: {first}") from None
 
 
 OUTPUT_TYPE = {"probs": "emotion", "vad": "vad"}
@@ -95,9 +109,7 @@ class WindowedPredictor:
     def __call__(self, waveform: Union[np.ndarray, torch.Tensor], fs: int = 16000,
                  speaker_mvn: Optional[np.ndarray] = None) -> Dict:
         """``speaker_mvn``: the speaker's statistics (:meth:`speaker_statistics`), for a model that needs them."""
-        wav = resample(to_mono(waveform), int(fs), self.fs)
-        if wav.numel() == 0:
-            raise InputError("empty waveform")
+        wav = check_waveform(resample(to_mono(waveform), int(fs), self.fs), "waveform")
         out = self.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]), self._stats(speaker_mvn))
         return self.format(out, 0)
 
@@ -144,6 +156,10 @@ class WindowedPredictor:
 
     def windows(self, path: Union[str, Path], window_s: float = 20.0) -> Iterator[Tuple[torch.Tensor, float]]:
         """Mono windows of a file at the model's rate (see the module docstring), with their durations."""
+        if not window_s > 0:
+            raise InputError(f"window length must be positive, got {window_s} s")
+        if not Path(path).is_file():  # a FIFO or device would block the read
+            raise InputError(f"{path}: not a regular file")
         with sf.SoundFile(str(path)) as f:
             total = f.frames
             if total == 0:
@@ -153,7 +169,9 @@ class WindowedPredictor:
             for a, b in zip(bounds[:-1], bounds[1:]):
                 f.seek(int(a))
                 chunk = f.read(int(b - a), dtype="float32", always_2d=True)
-                yield resample(to_mono(chunk), f.samplerate, self.fs), (b - a) / f.samplerate
+                where = f"{path} ({a / f.samplerate:.1f}-{b / f.samplerate:.1f} s)"
+                yield check_waveform(resample(to_mono(chunk), f.samplerate, self.fs), where, min_samples=1), \
+                    (b - a) / f.samplerate
 
     @torch.no_grad()
     def predict_file(self, path: Union[str, Path], window_s: float = 20.0, speaker_mvn: Optional[np.ndarray] = None) -> Dict:
@@ -233,16 +251,22 @@ class Speech2Emotion(WindowedPredictor):
         ``torch.load(weights_only=True)``: no arbitrary unpickling from a file of unknown origin."""
         path = Path(path)
         if path.is_dir():
+            if not (path / "config.yaml").is_file():
+                raise MissingInput(f"{path}: not an exp dir (no config.yaml) and not a packed model zip")
             return cls.from_exp_dir(path, device=device, dtype=dtype)
+        if not path.exists():
+            raise MissingInput(f"{path}: model not found")
         if not zipfile.is_zipfile(path):
             raise InputError(f"{path}: neither an exp dir nor a packed model zip")
         tmp = tempfile.TemporaryDirectory(prefix="espnet_ser_model_")
         with zipfile.ZipFile(path) as z:
             z.extractall(tmp.name)
         config = unpack_config(Path(tmp.name))
+        if not (Path(tmp.name) / "model.pth").is_file():
+            raise InputError(f"{path}: a packed model holds model.pth; this zip has none")
         self = cls(config, None, device, attach_source=False)
         state = safe_load.load(Path(tmp.name) / "model.pth", map_location=device)
-        self.model.load_state_dict(state, strict=True)
+        load_weights(self.model, state, f"{path}: model.pth")
         self.attach_source()
         self.set_dtype(dtype)
         self._tmp = tmp  # the normalisation stats file must outlive the constructor

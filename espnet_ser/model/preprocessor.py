@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from espnet_ser import MISSING, VAD_DIMS
+from espnet_ser.errors import InputError
 from espnet_ser.labels import RATER_COLUMNS, parse_votes
 from espnet_ser.model.loss import IGNORE_INDEX
 
@@ -36,6 +37,9 @@ class SERPreprocessor:
         self.fs = fs
 
     def __call__(self, uid: str, data: Dict) -> Dict[str, np.ndarray]:
+        if "speech" in data and not np.isfinite(np.asarray(data["speech"], dtype=np.float32)).all():
+            # a NaN sample makes every loss of its batch NaN, and ESPnet skips such steps silently
+            raise InputError(f"utterance {uid}: NaN or infinite samples in its audio (or features); fix or drop it")
         if self.data_aug is not None and "speech" in data and np.random.random() < self.data_aug_prob:
             speech = np.asarray(data["speech"], dtype=np.float32)
             if speech.ndim != 1:

@@ -30,6 +30,7 @@ from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import int_or_none, str2bool, str_or_none
 
 from espnet_ser import DEFAULT_CLASSES
+from espnet_ser.errors import InputError
 from espnet_ser.model.decoder import DEFAULT_VARIANT, VARIANTS
 from espnet_ser.model.decoder.abs_decoder import AbsSERDecoder
 from espnet_ser.model.espnet_model import ESPnetSERModel
@@ -73,6 +74,21 @@ def yaml_list(value):
     if out is not None and not isinstance(out, list):
         raise argparse.ArgumentTypeError(f"expected a YAML list, got {value!r}")
     return out
+
+
+def _slot(name: str, cls, conf, *args, **kwargs):
+    """Build one slot from its ``<name>_conf``; an option the class does not take, or a conf that is not
+    a mapping, is one line naming the slot (a YAML typo such as ``encoder_conf: {output_sise: 4}``)."""
+    if conf is None:
+        conf = {}
+    if not isinstance(conf, dict):
+        raise InputError(f"{name}_conf must be a mapping of options, got {type(conf).__name__} {conf!r}")
+    try:
+        return cls(*args, **kwargs, **conf)
+    except TypeError as e:
+        if "argument" not in str(e):  # not about the options: a bug, keep its traceback
+            raise
+        raise InputError(f"{name}_conf: {e} (the options of {cls.__name__}: see its docstring or --print_config)") from None
 
 
 class SERTask(AbsTask):
@@ -165,7 +181,7 @@ class SERTask(AbsTask):
     def build_model(cls, args: argparse.Namespace) -> ESPnetSERModel:
         args.class_list = load_class_list(args.class_list)
         if args.input_size is None:
-            frontend = frontend_choices.get_class(args.frontend)(**args.frontend_conf)
+            frontend = _slot("frontend", frontend_choices.get_class(args.frontend), args.frontend_conf)
             input_size = frontend.output_size()
             # Building a pretrained upstream draws random numbers (its initial weights) and a cached-feature
             # frontend draws none: reseed so that the trainable part starts the same either way.
@@ -173,25 +189,14 @@ class SERTask(AbsTask):
         else:
             args.frontend, args.frontend_conf, frontend = None, {}, None
             input_size = args.input_size
-        specaug = specaug_choices.get_class(args.specaug)(**args.specaug_conf) if args.specaug else None
-        normalize = normalize_choices.get_class(args.normalize)(**args.normalize_conf) if args.normalize else None
-        encoder = encoder_choices.get_class(args.encoder)(input_size=input_size, **args.encoder_conf)
-        decoder = decoder_choices.get_class(args.decoder)(
-            encoder.output_size(),
-            num_classes=len(args.class_list),
-            pooling_class=pooling_choices.get_class(args.pooling),
-            pooling_conf=args.pooling_conf,
-            **args.decoder_conf,
-        )
-        model = ESPnetSERModel(
-            class_list=args.class_list,
-            frontend=frontend,
-            specaug=specaug,
-            normalize=normalize,
-            encoder=encoder,
-            decoder=decoder,
-            **args.model_conf,
-        )
+        specaug = _slot("specaug", specaug_choices.get_class(args.specaug), args.specaug_conf) if args.specaug else None
+        normalize = _slot("normalize", normalize_choices.get_class(args.normalize), args.normalize_conf) if args.normalize else None
+        encoder = _slot("encoder", encoder_choices.get_class(args.encoder), args.encoder_conf, input_size=input_size)
+        decoder = _slot("decoder", decoder_choices.get_class(args.decoder), args.decoder_conf,
+                        encoder.output_size(), num_classes=len(args.class_list),
+                        pooling_class=pooling_choices.get_class(args.pooling), pooling_conf=args.pooling_conf)
+        model = _slot("model", ESPnetSERModel, args.model_conf, class_list=args.class_list, frontend=frontend,
+                      specaug=specaug, normalize=normalize, encoder=encoder, decoder=decoder)
         if args.init is not None:
             # initialize() touches every parameter: keep the frozen upstream's pretrained weights
             frozen = {k: p.detach().clone() for k, p in model.named_parameters() if not p.requires_grad}

@@ -18,7 +18,7 @@ import numpy as np
 
 from espnet_ser.errors import InputError
 from espnet_ser.corpora.drops import DropCounter
-from espnet_ser.labels import Utterance, read_data_dir, write_data_dir
+from espnet_ser.labels import Utterance, check_name, read_data_dir, write_data_dir
 
 from espnet_ser.spec import LABEL_TYPES
 
@@ -46,12 +46,19 @@ def combine(sources: Iterable[Tuple[str, Path, Sequence[str]]], out_dir) -> dict
     merged: Dict[str, Utterance] = {}
     counter = DropCounter("combine")
     per_source = {}
+    dir_of: Dict[str, Path] = {}
     for prefix, data_dir, keep in sources:
+        # a prefix names one corpus: the same prefix on two data dirs would merge one's audio with the other's labels
+        if prefix in dir_of and dir_of[prefix] != Path(data_dir).resolve():
+            raise InputError(f"prefix {prefix!r} is given to two data dirs ({dir_of[prefix]} and {data_dir}); give each "
+                             "corpus its own prefix (the same dir may repeat with other label types)")
+        dir_of[prefix] = Path(data_dir).resolve()
         bad = [t for t in keep if t not in LABEL_TYPES]
         if bad or not keep:
             raise InputError(f"label types for {prefix} must be among {LABEL_TYPES}, got {list(keep)}")
         if "-" in prefix or not prefix:
             raise InputError(f"prefix must be non-empty without '-': {prefix!r}")
+        check_name(prefix, "prefix", "combine --source")
         n = 0
         for u in read_data_dir(data_dir):
             uid = f"{prefix}-{u.utt_id}"

@@ -6,12 +6,16 @@ where it lies and writing everything else (other rates, several channels, other 
 resampler, :func:`espnet_ser.waveform.resample`, which inference uses too). It writes ``utt2num_samples`` and ``format_report.json``.
 ``filter_durations(dir, min_s, max_s)`` drops utterances outside the limits, counted by reason.
 
-Both are idempotent: a ``.done`` stamp records what was produced from which input; re-running with the
-same input and settings does nothing, other input or settings redo the work.
+Both are idempotent: a ``.done`` stamp records what was produced from which input (the hash of the
+input files' content); re-running with the same input and settings does nothing, other input or
+settings redo the work. Redoing the format stage also discards the duration filter's state
+(``.unfiltered/``, ``.filtered``), so the filter always works on the current formatted files: a label
+corrected in the corpus reaches the dump.
 """
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Dict, Optional, Union
 
@@ -21,7 +25,7 @@ import torch
 
 from espnet_ser.errors import InputError
 from espnet_ser.corpora.drops import DropCounter
-from espnet_ser.labels import link_table, read_data_dir, read_table, write_data_dir, write_table
+from espnet_ser.labels import link_table, read_data_dir, read_table, safe_child, write_data_dir, write_table
 from espnet_ser.labels import LABEL_FILES
 from espnet_ser.waveform import resample
 
@@ -33,7 +37,14 @@ def _digest(*parts) -> str:
     h = hashlib.sha256()
     for p in parts:
         h.update(p if isinstance(p, bytes) else str(p).encode())
+        h.update(b"\0")
     return h.hexdigest()[:16]
+
+
+def inputs_digest(directory: Path, names, *settings) -> str:
+    """The one input-freshness rule of the recipe's stages: the hash of the named files' content (a
+    missing file counts as absent) and of the settings. A stage redoes its work when this changes."""
+    return _digest(*(((directory / f).read_bytes() if (directory / f).is_file() else b"-") for f in names), *settings)
 
 
 def _stamp_ok(stamp: Path, key: str) -> bool:
@@ -50,15 +61,21 @@ def to_16k_mono(wav: np.ndarray, fs: int) -> np.ndarray:
 
 def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
     src, dst = Path(src), Path(dst)
-    key = _digest(*(((src / f).read_bytes() if (src / f).exists() else b"-") for f in ("wav.scp", "utt2spk") + LABEL_FILES))
+    key = inputs_digest(src, ("wav.scp", "utt2spk", "spk2utt") + LABEL_FILES)
     stamp = dst / ".done"
     if _stamp_ok(stamp, key):
         return json.loads((dst / "format_report.json").read_text())
     utts = read_data_dir(src)
+    # the filter's state belongs to the previous formatted files: gone with them
+    shutil.rmtree(dst / ".unfiltered", ignore_errors=True)
+    for f in (".filtered", ".done"):
+        (dst / f).unlink(missing_ok=True)
     audio_dir = dst / "audio"
     counts = {"kept_as_is": 0, "converted": 0}
     num_samples = []
     for u in utts:
+        if not Path(u.path).is_file():  # missing, or a FIFO/device whose read would block
+            raise InputError(f"{src}/wav.scp: utterance {u.utt_id}: {u.path} is not a regular file")
         try:
             info = sf.info(u.path)
         except (RuntimeError, sf.LibsndfileError) as e:
@@ -68,7 +85,7 @@ def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
             num_samples.append((u.utt_id, info.frames))
             continue
         wav, fs = sf.read(u.path, dtype="float32", always_2d=True)
-        out = audio_dir / f"{u.utt_id}.wav"
+        out = safe_child(audio_dir, u.utt_id, ".wav")
         out.parent.mkdir(parents=True, exist_ok=True)
         mono = to_16k_mono(wav, fs)
         sf.write(out, mono, FS, subtype="PCM_16")
@@ -99,7 +116,9 @@ def filter_durations(data_dir: PathLike, min_s: float = 0.0, max_s: Optional[flo
     """
     d = Path(data_dir)
     keep_dir = d / ".unfiltered"
-    key = _digest((d / ".done").read_text() if (d / ".done").exists() else "", min_s, max_s)
+    if not (d / ".done").exists():
+        raise InputError(f"{d}: not a formatted data dir (no .done): run the format stage (stage 2) first")
+    key = _digest((d / ".done").read_text(), min_s, max_s)
     stamp = d / ".filtered"
     if _stamp_ok(stamp, key):
         return json.loads((d / "filter_report.json").read_text())

@@ -33,9 +33,10 @@ from tqdm import tqdm
 import espnet_ser
 from espnet_ser import compute_dtype
 from espnet_ser.errors import InputError
-from espnet_ser.labels import link_table, read_table
+from espnet_ser.labels import check_name, link_table, read_table, safe_child
 from espnet_ser.model.frontend.cached import source_features
 from espnet_ser.labels import LABEL_FILES
+from espnet_ser.recipe.dump import inputs_digest
 
 PathLike = Union[str, Path]
 COPY_FILES = ("utt2spk", "spk2utt", *LABEL_FILES, "utt2num_samples")
@@ -121,18 +122,20 @@ def extract_features(
     if key_file.exists() and key_file.read_text() != key_text:
         shutil.rmtree(out)  # stale: produced by another frontend/checkpoint/setting
         status = "rebuilt"
-    elif done.exists():
+    elif done.exists() and done.read_text().strip() == _done_stamp(key_text, src):
         return {"status": "reused", **json.loads((out / "extract_report.json").read_text())}
     else:
         status = "resumed" if npy_dir.exists() else "new"
     npy_dir.mkdir(parents=True, exist_ok=True)
     key_file.write_text(key_text)
     wavs = read_table(src / "wav.scp")
+    for u in wavs:  # ids name the cache's files: one that would leave npy/ is refused
+        check_name(u, "utterance id", str(src / "wav.scp"))
     if (src / "utt2num_samples").exists():
         lengths = {u: int(n) for u, n in read_table(src / "utt2num_samples").items()}
     else:
         lengths = {u: sf.info(p).frames for u, p in wavs.items()}
-    todo = {u: n for u, n in lengths.items() if not (npy_dir / f"{u}.npy").exists()}
+    todo = {u: n for u, n in lengths.items() if not safe_child(npy_dir, u, ".npy").exists()}
     fs = key["fs"]
     use_autocast = bool(autocast)
     model = frontend if frontend is not None else (build_frontend(name, fconf, device) if todo else None)
@@ -181,8 +184,15 @@ def extract_features(
     report = {"utterances": len(shapes), "extracted_now": len(todo), "audio_seconds_now": round(audio_s, 2),
               "feat_dim": feat_dim, "num_layers": num_layers, "dtype": dtype, "compute_dtype": compute}
     (out / "extract_report.json").write_text(json.dumps(report, indent=1) + "\n")
-    done.write_text(hashlib.sha256(key_text.encode()).hexdigest() + "\n")
+    done.write_text(_done_stamp(key_text, src) + "\n")
     return {"status": status, **report}
+
+
+def _done_stamp(key_text: str, src: Path) -> str:
+    """What a finished cache was made from: its key and the content of the source dir's listing and
+    label files (the recipe's one input-freshness rule): a changed label or utterance list is passed on
+    again (the features of unchanged utterances are kept)."""
+    return inputs_digest(src, ("wav.scp", "utt2num_samples") + COPY_FILES, key_text)
 
 
 def _layers_from_key(key: Dict, name: str, fconf: Dict, width: int) -> int:

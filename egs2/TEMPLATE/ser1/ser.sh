@@ -60,6 +60,8 @@ fact() { python -m espnet_ser.bin.recipe fact "$@"; }
 table=$(fact table --recipe "$recipe" 2>&1) || die "--recipe: ${table#recipe: error: }"
 [ -n "$variants" ] || variants=$(fact variants --recipe "$recipe")
 [ -n "$folds" ] || folds=$(fact folds --recipe "$recipe")
+# stage numbers and folds the recipe does not have are refused before anything runs
+python -m espnet_ser.bin.recipe check --recipe "$recipe" --stage "$stage" --stop_stage "$stop_stage" --folds $folds || exit 2
 [ -z "${ser_config##*\{variant\}*}" ] || [ -f "$ser_config" ] || die "--ser_config $ser_config not found"
 
 dump=$dumpdir/raw

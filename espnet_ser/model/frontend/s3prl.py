@@ -13,6 +13,8 @@ from typing import List, Optional, Tuple
 import torch
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
 
+from espnet_ser import safe_load
+from espnet_ser.errors import InputError
 from espnet_ser.model.frontend.frozen import ComputeDtype, LayerWeightedSum, download_error, freeze, select_layers
 
 
@@ -38,7 +40,12 @@ class S3prlFrozenFrontend(ComputeDtype, AbsFrontend):
         if download_dir is not None:
             s3prl.util.download.set_dir(download_dir)
         try:
-            self.upstream = S3PRLUpstream(upstream, path_or_url=path_or_url, normalize=normalize)
+            # s3prl unpickles checkpoints with weights_only=False: a checkpoint named by a config (a packed
+            # model's too) would run its code. Every torch.load in here is weights-only instead.
+            with safe_load.safe_torch_load():
+                self.upstream = S3PRLUpstream(upstream, path_or_url=path_or_url, normalize=normalize)
+        except InputError:
+            raise
         except (OSError, ConnectionError, RuntimeError, ValueError) as e:
             if path_or_url is not None and not _looks_like_download_failure(e):
                 raise
