@@ -1,5 +1,6 @@
 """Tiny HuBERT checkpoints built here load offline; the upstream is frozen; downloads fail clearly."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -74,3 +75,49 @@ def test_named_hf_model_that_needs_a_download_fails_clearly(monkeypatch):
 def test_unknown_s3prl_upstream_is_named():
     with pytest.raises(ValueError, match="no_such_model"):
         S3prlFrozenFrontend("no_such_model")
+
+
+# ---------------------------------------------------------------- openSMILE (frontend: opensmile)
+@pytest.fixture(scope="module")
+def speechlike(tmp_path_factory):
+    """Two seconds of a voiced-like signal: a 140 Hz pulse train through a resonance, with noise."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    t = np.arange(32000) / 16000
+    x = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 12)) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    x = (0.1 * x + 0.01 * rng.normal(size=t.size)).astype(np.float32)
+    path = tmp_path_factory.mktemp("os") / "speech.wav"
+    sf.write(path, x, 16000, subtype="FLOAT")
+    return path, x
+
+
+@pytest.mark.parametrize("feature_set, level, dim", [("eGeMAPSv02", "functionals", 88), ("eGeMAPSv02", "lld", 25),
+                                                     ("ComParE_2016", "lld", 65)])
+def test_opensmile_frontend_equals_opensmiles_own_output(speechlike, feature_set, level, dim):
+    """The frontend's features are openSMILE's for the same file (its own process_file), padded in a batch."""
+    import opensmile
+
+    from espnet_ser.model.frontend.opensmile_frontend import FEATURE_LEVELS, OpenSmileFrontend
+
+    path, x = speechlike
+    ref = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, feature_set),
+                          feature_level=getattr(opensmile.FeatureLevel, FEATURE_LEVELS[level])).process_file(str(path))
+    ref = np.nan_to_num(ref.to_numpy(np.float32))
+    fe = OpenSmileFrontend(feature_set, level)
+    assert fe.output_size() == dim == ref.shape[1]
+    batch = torch.zeros(2, x.size)
+    batch[0], batch[1, : x.size // 2] = torch.from_numpy(x), torch.from_numpy(x[: x.size // 2])
+    feats, lens = fe(batch, torch.tensor([x.size, x.size // 2]))
+    assert int(lens[0]) == ref.shape[0] and np.allclose(feats[0, : ref.shape[0]].numpy(), ref, rtol=1e-5, atol=1e-5)
+    assert int(lens[1]) <= int(lens[0]) and (feats[1, int(lens[1]):] == 0).all()
+
+
+def test_opensmile_frontend_refuses_unknown_sets():
+    from espnet_ser.errors import InputError
+    from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
+
+    with pytest.raises(InputError, match="feature_set must be one of"):
+        OpenSmileFrontend("eGeMAPS_v9")
+    with pytest.raises(InputError, match="feature_level must be one of"):
+        OpenSmileFrontend("eGeMAPSv02", "frames")

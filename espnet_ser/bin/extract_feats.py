@@ -31,7 +31,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", default="auto", choices=["auto", "fp32", "bf16"],
                    help="float type the frozen upstream computes in (default auto: bf16 where the CPU/GPU has bf16 "
                         "units, else fp32); recorded in the cache key")
-    p.add_argument("--store_dtype", default="float16", choices=["float16", "float32"], help="storage type (default float16)")
+    p.add_argument("--store_dtype", default="auto", choices=["auto", "float16", "float32"],
+                   help="storage type (default auto: float16 for the SSL upstreams' bounded activations, float32 for "
+                        "fbank and openSMILE, whose values exceed float16's range)")
     p.add_argument("--batch_seconds", type=float, default=None,
                    help="padded audio per batch in seconds (default: 200 on CUDA, 10 on CPU, where big padded batches run slower)")
     p.add_argument("--max_items", type=int, default=64, help="utterances per batch at most (default 64)")

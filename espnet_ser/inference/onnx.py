@@ -154,6 +154,11 @@ def export_onnx(s2e, out_path: Union[str, Path], opset: int = DEFAULT_OPSET, int
         raise InputError("the s3prl frontend cannot be exported: s3prl's fairseq-style HuBERT pads its frames with "
                          "Python arithmetic that tracing freezes; use frontend hf_hubert (the same HuBERT checkpoints "
                          "from the Hugging Face hub, e.g. facebook/hubert-large-ll60k) for a model meant for ONNX")
+    from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
+
+    if any(isinstance(m, OpenSmileFrontend) for m in model.modules()):
+        raise InputError("the opensmile frontend cannot be exported: openSMILE computes its features in its own C++ "
+                         "code, outside torch, so no graph can hold it; run the model with the torch backend")
     if s2e.needs_speaker_stats:
         raise InputError("a speaker_mvn model cannot be exported: the graph takes one waveform, and this model also "
                          "needs its speaker's statistics; run it with the torch backend (ser_inference --utt2spk)")

@@ -31,8 +31,10 @@ from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
 from espnet_ser.errors import InputError
 from espnet_ser.labels import SPEAKER_MVN
 
-#: the std floor: a dimension constant over a speaker's frames is divided by sqrt(EPS), not by 0
-EPS = 1e-5
+#: the variance floor: a dimension constant over a speaker's frames is divided by sqrt(EPS), not by 0.
+#: Small, so that features of a small scale (openSMILE's jitter, shimmer and spectral slopes, with stds
+#: of 1e-3 to 1e-5) are still brought to unit variance; float64 sums keep such variances exact enough.
+EPS = 1e-12
 
 
 class SpeakerMVN(AbsNormalize):

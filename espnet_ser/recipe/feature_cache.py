@@ -68,6 +68,15 @@ def frontend_spec(config: PathLike, overrides: Sequence[str] = ()) -> Tuple[str,
     return name, fconf
 
 
+#: frontends whose outputs are bounded activations, stored as float16 (half the disk) by default
+HALF_PRECISION_FRONTENDS = ("s3prl", "hf_hubert")
+
+
+def store_dtype(name: str) -> str:
+    """The default storage type of a frontend's cached features (``extract_feats --store_dtype auto``)."""
+    return "float16" if name in HALF_PRECISION_FRONTENDS else "float32"
+
+
 def cache_key(name: str, fconf: Dict, dtype: str, compute: str = "fp32") -> Dict:
     digests = {}
     for k in PATH_KEYS:
@@ -102,7 +111,7 @@ def _batches(lengths: Dict[str, int], batch_seconds: float, fs: int, sort: bool,
 
 def extract_features(
     data_dir: PathLike, out_dir: PathLike, config: PathLike, overrides: Sequence[str] = (), device: str = "cpu",
-    dtype: str = "float16", batch_seconds: Optional[float] = None, sort_by_length: bool = True, autocast: Optional[bool] = None,
+    dtype: str = "auto", batch_seconds: Optional[float] = None, sort_by_length: bool = True, autocast: Optional[bool] = None,
     max_items: int = 64, progress: bool = True, frontend: Optional[torch.nn.Module] = None, compute: str = "fp32",
 ) -> Dict:
     """Extract (or resume, or reuse) the feature cache of ``data_dir`` into ``out_dir``; returns a report.
@@ -113,6 +122,7 @@ def extract_features(
     """
     src, out = Path(data_dir), Path(out_dir)
     name, fconf = frontend_spec(config, overrides)
+    dtype = store_dtype(name) if dtype == "auto" else dtype
     compute, _ = compute_dtype.resolve(compute, device)
     if batch_seconds is None:  # big padded batches pay on a GPU; on a CPU they run 2-3x slower than short ones
         batch_seconds = 200.0 if str(device).startswith("cuda") else CPU_BATCH_SECONDS
@@ -157,6 +167,9 @@ def extract_features(
                                              dtype=torch.bfloat16, enabled=use_autocast):
             feats, flens, num_layers = source_features(model, pad.to(device), lens.to(device))
         feats = feats.float().cpu().numpy()
+        if dtype == "float16" and np.abs(feats[np.isfinite(feats)]).max(initial=0.0) > np.finfo(np.float16).max:
+            raise InputError(f"{src}: {name} features exceed float16's range ({np.finfo(np.float16).max:g}); "
+                             "store them as float32 (extract_feats --store_dtype float32)")
         for i, u in enumerate(batch):
             tmp = npy_dir / f".{u}.tmp.npy"
             np.save(tmp, feats[i, : int(flens[i])].astype(dtype))

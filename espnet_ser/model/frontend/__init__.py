@@ -1,6 +1,7 @@
 """Frontends (audio -> frames) and their registry (``--frontend``).
 
-Frozen self-supervised upstreams (``s3prl``, ``hf_hubert``), ESPnet's log-mel ``fbank``, and ``cached``:
+Frozen self-supervised upstreams (``s3prl``, ``hf_hubert``), ESPnet's log-mel ``fbank``, openSMILE's
+eGeMAPS and ComParE sets (``opensmile``: frame-level descriptors or utterance functionals), and ``cached``:
 features a frozen frontend computed once (``espnet_ser.recipe.feature_cache``), which a model trained
 on them reads instead of audio; :func:`source_frontend` and :class:`AudioThroughCache` put the source
 frontend back in front of such a model for inference on audio.
@@ -15,11 +16,13 @@ from espnet2.train.class_choices import ClassChoices
 
 from espnet_ser.model.frontend.cached import CachedFeatures, source_features
 from espnet_ser.model.frontend.hf_hubert import HFHubertFrontend
+from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
 from espnet_ser.model.frontend.s3prl import S3prlFrozenFrontend
 
 frontend_choices = ClassChoices(
     name="frontend",
-    classes=dict(s3prl=S3prlFrozenFrontend, hf_hubert=HFHubertFrontend, fbank=DefaultFrontend, cached=CachedFeatures),
+    classes=dict(s3prl=S3prlFrozenFrontend, hf_hubert=HFHubertFrontend, fbank=DefaultFrontend, opensmile=OpenSmileFrontend,
+                 cached=CachedFeatures),
     type_check=AbsFrontend,
     default="s3prl",
 )

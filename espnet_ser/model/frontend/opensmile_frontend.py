@@ -1,0 +1,59 @@
+"""The SER field's standard hand-crafted features as a frozen frontend (``frontend: opensmile``).
+
+audEERING's ``opensmile`` package computes them; this class only batches and pads:
+
+* ``feature_set``: ``eGeMAPSv02`` (the extended Geneva minimalistic set), ``ComParE_2016`` (the
+  Interspeech ComParE set) or ``GeMAPSv01b``;
+* ``feature_level``: ``lld`` (low-level descriptors, one frame per 10 ms: 25 for eGeMAPS, 65 for
+  ComParE, for the conformer/pooling path), ``lld_deltas`` (their deltas, ComParE) or ``functionals``
+  (one vector per utterance: 88 for eGeMAPS, 6,373 for ComParE; a sequence of one frame, so any
+  pooling passes it through: the pooling-free head of the classical systems).
+
+It has no trainable parameter and no state, so it goes through the feature cache (``extract_feats``)
+and through ``normalize: speaker_mvn`` like the other frozen frontends: with functionals each speaker's
+statistics are the mean and std of its utterances' vectors, the classical per-speaker z-scoring.
+openSMILE runs on the CPU in its own C++ code, one utterance at a time; it cannot be traced, so such a
+model does not export to ONNX. A value openSMILE leaves undefined (NaN) is written as 0.
+"""
+
+from typing import Tuple
+
+import numpy as np
+import torch
+from espnet2.asr.frontend.abs_frontend import AbsFrontend
+
+from espnet_ser.errors import InputError
+
+FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016", "GeMAPSv01b")
+FEATURE_LEVELS = {"lld": "LowLevelDescriptors", "lld_deltas": "LowLevelDescriptors_Deltas", "functionals": "Functionals"}
+
+
+class OpenSmileFrontend(AbsFrontend):
+    def __init__(self, feature_set: str = "eGeMAPSv02", feature_level: str = "lld", fs: int = 16000):
+        super().__init__()
+        import opensmile
+
+        if feature_set not in FEATURE_SETS:
+            raise InputError(f"frontend_conf feature_set must be one of {FEATURE_SETS}, got {feature_set!r}")
+        if feature_level not in FEATURE_LEVELS:
+            raise InputError(f"frontend_conf feature_level must be one of {tuple(FEATURE_LEVELS)}, got {feature_level!r}")
+        self.feature_set, self.feature_level, self.fs = feature_set, feature_level, int(fs)
+        self.smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, feature_set),
+                                     feature_level=getattr(opensmile.FeatureLevel, FEATURE_LEVELS[feature_level]))
+        self._size = len(self.smile.feature_names)
+
+    def output_size(self) -> int:
+        return self._size
+
+    def features(self, signal: np.ndarray) -> np.ndarray:
+        """(T, D) float32 features of one mono signal at ``fs`` (T = 1 for functionals)."""
+        out = self.smile.process_signal(signal, self.fs).to_numpy(np.float32)
+        return np.nan_to_num(out.reshape(-1, self._size))
+
+    def forward(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        arrays = [self.features(x[: int(n)].detach().float().cpu().numpy()) for x, n in zip(input, input_lengths)]
+        lengths = torch.tensor([a.shape[0] for a in arrays], dtype=torch.long)
+        out = torch.zeros(len(arrays), max(int(lengths.max()), 1), self._size)
+        for i, a in enumerate(arrays):
+            out[i, : a.shape[0]] = torch.from_numpy(a)
+        return out.to(input.device), lengths.to(input.device)

@@ -1,0 +1,128 @@
+"""``frontend: opensmile`` through the toolkit: the feature cache stores openSMILE's own functionals,
+``speaker_mvn`` z-scores them per speaker (against numpy), and a model trained on them packs, loads
+weights-only and runs inference (the recipe's small-corpus openSMILE config, shrunk to eGeMAPS)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+
+from espnet_ser.labels import read_table
+from espnet_ser.recipe.train_args import collect_stats, speaker_stats_files, train
+from helpers import make_data_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / "conf/tuning/train_ser_cpu_opensmile.yaml"
+
+
+def reference_functionals(data_dir: Path) -> dict:
+    """utterance -> eGeMAPSv02 functionals from openSMILE itself (process_file), the independent reference."""
+    import opensmile
+
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
+    return {u: np.nan_to_num(smile.process_file(p).to_numpy(np.float64)[0]) for u, p in read_table(data_dir / "wav.scp").items()}
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """The shipped openSMILE config with eGeMAPS (88) instead of ComParE (6,373): the same model, smaller."""
+    root = tmp_path_factory.mktemp("os")
+    conf = yaml.safe_load(CONF.read_text())
+    conf["frontend_conf"]["feature_set"] = "eGeMAPSv02"
+    conf["encoder_conf"]["output_size"] = 88
+    (root / "conf.yaml").write_text(yaml.safe_dump(conf))
+    tr = make_data_dir(root / "train", n=15, seed=0, prefix="tr", dur=(1.0, 1.5))
+    dv = make_data_dir(root / "valid", n=6, seed=1, prefix="dv", dur=(1.0, 1.5))
+    return root, root / "conf.yaml", tr, dv
+
+
+def test_the_cache_stores_opensmiles_functionals(small):
+    from espnet_ser.recipe.feature_cache import extract_features
+
+    root, conf, tr, _ = small
+    report = extract_features(tr, root / "feats", conf, progress=False)
+    assert report["feat_dim"] == 88 and report["num_layers"] == 1
+    ref = reference_functionals(tr)
+    for u, path in read_table(root / "feats/feats.scp").items():
+        got = np.load(path)
+        assert got.dtype == np.float32  # openSMILE's values exceed float16's range: stored as float32 by default
+        assert got.shape == (1, 88) and np.allclose(got[0], ref[u], rtol=1e-5, atol=1e-5), u
+    assert "--frontend_conf source=opensmile" in (root / "feats/frontend_args").read_text()
+
+
+def test_features_beyond_float16_are_refused_as_float16(small, tmp_path):
+    """ComParE's functionals hold values above 65,504 (float16's largest): asked to store them as float16,
+    the cache refuses instead of writing inf."""
+    from espnet_ser.errors import InputError
+    from espnet_ser.recipe.feature_cache import extract_features
+
+    root, _, tr, _ = small
+    with pytest.raises(InputError, match="exceed float16's range"):
+        extract_features(tr, tmp_path / "f16", CONF, dtype="float16", progress=False)
+
+
+@pytest.fixture(scope="module")
+def trained(small):
+    root, conf, tr, dv = small
+    stats = collect_stats(conf, tr, dv, root / "stats")
+    exp = train(conf, tr, dv, stats, root / "exp", ["--max_epoch", "3", "--batch_size", "4", "--keep_nbest_models", "1"])
+    return root, conf, tr, dv, stats, exp
+
+
+def test_speaker_mvn_z_scores_the_functionals_per_speaker(trained):
+    _, _, tr, _, stats, _ = trained
+    ref, spk = reference_functionals(tr), read_table(tr / "utt2spk")
+    written = {u: np.array(v.split(), dtype=float) for u, v in read_table(speaker_stats_files(stats)["train"]).items()}
+    for u, v in written.items():
+        mine = np.stack([ref[w] for w in ref if spk[w] == spk[u]])   # the speaker's utterance vectors
+        assert np.allclose(v[:88], mine.mean(0), rtol=1e-3, atol=1e-3)
+        assert np.allclose(v[88:], mine.std(0), rtol=1e-3, atol=1e-3)
+
+
+def test_a_model_trained_on_opensmile_packs_loads_and_predicts(trained, tmp_path):
+    from espnet_ser.bin.ser_inference import main as infer
+    from espnet_ser.inference.pack import best_model_pth, pack_model
+    from espnet_ser.inference.predictions import read_predictions
+    from espnet_ser.inference.speech2emotion import Speech2Emotion
+
+    root, _, _, _, _, exp = trained
+    assert yaml.safe_load((exp / "config.yaml").read_text())["frontend"] == "opensmile"
+    z = pack_model(exp, tmp_path / "model.zip", best_model_pth(exp))
+    s2e = Speech2Emotion.from_pretrained(z)
+    te = make_data_dir(root / "test", n=4, seed=2, prefix="te", dur=(1.0, 1.5))
+    stats = s2e.speaker_statistics(sorted(read_table(te / "wav.scp").items()), read_table(te / "utt2spk"))
+    out = s2e.predict_file(read_table(te / "wav.scp")["te000"], speaker_mvn=stats["te000"])
+    assert set(out["probs"]) == {"neutral", "angry", "happy", "sad", "disgust"}
+    assert sum(out["probs"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert infer(["--model", str(z), "--wav_scp", str(te / "wav.scp"), "--out", str(tmp_path / "hyp"), "--no_progress"]) == 0
+    hyp = read_predictions(tmp_path / "hyp")
+    assert hyp.ids == sorted(read_table(te / "wav.scp")) and np.allclose(hyp.probs.sum(1), 1, atol=1e-4)
+    i = hyp.ids.index("te000")
+    assert np.allclose(hyp.probs[i], [out["probs"][c] for c in hyp.class_list], atol=1e-5)
+
+
+def test_opensmile_models_are_not_exported_to_onnx(trained, tmp_path):
+    from espnet_ser.errors import InputError
+    from espnet_ser.inference.onnx import export_onnx
+    from espnet_ser.inference.pack import best_model_pth
+    from espnet_ser.inference.speech2emotion import Speech2Emotion
+
+    exp = trained[5]
+    s2e = Speech2Emotion.from_exp_dir(exp, best_model_pth(exp))
+    with pytest.raises(InputError, match="opensmile|speaker_mvn"):
+        export_onnx(s2e, tmp_path / "m.onnx")
+
+
+def test_audio_is_read_at_the_frontends_rate():
+    import opensmile
+
+    from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
+
+    x = (0.1 * np.sin(2 * np.pi * 200 * np.arange(16000) / 16000)).astype(np.float32)
+    fe = OpenSmileFrontend("eGeMAPSv02", "functionals")
+    ref = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
+                          feature_level=opensmile.FeatureLevel.Functionals).process_signal(x, 16000)
+    assert np.allclose(fe.features(x)[0], np.nan_to_num(ref.to_numpy(np.float32)[0]), atol=1e-5)
+    assert sf.default_subtype("WAV") == "PCM_16"  # (the fixtures' files are 16-bit, as the corpora's)
