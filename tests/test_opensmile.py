@@ -126,3 +126,18 @@ def test_audio_is_read_at_the_frontends_rate():
                           feature_level=opensmile.FeatureLevel.Functionals).process_signal(x, 16000)
     assert np.allclose(fe.features(x)[0], np.nan_to_num(ref.to_numpy(np.float32)[0]), atol=1e-5)
     assert sf.default_subtype("WAV") == "PCM_16"  # (the fixtures' files are 16-bit, as the corpora's)
+
+
+def test_speaker_statistics_from_the_cache_equal_those_from_audio(small, tmp_path):
+    """The recipe's stats stage on a feature cache (--feats_type cached) reads the cached features: the
+    same statistics as the frontend computes from the audio."""
+    from espnet_ser.recipe.feature_cache import extract_features
+    from espnet_ser.recipe.train_args import data_dir_speaker_stats
+
+    root, conf, tr, _ = small
+    extract_features(tr, tmp_path / "feats", conf, progress=False)
+    from_cache = data_dir_speaker_stats(conf, tmp_path / "feats")
+    from_audio = data_dir_speaker_stats(conf, tr)
+    assert sorted(from_cache) == sorted(from_audio) == sorted(read_table(tr / "wav.scp"))
+    for u in from_audio:
+        assert np.allclose(from_cache[u], from_audio[u], rtol=1e-5, atol=1e-6), u

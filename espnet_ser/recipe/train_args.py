@@ -104,7 +104,9 @@ def speaker_stats_files(stats_dir: PathLike) -> dict:
 
 
 def data_dir_speaker_stats(config: PathLike, data_dir: PathLike) -> dict:
-    """Speaker statistics of a data dir (``wav.scp`` + ``utt2spk``) with the frontend of a training config."""
+    """Speaker statistics of a data dir with the frontend of a training config: from its audio
+    (``wav.scp``), or in a feature-cache dir (``feats.scp``) from the cached features themselves, which
+    are that frontend's output (a cache of several layers feeds a trainable weighted sum: refused)."""
     import soundfile as sf
     import torch
 
@@ -114,7 +116,7 @@ def data_dir_speaker_stats(config: PathLike, data_dir: PathLike) -> dict:
 
     d = Path(data_dir)
     if (d / "feats.scp").exists() and not (d / "wav.scp").exists():
-        raise InputError(f"{d}: normalize speaker_mvn reads audio (wav.scp); run the recipe with --feats_type raw")
+        return cached_speaker_stats(d)
     for f in ("wav.scp", "utt2spk"):
         if not (d / f).is_file():
             raise MissingInput(f"{d / f}: not found (speaker statistics need the audio and each utterance's speaker)")
@@ -129,6 +131,29 @@ def data_dir_speaker_stats(config: PathLike, data_dir: PathLike) -> dict:
         yield torch.from_numpy(wav.mean(axis=1))
 
     return statistics(frontend, sorted(read_table(d / "wav.scp").items()), read_table(d / "utt2spk"), read)
+
+
+def cached_speaker_stats(d: Path) -> dict:
+    """utterance -> its speaker's ``[mu, sigma]`` over the cached features of the dir's utterances."""
+    import numpy as np
+    import torch
+
+    from espnet_ser.labels import read_table
+    from espnet_ser.model.speaker_mvn import SpeakerStats
+
+    args = (d / "frontend_args").read_text() if (d / "frontend_args").is_file() else ""
+    if "num_layers=1" not in args.split():
+        raise InputError(f"{d}: normalize speaker_mvn needs the features of one layer (this cache feeds a trainable "
+                         f"weighted sum of layers: {args.strip() or 'no frontend_args'}); use a single layer or global_mvn")
+    feats, spk = read_table(d / "feats.scp"), read_table(d / "utt2spk")
+    missing = [u for u in feats if u not in spk]
+    if missing:
+        raise InputError(f"{d}/utt2spk: {len(missing)} utterance(s) without a speaker, e.g. {missing[0]}")
+    acc = SpeakerStats()
+    for u, path in sorted(feats.items()):
+        acc.add(spk[u], torch.from_numpy(np.load(path).astype(np.float32)))
+    per_speaker = acc.result()
+    return {u: per_speaker[spk[u]] for u in feats}
 
 
 def speaker_stats(config: PathLike, train_dir: PathLike, valid_dir: PathLike, stats_dir: PathLike) -> dict:
