@@ -16,8 +16,8 @@ the inputs it is given (``--utt2spk``), so a trained model needs no statistics f
 >>> acc = SpeakerStats()
 >>> acc.add("s1", torch.tensor([[1.0, 10.0], [3.0, 10.0]]))
 >>> acc.add("s1", torch.tensor([[5.0, 10.0]]))
->>> [round(v, 4) for v in acc.result()["s1"].tolist()]  # means 3, 10; population stds sqrt(8/3), 0 floored at sqrt(1e-5)
-[3.0, 10.0, 1.633, 0.0032]
+>>> [round(v, 7) for v in acc.result()["s1"].tolist()]  # means 3, 10; population stds sqrt(8/3), 0 floored at sqrt(1e-12)
+[3.0, 10.0, 1.6329932, 1e-06]
 """
 
 from pathlib import Path
