@@ -21,11 +21,16 @@ import argparse
 import csv
 import json
 import os
+import sys
 import platform
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import fold_training_mask  # noqa: E402
 
 SETS = ("eGeMAPSv02", "ComParE_2016")
 
@@ -106,14 +111,7 @@ def main(argv=None) -> None:
         start = time.time()
         pred, fold_ua = np.empty_like(y), []
         for k, s in enumerate(sorted(set(spk))):
-            train = spk != s
-            if a.folds is not None:
-                fold = os.path.join(a.folds, f"fold{k + 1}")
-                utts = {part: [line.split()[0] for line in open(os.path.join(fold, part, "utt2spk")) if line.strip()]
-                        for part in ("train", "test")}
-                if set(utts["test"]) != set(ids[spk == s]):
-                    raise SystemExit(f"{fold}/test: not the utterances of speaker {s}")
-                train &= np.isin(ids, utts["train"])
+            train = fold_training_mask(a.folds, k + 1, ids, spk, s)  # the fold's utterances (ids as in the manifest)
             search = GridSearchCV(model, grid, cv=LeaveOneGroupOut(), scoring="balanced_accuracy", n_jobs=1)
             search.fit(X[train], y[train], groups=spk[train])
             pred[spk == s] = search.predict(X[spk == s])

@@ -20,9 +20,14 @@ speaker of ``fold{k}`` is the k-th in sorted order, as in the recipes. Prints th
 import argparse
 import csv
 import os
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import fold_training_mask  # noqa: E402
 
 
 def logmel(path: str) -> np.ndarray:
@@ -69,14 +74,7 @@ def main(argv=None) -> None:
     speakers = sorted(set(spk))
     pred = np.empty_like(y)
     for k, s in enumerate(speakers):
-        train = spk != s
-        if a.folds is not None:  # the fold's utterance lists (ids as in the manifest)
-            fold = os.path.join(a.folds, f"fold{k + 1}")
-            utts = {part: [line.split()[0] for line in open(os.path.join(fold, part, "utt2spk")) if line.strip()]
-                    for part in ("train", "test")}
-            if set(utts["test"]) != set(ids[spk == s]):
-                raise SystemExit(f"{fold}/test: not the utterances of speaker {s}")
-            train &= np.isin(ids, utts["train"])
+        train = fold_training_mask(a.folds, k + 1, ids, spk, s)  # the fold's utterances (ids as in the manifest)
         scaler = StandardScaler().fit(X[train])
         clf = LogisticRegression(C=0.1, max_iter=2000).fit(scaler.transform(X[train]), y[train])
         pred[spk == s] = clf.predict(scaler.transform(X[spk == s]))

@@ -78,3 +78,20 @@ def iemocap_like_durations(n: int, seed: int = 0):
 
     rng = np.random.default_rng(seed)
     return np.clip(rng.gamma(2.0, 2.25, n), 0.6, 30.0)
+
+
+def fold_training_mask(folds_dir, k: int, ids, spk, speaker):
+    """The utterances (a boolean mask over ``ids``) that fold ``k`` of a recipe's prepared dir trains on
+    (``fold{k}/train/utt2spk``: all but the test and the dev speakers), after checking that its test
+    part holds exactly ``speaker``'s utterances; without ``folds_dir`` every other speaker's."""
+    import numpy as np
+
+    train = spk != speaker
+    if folds_dir is None:
+        return train
+    fold = os.path.join(folds_dir, f"fold{k}")
+    utts = {part: [line.split()[0] for line in open(os.path.join(fold, part, "utt2spk")) if line.strip()]
+            for part in ("train", "test")}
+    if set(utts["test"]) != set(ids[spk == speaker]):
+        raise SystemExit(f"{fold}/test: not the utterances of speaker {speaker}")
+    return train & np.isin(ids, utts["train"])
