@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 import yaml
 
 from espnet_ser.labels import read_table
@@ -115,7 +114,7 @@ def test_opensmile_models_are_not_exported_to_onnx(trained, tmp_path):
         export_onnx(s2e, tmp_path / "m.onnx")
 
 
-def test_audio_is_read_at_the_frontends_rate():
+def test_a_signal_gives_what_opensmile_gives_for_it():
     import opensmile
 
     from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
@@ -125,7 +124,6 @@ def test_audio_is_read_at_the_frontends_rate():
     ref = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
                           feature_level=opensmile.FeatureLevel.Functionals).process_signal(x, 16000)
     assert np.allclose(fe.features(x)[0], np.nan_to_num(ref.to_numpy(np.float32)[0]), atol=1e-5)
-    assert sf.default_subtype("WAV") == "PCM_16"  # (the fixtures' files are 16-bit, as the corpora's)
 
 
 def test_speaker_statistics_from_the_cache_equal_those_from_audio(small, tmp_path):
