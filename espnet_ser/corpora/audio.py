@@ -37,8 +37,3 @@ def inspect_audio(path: Path, fs: int = EXPECTED_FS) -> Tuple[Optional[str], Opt
     if info.format not in KEPT_FORMATS:
         changes.append(f"format_{info.format}")
     return None, "+".join(changes) or None
-
-
-def audio_problem(path: Path, fs: int = EXPECTED_FS) -> Optional[str]:
-    """The drop reason of ``path``, or None when it is usable (as it is or after conversion)."""
-    return inspect_audio(path, fs)[0]

@@ -6,7 +6,7 @@ N A H S D as neutral angry happy sad disgust. Other codes (U F C O X) keep their
 class (``drop_unlabelled=True`` drops them). ``SpkrID`` ``Unknown`` is allowed: such an utterance is its
 own speaker (as Kaldi does for unknown speakers).
 
-Release layouts (``RELEASE_LAYOUTS``; public code shows each): the consensus file is
+Release layouts (``LABEL_FILES``, ``AUDIO_DIRS``, ``SPLIT_NAMES``; public code shows each): the consensus file is
 ``labels_consensus.csv`` (releases 1.10-1.12) or ``labels_concensus.csv`` (1.6, 1.8: the release's own
 spelling); the audio folder is ``Audios/`` (``Audio/`` is read too). ``Split_Set`` values name the
 splits: ``Train``, ``Development`` (``Validation`` in early releases), ``Test1``, ``Test2``, ``Test3``
@@ -148,19 +148,18 @@ def load_msp_podcast(corpus_dir, class_map: Optional[Dict[str, str]] = None, dro
     for uid in audio_only:
         counter.drop("audio_without_label", uid)
     counter.check_total(len(seen) + len(audio_only))
-    return utts, counter
+    release = {"label_file": labels.name, "audio_dir": audio_dir.name,
+               "split_set_values": sorted({u.extra["split_set"] for u in utts})}
+    return utts, counter, release
 
 
 def prepare_msp_podcast(
     corpus_dir, out_dir, class_map: Optional[Dict[str, str]] = None, drop_unlabelled: bool = False,
     subset_size: Optional[int] = None, seed: int = 0,
 ) -> dict:
-    utts, counter = load_msp_podcast(corpus_dir, class_map, drop_unlabelled)
+    utts, counter, release = load_msp_podcast(corpus_dir, class_map, drop_unlabelled)
     out = Path(out_dir)
-    labels, audio_dir = release_files(Path(corpus_dir))
-    report = {"corpus": "msp_podcast", "drops": counter.as_dict(), "splits": {}, "classes": {},
-              "release": {"label_file": labels.name, "audio_dir": audio_dir.name,
-                          "split_set_values": sorted({u.extra["split_set"] for u in utts})}}
+    report = {"corpus": "msp_podcast", "drops": counter.as_dict(), "splits": {}, "classes": {}, "release": release}
     for split in sorted({u.extra["split"] for u in utts}):
         part = [u for u in utts if u.extra["split"] == split]
         write_data_dir(part, out / split)

@@ -131,27 +131,29 @@ def per_class_recall(named: Dict[str, Aggregate], fold_word: str = "folds") -> L
     """Markdown lines: each model's per-class recall on the pooled predictions with the class's n, and
     the classes that some fold tests on fewer than ``FEW_TEST_ITEMS`` utterances (their recall inside
     that fold's UA can only take a few values). Empty when no model predicts classes."""
-    rows, counts, classes = [], None, None
+    rows, first = [], None
     for name, agg in named.items():
         p = agg.pooled
         if not p.has_classes or not p.class_list:
             continue
-        classes = p.class_list
-        cm = confusion(p.hyp_emotion, p.ref_emotion, classes)
-        counts = cm.sum(axis=1)
-        rows.append("| " + " | ".join([name] + [_num(r) if n else "–" for r, n in zip(recall_of(cm), counts)]) + " |")
-        per_fold = [confusion(q.hyp_emotion, q.ref_emotion, classes).sum(axis=1) for q in agg.parts]
+        first = first or agg  # every model of a table is tested on the same references
+        cm = confusion(p.hyp_emotion, p.ref_emotion, p.class_list)
+        rows.append("| " + " | ".join([name] + [_num(r) if n else "–" for r, n in zip(recall_of(cm), cm.sum(axis=1))]) + " |")
     if not rows:
         return []
+    classes = first.pooled.class_list
+    counts = confusion(first.pooled.hyp_emotion, first.pooled.ref_emotion, classes).sum(axis=1)
+    per_fold = [confusion(q.hyp_emotion, q.ref_emotion, classes).sum(axis=1) for q in first.parts]
     lines = ["", f"Per-class recall (pooled {fold_word}; n: reference utterances of the class; UA is the mean of "
              "the recalls of the classes present):", "",
              *_header(["Model"] + [f"{c} (n={n})" for c, n in zip(classes, counts)]), *rows]
     few = [(c, [int(f[k]) for f in per_fold]) for k, c in enumerate(classes)
            if any(0 < f[k] < FEW_TEST_ITEMS for f in per_fold)]
     if few:
-        lines += ["", "Classes with fewer than {} test utterances in some {}: ".format(FEW_TEST_ITEMS, fold_word[:-1] or fold_word)
-                  + "; ".join(f"{c} (per {fold_word[:-1]}: {', '.join(map(str, ns))})" for c, ns in few)
-                  + f". Inside such a {fold_word[:-1] or fold_word}'s UA that class's recall moves in steps of 1/n."]
+        unit = fold_word[:-1] or fold_word  # "folds" -> "fold", "runs" -> "run"
+        lines += ["", f"Classes with fewer than {FEW_TEST_ITEMS} test utterances in some {unit}: "
+                  + "; ".join(f"{c} (per {unit}: {', '.join(map(str, ns))})" for c, ns in few)
+                  + f". Inside such a {unit}'s UA that class's recall moves in steps of 1/n."]
     return lines
 
 

@@ -33,7 +33,7 @@ from tqdm import tqdm
 import espnet_ser
 from espnet_ser import compute_dtype
 from espnet_ser.errors import InputError
-from espnet_ser.labels import check_name, link_table, read_table, safe_child
+from espnet_ser.labels import link_table, read_table, safe_child
 from espnet_ser.model.frontend.cached import source_features
 from espnet_ser.labels import LABEL_FILES
 from espnet_ser.recipe.dump import inputs_digest
@@ -139,12 +139,11 @@ def extract_features(
     npy_dir.mkdir(parents=True, exist_ok=True)
     key_file.write_text(key_text)
     wavs = read_table(src / "wav.scp")
-    for u in wavs:  # ids name the cache's files: one that would leave npy/ is refused
-        check_name(u, "utterance id", str(src / "wav.scp"))
     if (src / "utt2num_samples").exists():
         lengths = {u: int(n) for u, n in read_table(src / "utt2num_samples").items()}
     else:
         lengths = {u: sf.info(p).frames for u, p in wavs.items()}
+    # ids name the cache's files: safe_child refuses one that would leave npy/ before anything is written
     todo = {u: n for u, n in lengths.items() if not safe_child(npy_dir, u, ".npy").exists()}
     fs = key["fs"]
     use_autocast = bool(autocast)
