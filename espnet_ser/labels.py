@@ -350,8 +350,10 @@ def write_table(path: PathLike, lines: Sequence[str]) -> Path:
     half a file, and a link to the old file (another stage's copy) keeps the old content."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)  # never open an old name: it may be a link to another stage's file
     try:
-        tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write("".join(line + "\n" for line in lines))
         os.replace(tmp, path)
     except BaseException:  # a full disk or a kill leaves no half-written .tmp beside the file
         tmp.unlink(missing_ok=True)
@@ -361,9 +363,13 @@ def write_table(path: PathLike, lines: Sequence[str]) -> Path:
 
 def link_table(src: PathLike, dst: PathLike) -> Path:
     """Pass a file on unchanged to another stage's directory: a hard link (a copy across file systems).
-    Safe because every writer replaces files whole (:func:`write_table`)."""
+    Safe because every writer replaces files whole (:func:`write_table`). A ``dst`` that already is
+    ``src`` (one inode) is left as it is: renaming a link onto another link of the same file does
+    nothing (POSIX), which would leave the temporary link behind for a later writer to write through."""
     src, dst = Path(src), Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists() and os.path.samefile(src, dst):
+        return dst
     tmp = dst.with_name(f".{dst.name}.tmp")
     tmp.unlink(missing_ok=True)
     try:

@@ -290,6 +290,30 @@ def test_label_files_are_written_by_the_stages_that_change_them_and_linked_other
         assert (dst / ".unfiltered" / f).stat().st_ino == (src / f).stat().st_ino
 
 
+def test_refiltering_with_new_limits_never_writes_through_to_another_stages_files(tmp_path):
+    # issue 29: a filter that drops nothing links the unfiltered files back; a later filter with new
+    # limits wrote through the link left behind into stage 1's files and the .unfiltered backup
+    from helpers import make_data_dir
+
+    from espnet_ser.recipe.dump import filter_durations, format_data_dir
+
+    src = make_data_dir(tmp_path / "src", n=12, seed=2, dur=(0.4, 1.2))
+    files = ("wav.scp", "utt2spk", "spk2utt", "emotion", "vad")
+    before = {f: (src / f).read_bytes() for f in files}
+    dst = tmp_path / "dump"
+    format_data_dir(src, dst)
+    durations = {u: int(n) / 16000 for u, n in read_table(dst / "utt2num_samples").items()}
+    for limits in ((0.0, None), (0.8, None), (0.0, None), (0.0, 1.0), (0.6, 0.9)):
+        filter_durations(dst, *limits)
+        for f in files:  # stage 1's files and the backup keep their bytes
+            assert (src / f).read_bytes() == before[f], (limits, f)
+            assert (dst / ".unfiltered" / f).read_bytes() == before[f], (limits, f)
+        lo, hi = limits
+        expect = sorted(u for u, d in durations.items() if d >= lo and (hi is None or d <= hi))
+        assert sorted(read_table(dst / "wav.scp")) == expect, limits
+        assert not list(dst.glob(".*.tmp")) and not list(src.glob(".*.tmp"))  # no link left to write through
+
+
 @pytest.mark.parametrize("corpus", ["emovo", "emodb"])
 def test_acted_corpora_read_their_own_file_names(tmp_path, corpus):
     import soundfile as sf

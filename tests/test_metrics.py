@@ -7,7 +7,7 @@ import pytest
 
 from espnet_ser.metrics import ccc, ccc_scores, confusion, macro_f1, unweighted_accuracy, weighted_accuracy
 from espnet_ser.inference.predictions import Predictions, read_predictions, write_predictions
-from espnet_ser.evaluation.significance import (_codes, adjust, bootstrap_p, class_union, fast_metric, mark_family,
+from espnet_ser.evaluation.significance import (_metric_rows, adjust, bootstrap_p, class_union, mark_family,
                                              paired_bootstrap, paired_fold_test)
 from espnet_ser.evaluation.scoring import Paired, pair, score
 from helpers import CLASSES, literal_ccc, make_data_dir
@@ -86,13 +86,33 @@ def _paired(seed, n=200, acc=0.6, noise=0.2):
     return Paired([f"u{i:04d}" for i in range(n)], ref, hyp, rv, hv, list(CLASSES))
 
 
-def test_fast_bootstrap_metrics_equal_the_scorers():
-    p = _paired(0)
-    r, h = _codes(p)
-    assert fast_metric("ua", 5)(r, h, None, None) == pytest.approx(unweighted_accuracy(p.hyp_emotion, p.ref_emotion))
-    assert fast_metric("f1_macro", 5)(r, h, None, None) == pytest.approx(macro_f1(p.hyp_emotion, p.ref_emotion))
-    assert fast_metric("wa", 5)(r, h, None, None) == pytest.approx(weighted_accuracy(p.hyp_emotion, p.ref_emotion))
-    assert fast_metric("ccc_mean", 5)(r, h, p.ref_vad, p.hyp_vad) == pytest.approx(ccc_scores(p.hyp_vad, p.ref_vad)["ccc_mean"])
+def test_bootstrap_metrics_from_counts_equal_the_scorers_on_the_repeated_items():
+    # a resample is a count per item: the metric of the counts must equal the scorer on the items
+    # listed that many times (the observed data is the row of ones)
+    p = _paired(0, n=60)
+    rng = np.random.default_rng(4)
+    idx = rng.integers(0, 60, 60)
+    counts = np.stack([np.ones(60, np.uint8), np.bincount(idx, minlength=60).astype(np.uint8)])
+    scorers = {"ua": lambda i: unweighted_accuracy([p.hyp_emotion[j] for j in i], [p.ref_emotion[j] for j in i]),
+               "f1_macro": lambda i: macro_f1([p.hyp_emotion[j] for j in i], [p.ref_emotion[j] for j in i]),
+               "wa": lambda i: weighted_accuracy([p.hyp_emotion[j] for j in i], [p.ref_emotion[j] for j in i]),
+               "ccc_mean": lambda i: audmetric.concordance_cc(p.ref_vad[i, 0], p.hyp_vad[i, 0]) / 3
+               + audmetric.concordance_cc(p.ref_vad[i, 1], p.hyp_vad[i, 1]) / 3 + audmetric.concordance_cc(p.ref_vad[i, 2], p.hyp_vad[i, 2]) / 3}
+    for metric, fn in scorers.items():
+        got = _metric_rows(metric, class_union(p), p, counts)
+        assert got[0] == pytest.approx(fn(np.arange(60)), abs=1e-12), metric
+        assert got[1] == pytest.approx(fn(idx), abs=1e-12), metric
+    # NaN references are left out of a CCC resample, as by the scorer
+    q = Paired(p.ids, p.ref_emotion, p.hyp_emotion, np.where(np.arange(60)[:, None] % 4 == 0, np.nan, p.ref_vad), p.hyp_vad, p.class_list)
+    keep = idx[idx % 4 != 0]
+    got = _metric_rows("ccc_valence", class_union(q), q, counts)
+    assert got[1] == pytest.approx(audmetric.concordance_cc(p.ref_vad[keep, 0], p.hyp_vad[keep, 0]), abs=1e-12)
+    # one item drawn 60 times: constant sides, CCC 0 (different values) or undefined (equal values)
+    one = np.zeros((1, 60), np.uint8)
+    one[0, 7] = 60
+    assert _metric_rows("ccc_valence", class_union(p), p, one)[0] == pytest.approx(ccc([p.hyp_vad[7, 0]] * 60, [p.ref_vad[7, 0]] * 60), abs=1e-12)
+    same = Paired(p.ids, p.ref_emotion, p.hyp_emotion, p.ref_vad, p.ref_vad.copy(), p.class_list)
+    assert np.isnan(_metric_rows("ccc_valence", class_union(same), same, one)[0])
 
 
 @pytest.mark.parametrize("metric", ["ua", "f1_macro", "ccc_mean"])

@@ -24,7 +24,8 @@ Benjamini-Hochberg (``bh``; controls the false discovery rate) or not at all (``
 marked when its adjusted p < ``ALPHA``. Undefined tests are not counted in the family.
 """
 
-from typing import Callable, Dict, List, Optional, Sequence, Union
+import functools
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from scipy import stats
@@ -55,27 +56,37 @@ def _codes(p: Paired, classes: Optional[Sequence[str]] = None):
     return tuple(None if x is None else class_codes(x, classes) for x in (p.ref_emotion, p.hyp_emotion))
 
 
-def fast_metric(name: str, n_classes: int) -> Callable[..., float]:
-    """``metric(ref_codes, hyp_codes, ref_vad, hyp_vad)`` on index arrays (-1: no class), for resampling:
-    the definitions of :mod:`espnet_ser.metrics` applied to the resample's confusion matrix
-    (counted with ``bincount``, so that a thousand resamples take well under a second)."""
-    if name.startswith("ccc_"):
-        return lambda r, h, rv, hv: ccc_scores(hv, rv)[name]
-    of = {"ua": ua_of, "wa": wa_of, "f1_macro": f1_of}.get(name)
-    if of is None:
-        raise ValueError(f"no significance test for metric {name!r}")
-    return lambda r, h, rv, hv: of(confusion_of_codes(r, h, n_classes))
+def resample_counts(sizes: Tuple[int, ...], n_boot: int, seed: int) -> List[np.ndarray]:
+    """How often each utterance is drawn: per stratum ``k`` a ``(1 + n_boot, n_k)`` count matrix whose
+    row 0 is all ones (the observed data) and row ``r`` counts draw ``r``'s indices.
+
+    The draws are those of a literal loop (``rng = default_rng(seed)``; for each draw, for each stratum
+    in order, ``rng.integers(0, n_k, n_k)``); a metric is then a function of the weighted counts, so a
+    draw costs one matrix product instead of a pass over resampled copies. Cached (the last few
+    requests): every cell of a table with the same strata reuses one set of draws. The matrices are
+    ``uint8`` (a count above 255 switches to ``uint16``): 44 MB for 1,000 draws of 44,395 utterances.
+
+    >>> c = resample_counts((3,), 2, 0)[0]
+    >>> c.shape, c[0].tolist(), c.sum(axis=1).tolist()
+    ((3, 3), [1, 1, 1], [3, 3, 3])
+    """
+    return [c for c in _resample_counts(tuple(int(n) for n in sizes), int(n_boot), int(seed))]
 
 
-def _take(x, idx):
-    return None if x is None else x[idx]
-
-
-def _draws(n: int, n_boot: int, seed: int):
-    """``n_boot`` resamples of ``range(n)`` with replacement (seeded), one at a time."""
+@functools.lru_cache(maxsize=4)
+def _resample_counts(sizes: Tuple[int, ...], n_boot: int, seed: int) -> Tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
-    for _ in range(n_boot):
-        yield rng.integers(0, n, size=n)
+    out = [np.empty((1 + n_boot, n), dtype=np.uint16 if n > 255 else np.uint8) for n in sizes]
+    for c in out:
+        c[0] = 1
+    for r in range(1, 1 + n_boot):
+        for n, c in zip(sizes, out):
+            c[r] = np.bincount(rng.integers(0, n, size=n), minlength=n)
+    narrow = []
+    for c in out:  # uint8 unless some utterance was drawn more than 255 times
+        narrow.append(c.astype(np.uint8) if c.dtype != np.uint8 and c.max() <= 255 else c)
+        narrow[-1].setflags(write=False)
+    return tuple(narrow)
 
 
 def bootstrap_p(deltas: Sequence[float]) -> float:
@@ -109,17 +120,12 @@ def paired_bootstrap(a: Systems, b: Systems, metric: str, n_boot: int = N_BOOT, 
     if len(fa) != len(fb) or any(x.ids != y.ids for x, y in zip(fa, fb)):
         raise ValueError("paired bootstrap needs both systems scored on the same utterances, fold by fold, in one order")
     classes = class_union(*fa, *fb)
-    ca = [_codes(p, classes) for p in fa]
-    cb = [_codes(p, classes) for p in fb]
-    rng = np.random.default_rng(seed)
-    draws = [[rng.integers(0, len(p.ids), size=len(p.ids)) for p in fa] for _ in range(n_boot)]
-    # row 0: the observed data; rows 1..B: the resamples (fold k's indices stacked over draws)
-    idx = [np.stack([np.arange(len(p.ids))] + [d[k] for d in draws]) for k, p in enumerate(fa)]
+    counts = resample_counts(tuple(len(p.ids) for p in fa), n_boot, seed)
 
-    def stat(folds, codes):  # (1 + B,) fold means of the metric
-        return _row_mean([_metric_rows(metric, len(classes), p, c, i) for p, c, i in zip(folds, codes, idx)])
+    def stat(folds):  # (1 + B,) fold means of the metric; row 0: the observed data
+        return _row_mean([_metric_rows(metric, classes, p, c) for p, c in zip(folds, counts)])
 
-    both = stat(fb, cb) - stat(fa, ca)
+    both = stat(fb) - stat(fa)
     observed, deltas = float(both[0]), both[1:]
     deltas = deltas[~np.isnan(deltas)]
     if deltas.size == 0 or np.isnan(observed):
@@ -138,37 +144,56 @@ def _row_mean(columns) -> np.ndarray:
         return np.where(ok.any(axis=1), np.nansum(a, axis=1) / ok.sum(axis=1), np.nan)
 
 
-def _ccc_rows(pred: np.ndarray, ref: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """CCC per dimension of ``pred[idx[r]]`` vs ``ref[idx[r]]`` for every row r: (R, 3), NaN where undefined.
+_CHUNK = 2_000_000  # count-matrix entries converted to floats at a time: bounded memory on large test sets
+
+
+def _weighted_sums(counts: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``counts @ columns`` (R, n) x (n, c) in row chunks, float64: per draw, each column's sum over the
+    resampled utterances."""
+    step = max(1, _CHUNK // max(1, counts.shape[1]))
+    return np.concatenate([counts[i:i + step].astype(np.float64) @ columns for i in range(0, len(counts), step)])
+
+
+def _ccc_rows(pred: np.ndarray, ref: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """CCC per dimension on every resample (rows of ``counts``): (R, 3), NaN where undefined.
 
     The formula of :func:`espnet_ser.metrics.ccc` (population statistics, NaN references left out, NaN
-    with fewer than 2 items or a zero denominator), computed for all resamples at once.
+    with fewer than 2 items or a zero denominator) from weighted moments: with w the draw counts of the
+    scored items, mean = sum(w x) / sum(w), var = sum(w x^2) / sum(w) - mean^2 and so on, on values
+    shifted by the reference's overall mean first (no cancellation at the scale of a metric).
     """
-    x, y = pred[idx], ref[idx]                     # (R, n, 3)
-    m = ~np.isnan(y)
-    cnt = m.sum(axis=1)
+    m = ~np.isnan(ref)
+    mf = m.astype(np.float64)
+    n = np.maximum(mf.sum(axis=0), 1)
+    shift = np.where(m, ref, 0).sum(axis=0) / n  # one shift for both sides: (mean_x - mean_y) unchanged
+    x, y = np.where(m, pred - shift, 0.0), np.where(m, ref - shift, 0.0)
+    s = _weighted_sums(counts, np.concatenate([mf, x, y, x * x, y * y, x * y], axis=1)).reshape(len(counts), 6, -1)
+    cnt, sx, sy, sxx, syy, sxy = s.transpose(1, 0, 2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mx = np.where(m, x, 0).sum(axis=1) / cnt
-        my = np.where(m, y, 0).sum(axis=1) / cnt
-        dx, dy = np.where(m, x - mx[:, None], 0), np.where(m, y - my[:, None], 0)
-        cov = (dx * dy).sum(axis=1) / cnt
-        den = (dx * dx).sum(axis=1) / cnt + (dy * dy).sum(axis=1) / cnt + (mx - my) ** 2
+        mx, my = sx / cnt, sy / cnt
+        vx, vy, cov = sxx / cnt - mx * mx, syy / cnt - my * my, sxy / cnt - mx * my
+        den = vx + vy + (mx - my) ** 2
         out = 2 * cov / den
-    return np.where((cnt >= 2) & (den > 0), out, np.nan)
+    return np.where((cnt >= 2) & (den > 1e-12 * (1 + np.abs(vx) + np.abs(vy))), out, np.nan)
 
 
-def _metric_rows(metric: str, n_classes: int, p: Paired, codes, idx: np.ndarray) -> np.ndarray:
-    """``metric`` on ``p`` resampled by each row of ``idx`` (R, n): an (R,) array."""
+def _metric_rows(metric: str, classes: Sequence[str], p: Paired, counts: np.ndarray) -> np.ndarray:
+    """``metric`` on ``p`` resampled by each row of ``counts`` (R, n): an (R,) array."""
     if metric.startswith("ccc_"):
-        pred, ref = np.asarray(p.hyp_vad, float), np.asarray(p.ref_vad, float)
-        step = max(1, 2_000_000 // max(1, idx.shape[1]))  # bounded memory on large test sets
-        cccs = np.concatenate([_ccc_rows(pred, ref, idx[i:i + step]) for i in range(0, len(idx), step)])
+        cccs = _ccc_rows(np.asarray(p.hyp_vad, float), np.asarray(p.ref_vad, float), counts)
         if metric != "ccc_mean":
             return cccs[:, [f"ccc_{d}" for d in VAD_DIMS].index(metric)]
         return _row_mean(cccs.T)  # the mean of the dimensions that could be scored, as ccc_scores
-    fn = fast_metric(metric, n_classes)
-    r, h = codes
-    return np.array([fn(r[i], h[i], None, None) for i in idx])
+    of = {"ua": ua_of, "wa": wa_of, "f1_macro": f1_of}.get(metric)
+    if of is None:
+        raise ValueError(f"no significance test for metric {metric!r}")
+    k = len(classes)
+    r, h = _codes(p, classes)
+    scored = np.flatnonzero(r >= 0)  # a reference of -1 (no class) is left out, as confusion_of_codes
+    cells = np.zeros((len(r), k * k))
+    cells[scored, r[scored] * k + h[scored]] = 1.0
+    cms = np.rint(_weighted_sums(counts, cells)).astype(np.int64).reshape(-1, k, k)  # one confusion matrix per draw
+    return np.array([of(cm) for cm in cms])
 
 
 def paired_fold_test(a: Sequence[float], b: Sequence[float]) -> Dict[str, float]:
@@ -233,10 +258,6 @@ def family_size(results: Sequence[Optional[Dict[str, float]]]) -> int:
 
 def bootstrap_std(p: Paired, metric: str, n_boot: int = 200, seed: int = 0) -> float:
     """Standard deviation of ``metric`` over bootstrap resamples of the utterances (one-run error bar)."""
-    classes = class_union(p)
-    fn = fast_metric(metric, len(classes))
-    r, h = _codes(p, classes)
-    vals = np.array([fn(_take(r, idx), _take(h, idx), _take(p.ref_vad, idx), _take(p.hyp_vad, idx))
-                     for idx in _draws(len(p.ids), n_boot, seed)], dtype=float)
+    vals = _metric_rows(metric, class_union(p), p, resample_counts((len(p.ids),), n_boot, seed)[0])[1:]
     vals = vals[~np.isnan(vals)]
     return float(vals.std(ddof=1)) if vals.size > 1 else float("nan")
