@@ -160,6 +160,15 @@ class ESPnetSERModel(AbsESPnetModel):
         present: List[torch.Tensor] = [c for c in cccs if c is not None]
         stats["ccc_mean"] = torch.stack(present).mean() if present else None
         stats["acc"] = acc
+        if _world_size() > 1:
+            # ESPnet all-gathers every stat of a step, key by key, and drops None ones first: a stat one rank
+            # could not compute (no labelled item in its part of the batch) must be NaN there, not absent,
+            # or the ranks' collectives no longer pair up and training hangs. ESPnet averages the others.
+            heads = {"acc": out["logits"] is not None, "ccc_mean": out["vad"] is not None,
+                     **{f"ccc_{n}": out["vad"] is not None for n in VAD_DIMS}}
+            for k, has_head in heads.items():
+                if has_head and stats[k] is None:
+                    stats[k] = torch.tensor(float("nan"), device=loss.device)
         loss, stats, weight = force_gatherable((loss, stats, batch_size), loss.device)
         return loss, stats, weight
 
@@ -172,3 +181,7 @@ class ESPnetSERModel(AbsESPnetModel):
             feats, feats_lengths = speech, speech_lengths
         return {"feats": feats, "feats_lengths": feats_lengths}
 
+
+def _world_size() -> int:
+    """Processes of the distributed run this model trains in (1 without one)."""
+    return torch.distributed.get_world_size() if torch.distributed.is_available() and torch.distributed.is_initialized() else 1
