@@ -56,6 +56,7 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--ser_args", default="", help="extra ser_train arguments (one shell-quoted string)")
     s.add_argument("--inference_args", default="", help="extra ser_inference arguments (one shell-quoted string)")
     s.add_argument("--ngpu", type=int, default=0)
+    s.add_argument("--num_nodes", type=int, default=1, help="nodes per training job (>1: one Slurm step over them)")
     s.add_argument("--eval_root", type=Path, default=None, help="audio data root of the test sets (default --root)")
     s.add_argument("--out", type=Path, required=True, help="job file to write")
     return p
@@ -89,7 +90,8 @@ def main(argv=None) -> int:
             splits = [s for s in splits if s.fold is None or s.fold in args.folds]
         variants = args.variants or spec.recipe(args.recipe).variants
         jobs = plan_stage(args.stage, args.recipe, splits, args.root, args.expdir, variants, args.ser_config,
-                          shlex.split(args.ser_args), shlex.split(args.inference_args), args.ngpu, args.eval_root)
+                          shlex.split(args.ser_args), shlex.split(args.inference_args), args.ngpu, args.eval_root,
+                          args.num_nodes)
         write_jobs(jobs, args.out)
         print(len(jobs))
     return 0

@@ -3,7 +3,8 @@
     python -m espnet_ser.bin.run_jobs exp/jobs/train.jobs --part 2 --nparts 4
 
 Line i (0-based) belongs to part ``i % nparts + 1``. Each job is ``python -m <module> <args>`` run
-in-process (ESPnet is imported once per worker, not once per job), with its output in the job's log.
+in-process (ESPnet is imported once per worker, not once per job), with its output in the job's log;
+a job with a ``launcher`` (a multi-node training job: ``srun ...``) runs as that command's child instead.
 A job whose stamp holds the hash of the same command is skipped (the stage is idempotent); a job that
 succeeds writes the stamp. A failed job does not stop the others; the worker then exits 1 naming
 every failed job's log. Training jobs (``on_change: error``) refuse to touch an exp dir that was
@@ -16,6 +17,7 @@ import hashlib
 import importlib
 import json
 import logging
+import subprocess
 import sys
 import time
 import traceback
@@ -77,11 +79,17 @@ def _run_held(job: Dict, key: str) -> str:
         print(f"# python -m {job['module']} " + " ".join(job["args"]), flush=True)
         print(f"# started {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
         try:
-            module = importlib.import_module(job["module"])
-            try:
-                rc = module.main(job["args"])
-            except SystemExit as e:
-                rc = e.code
+            if job.get("launcher"):  # e.g. srun over several nodes: a process per node, output to this log
+                Path(job["dist_init_file"]).unlink(missing_ok=True)  # a stale rendezvous file would pair old ranks
+                cmd = [*job["launcher"], sys.executable, "-m", job["module"], *job["args"]]
+                print("# launched: " + " ".join(cmd), flush=True)
+                rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
+            else:
+                module = importlib.import_module(job["module"])
+                try:
+                    rc = module.main(job["args"])
+                except SystemExit as e:
+                    rc = e.code
             if rc not in (None, 0):
                 raise RuntimeError(f"{job['module']} exited with status {rc}")
         except BaseException:

@@ -165,8 +165,15 @@ def _job(module: str, args: Sequence[str], log: Path, stamp: Path, on_change: st
 
 def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: PathLike, expdir: PathLike,
                variants: Sequence[str], ser_config: str, ser_args: Sequence[str] = (),
-               inference_args: Sequence[str] = (), ngpu: int = 0, eval_root: Optional[PathLike] = None) -> List[Dict]:
+               inference_args: Sequence[str] = (), ngpu: int = 0, eval_root: Optional[PathLike] = None,
+               num_nodes: int = 1) -> List[Dict]:
     """The jobs of one stage (``stats``, ``train``, ``inference``, ``score``, ``pack``).
+
+    Training on several GPUs goes through ESPnet's own launcher: ``--ngpu N`` (N > 1) adds
+    ``--multiprocessing_distributed true`` (ESPnet spawns one process per GPU); ``num_nodes`` M > 1 runs
+    each training job as one Slurm step over M nodes (``srun --nodes M --ntasks-per-node 1``, as ESPnet's
+    ``slurm.pl`` launches), each node's process spawning its N GPU workers, with ``--dist_launcher slurm``
+    (ranks from Slurm's variables) and a rendezvous file in the exp dir (removed before each launch).
 
     ``eval_root`` (default ``data_root``) holds the audio data dirs of the test sets that ``meta.json``
     names when training reads a feature cache under ``data_root``.
@@ -185,7 +192,9 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                 args = [cfg[1], out, data / s.train, data / s.dev]
                 jobs.append(_job("espnet_ser.bin.speaker_stats", args, out / "speaker" / "speaker_stats.log", out / "speaker" / ".done"))
         return jobs
-    gpu = ["--ngpu", str(ngpu)] + (["--multiprocessing_distributed", "true"] if ngpu > 1 else [])
+    if num_nodes < 1 or ngpu < 0:
+        raise InputError(f"--num_nodes must be at least 1 and --ngpu at least 0 (got {num_nodes} and {ngpu})")
+    gpu = ["--ngpu", str(ngpu)] + (["--multiprocessing_distributed", "true"] if ngpu > 1 or num_nodes > 1 else [])
     for s in splits:
         for v in variants:
             tag = f"ser_{v}_{s.name}"
@@ -194,12 +203,18 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                 cfg = config_for(ser_config, v)
                 trained = table2_trained_types(s.row) if s.row is not None else recipe_spec(recipe).labels
                 best = ["--best_model_criterion", f"valid,{selection_stat(v, recipe_spec(recipe).class_metric, trained)},max"]
+                nodes, launch = [], {}
+                if num_nodes > 1:
+                    init = Path(e).resolve() / ".dist_init"
+                    nodes = ["--dist_launcher", "slurm", "--dist_init_method", f"file://{init}"]
+                    launch = {"launcher": ["srun", f"--nodes={num_nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1"],
+                              "dist_init_file": str(init)}
                 args = train_args(cfg[1], data / s.train, data / s.dev, exp / "stats" / s.name, e,
-                                  [*cfg[2:], *best, *gpu, *ser_args])
+                                  [*cfg[2:], *best, *gpu, *nodes, *ser_args])
                 meta = {"tag": tag, "recipe": recipe, "variant": v, "split": s.name, "fold": s.fold, "row": s.row,
                         "train": str(data / s.train), "dev": str(data / s.dev),
                         "tests": {k: str(evald / t) for k, t in s.tests.items()}}
-                jobs.append(_job("espnet_ser.bin.ser_train", args, e / "train.log", e / ".done.train", "error", meta=meta))
+                jobs.append(_job("espnet_ser.bin.ser_train", args, e / "train.log", e / ".done.train", "error", meta=meta, **launch))
             elif stage == "pack":
                 jobs.append(_job("espnet_ser.bin.pack_model", ["--exp", e, "--out", e / "packed" / "model.zip"],
                                  e / "packed" / "pack.log", e / "packed" / ".done"))

@@ -18,6 +18,7 @@ ser_config="conf/train_ser_{variant}.yaml"  # training YAML; {variant} -> the va
 ser_args=                # extra ser_train arguments, e.g. "--max_epoch 30 --seed 1"
 inference_args=          # extra ser_inference arguments, e.g. "--vad_scale 1-5"
 ngpu=0                   # GPUs per training job (>1: ESPnet distributed training on one node)
+num_nodes=1              # nodes per training job (>1: one srun step over them; SER_BACKEND=slurm)
 nj=0                     # parallel jobs for stats/training (0: one job per experiment)
 inference_nj=0           # parallel jobs for inference (0: one per experiment and test set)
 local_data_opts=         # options for local/data.sh
@@ -44,7 +45,7 @@ Options (default):
   --ser_config ($ser_config)   {variant} is replaced; without it --decoder <variant> is added
   --ser_args \"$ser_args\"        extra ser_train arguments
   --inference_args \"$inference_args\"  extra ser_inference arguments
-  --ngpu ($ngpu)  --nj ($nj: one job per experiment)  --inference_nj ($inference_nj)
+  --ngpu ($ngpu: per node)  --num_nodes ($num_nodes)  --nj ($nj: one job per experiment)  --inference_nj ($inference_nj)
   --local_data_opts \"$local_data_opts\"
   --datadir ($datadir) --dumpdir ($dumpdir) --expdir ($expdir) --results_dir ($results_dir)
   --min_dur ($min_dur) --max_dur ($max_dur: no limit)
@@ -63,6 +64,7 @@ table=$(fact table --recipe "$recipe" 2>&1) || die "--recipe: ${table#recipe: er
 # stage numbers and folds the recipe does not have are refused before anything runs
 python -m espnet_ser.bin.recipe check --recipe "$recipe" --stage "$stage" --stop_stage "$stop_stage" --folds $folds || exit 2
 [ -z "${ser_config##*\{variant\}*}" ] || [ -f "$ser_config" ] || die "--ser_config $ser_config not found"
+[ "$num_nodes" -le 1 ] || [ "${SER_BACKEND:-local}" = slurm ] || die "--num_nodes $num_nodes: several nodes need SER_BACKEND=slurm (cmd.sh)"
 
 dump=$dumpdir/raw
 
@@ -94,7 +96,7 @@ run_stage() {
   fi
   n=$(python -m espnet_ser.bin.recipe jobs --stage "$name" --recipe "$recipe" --root "$root" --expdir "$expdir" \
         --variants $variants --folds $folds --ser_config "$ser_config" --ser_args "$extra" \
-        --inference_args "$inference_args" --ngpu "$ngpu" --eval_root "$dump" --out "$jobs")
+        --inference_args "$inference_args" --ngpu "$ngpu" --num_nodes "$num_nodes" --eval_root "$dump" --out "$jobs")
   parts=$n; [ "$want_nj" -gt 0 ] && [ "$want_nj" -lt "$n" ] && parts=$want_nj
   log "stage $name: $n jobs in $parts parallel job(s); logs $expdir/logs/$name.*.log"
   # parallel jobs on one machine share its CPUs: oversubscribed OpenMP threads slow torch down many-fold
@@ -132,7 +134,7 @@ if want 4 && [ "$feats_type" = cached ]; then
 fi
 if ! $skip_train; then
   if want 5; then run_stage stats "$nj" "$train_root" ${train_cmd}; fi
-  if want 6; then run_stage train "$nj" "$train_root" ${cuda_cmd} --gpu "$ngpu"; fi
+  if want 6; then run_stage train "$nj" "$train_root" ${cuda_cmd} --gpu "$ngpu" --num_nodes "$num_nodes"; fi
 fi
 if ! $skip_eval; then
   if want 7; then run_stage inference "$inference_nj" "$dump" ${decode_cmd}; fi  # audio in: any model reads it

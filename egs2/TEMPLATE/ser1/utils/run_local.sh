@@ -9,6 +9,7 @@ while [[ $# -gt 0 && "$1" == --* ]]; do
   case $1 in
     --max_jobs_run) max_jobs=$2; shift 2 ;;
     --gpu|--mem|--time|--config) shift 2 ;;
+    --num_nodes) [ "$2" -le 1 ] || { echo "$0: --num_nodes $2: several nodes need a cluster backend (SER_BACKEND=slurm)" >&2; exit 2; }; shift 2 ;;
     -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "$0: unknown option $1" >&2; exit 2 ;;
   esac

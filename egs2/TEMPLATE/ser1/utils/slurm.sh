@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Slurm job runner, same interface as run_local.sh:
-#   slurm.sh [--config conf/slurm.conf] [--gpu N] [--mem 16G] [--time 24:00:00] JOB=1:N LOG CMD...
+#   slurm.sh [--config conf/slurm.conf] [--gpu N] [--num_nodes M] [--mem 16G] [--time 24:00:00] JOB=1:N LOG CMD...
 # Submits one sbatch job per JOB index (sbatch --wait, so this returns when all have ended), with the
 # partition, CPUs, memory and time limit of the config (key=value lines: partition, cpus_per_task,
-# mem, time, extra) and --gres=gpu:N when --gpu N > 0. Each job's output goes to its LOG; the batch
+# mem, time, extra) and --gres=gpu:N when --gpu N > 0 (per node; --num_nodes M > 1 asks for M nodes,
+# one task each, for a command that starts its own srun step). Each job's output goes to its LOG; the batch
 # scripts are kept under LOG's directory in q/. Exits 1 if any job fails, naming the logs.
 set -uo pipefail
-config=""; gpu=0; mem=""; time_limit=""
+config=""; gpu=0; nodes=1; mem=""; time_limit=""
 while [[ $# -gt 0 && "$1" == --* ]]; do
   case $1 in
     --config) config=$2; shift 2 ;;
     --gpu) gpu=$2; shift 2 ;;
+    --num_nodes) nodes=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --time) time_limit=$2; shift 2 ;;
     --max_jobs_run) shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "$0: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -38,6 +40,7 @@ opts=()
 [ -n "$mem" ] && opts+=(--mem="$mem")
 [ -n "$time_limit" ] && opts+=(--time="$time_limit")
 [ "$gpu" -gt 0 ] && opts+=(--gres="gpu:$gpu")
+[ "$nodes" -gt 1 ] && opts+=(--nodes="$nodes" --ntasks-per-node=1)
 # shellcheck disable=SC2206
 [ -n "$extra" ] && opts+=($extra)
 qdir=$(dirname "$log")/q
