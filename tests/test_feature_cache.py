@@ -115,3 +115,50 @@ def test_extraction_killed_midway_resumes_to_the_uninterrupted_result(setup, tmp
     assert sorted(p.name for p in npy.iterdir()) == sorted(p.name for p in (tmp_path / "clean" / "npy").iterdir())
     assert (tmp_path / "killed" / "feats_shape").read_text() == (tmp_path / "clean" / "feats_shape").read_text()
     assert clean["utterances"] == 60
+
+
+def test_table2_shared_utterances_are_formatted_and_extracted_once(tmp_path, capsys):
+    """Issue 29: Table 2's eight rows each have a dev dir holding MSP-Podcast's dev set (and share test
+    sets); every distinct audio file is read at format and run through the frontend once, and the other
+    dirs' caches hard-link those features."""
+    import json as _json
+    import os
+
+    from espnet_ser.bin import extract_feats, recipe
+    from espnet_ser.bin.prepare_data import main as prepare
+    from espnet_ser.labels import read_table
+    from espnet_ser.recipe.plan import data_dirs, read_splits
+
+    prepare(["mini", str(tmp_path / "c")])
+    prepare(["iemocap", str(tmp_path / "c/IEMOCAP"), str(tmp_path / "d/iemocap")])
+    prepare(["msp_podcast", str(tmp_path / "c/MSP-Podcast"), str(tmp_path / "d/msp_podcast")])
+    assert recipe.main(["splits", "--recipe", "iemocap_msp", "--data", str(tmp_path / "d"), "--folds", "5"]) == 0
+    assert recipe.main(["format", "--src", str(tmp_path / "d"), "--dst", str(tmp_path / "dump")]) == 0
+    dirs = data_dirs(read_splits(tmp_path / "dump" / "splits.tsv"))
+    audio = {}  # every data dir's utterances by audio file
+    for rel in dirs:
+        for u, p in read_table(tmp_path / "dump" / rel / "wav.scp").items():
+            audio.setdefault(os.path.realpath(p), []).append((rel, u))
+    listed = sum(len(v) for v in audio.values())
+    assert listed > 2 * len(audio)  # the rows really share utterances
+    fmt = [_json.loads((tmp_path / "dump" / rel / "format_report.json").read_text()) for rel in dirs]
+    assert sum(r["utterances"] - r["shared"] for r in fmt) == len(audio)  # each file's header read once
+    capsys.readouterr()
+
+    assert extract_feats.main(["--config", str(ROOT / "conf/tuning/train_ser_tiny_fbank.yaml"), "--src", str(tmp_path / "dump"),
+                               "--dst", str(tmp_path / "feats"), "--no_progress", "--store_dtype", "float32"]) == 0
+    reports = [_json.loads(line.split(": ", 1)[1]) for line in capsys.readouterr().out.splitlines() if " -> " in line]
+    assert len(reports) == len(dirs)
+    assert sum(r["extracted_now"] for r in reports) == len(audio)           # one frontend run per audio file
+    assert sum(r["linked_now"] for r in reports) == listed - len(audio)
+    for path, where in audio.items():
+        inodes = {os.stat(tmp_path / "feats" / rel / "npy" / f"{u}.npy").st_ino for rel, u in where}
+        assert len(inodes) == 1, (path, where)                              # the same stored features
+    # MSP-Podcast's dev set is in the dev dir of each of the six rows that train on MSP-Podcast labels
+    assert max(len(where) for where in audio.values()) == 6
+    # a feature cache of one dir alone gives the same features as the shared one
+    rel, u = next(w for w in audio.values() if len(w) > 1)[-1]
+    alone = extract_features(tmp_path / "dump" / rel, tmp_path / "alone", ROOT / "conf/tuning/train_ser_tiny_fbank.yaml",
+                             dtype="float32", progress=False)
+    assert alone["extracted_now"] == alone["utterances"]
+    assert np.allclose(np.load(tmp_path / "alone" / "npy" / f"{u}.npy"), np.load(tmp_path / "feats" / rel / "npy" / f"{u}.npy"), atol=1e-5)

@@ -58,11 +58,12 @@ def main(argv=None) -> int:
         get_parser().error("give --src and --dst, or --data_dir and --out_dir")
     chosen, why = resolve(args.dtype, args.device)
     print(f"extract_feats: frozen upstream in {chosen} ({why})", file=sys.stderr)
+    shared = {}  # an utterance listed by several data dirs is extracted once (recipe.feature_cache)
     for src, dst in pairs:
         with hold(dst):  # one extraction per cache dir; an interrupted one is resumed by the next run
             r = extract_features(src, dst, args.config, args.frontend_conf, args.device, args.store_dtype, args.batch_seconds,
                                  not args.no_sort, max_items=args.max_items, progress=not args.no_progress,
-                                 compute=args.dtype)
+                                 compute=args.dtype, shared=shared)
         print(f"{src} -> {dst}: {json.dumps(r)}")
     if args.dst is not None and pairs:
         (args.dst / "frontend_args").write_text((pairs[0][1] / "frontend_args").read_text())

@@ -123,11 +123,12 @@ def _audio_stage(args) -> None:
 
     if args.cmd == "format":
         splits = read_splits(args.src / "splits.tsv")
+        shared = {}  # audio handled for one data dir is not read or converted again for another
         with hold(args.dst):
             for rel in data_dirs(splits):
-                r = format_data_dir(args.src / rel, args.dst / rel)
+                r = format_data_dir(args.src / rel, args.dst / rel, shared)
                 print(f"{rel}: {r['utterances']} utterances, {r['kept_as_is']} kept as they are, "
-                      f"{r['converted']} converted to 16 kHz mono")
+                      f"{r['converted']} converted to 16 kHz mono, {r.get('shared', 0)} already handled for another dir")
             write_splits(splits, args.dst / "splits.tsv")
     else:
         splits = read_splits(args.root / "splits.tsv")

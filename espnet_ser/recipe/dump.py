@@ -59,8 +59,20 @@ def to_16k_mono(wav: np.ndarray, fs: int) -> np.ndarray:
     return np.clip(out, -1.0, 1.0).astype(np.float32)
 
 
-def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
+def audio_key(path: PathLike):
+    """What identifies an audio file's content between data dirs of one run: its resolved path, size and
+    modification time (a file rewritten in between is another file)."""
+    st = Path(path).stat()
+    return str(Path(path).resolve()), st.st_size, st.st_mtime_ns
+
+
+def format_data_dir(src: PathLike, dst: PathLike, shared: Optional[Dict] = None) -> Dict:
+    """Format ``src`` into ``dst`` (module docstring). ``shared`` (a dict kept by the caller over the data
+    dirs of one run) remembers each audio file already handled: an utterance that several data dirs
+    list (Table 2's rows share MSP-Podcast's dev set) is read and converted once, and later dirs point
+    at the first conversion."""
     src, dst = Path(src), Path(dst)
+    shared = {} if shared is None else shared
     key = inputs_digest(src, ("wav.scp", "utt2spk", "spk2utt") + LABEL_FILES)
     stamp = dst / ".done"
     if _stamp_ok(stamp, key):
@@ -71,11 +83,19 @@ def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
     for f in (".filtered", ".done"):
         (dst / f).unlink(missing_ok=True)
     audio_dir = dst / "audio"
-    counts = {"kept_as_is": 0, "converted": 0}
+    counts = {"kept_as_is": 0, "converted": 0, "shared": 0}
     num_samples = []
     for u in utts:
         if not Path(u.path).is_file():  # missing, or a FIFO/device whose read would block
             raise InputError(f"{src}/wav.scp: utterance {u.utt_id}: {u.path} is not a regular file")
+        file_key = audio_key(u.path)
+        if file_key in shared:  # handled for an earlier data dir of this run
+            path, frames, how = shared[file_key]
+            counts[how] += 1
+            counts["shared"] += 1
+            u.path = path
+            num_samples.append((u.utt_id, frames))
+            continue
         try:
             info = sf.info(u.path)
         except (RuntimeError, sf.LibsndfileError) as e:
@@ -83,6 +103,7 @@ def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
         if info.samplerate == FS and info.channels == 1 and info.format in ("WAV", "FLAC"):
             counts["kept_as_is"] += 1
             num_samples.append((u.utt_id, info.frames))
+            shared[file_key] = (u.path, info.frames, "kept_as_is")
             continue
         wav, fs = sf.read(u.path, dtype="float32", always_2d=True)
         out = safe_child(audio_dir, u.utt_id, ".wav")
@@ -92,6 +113,7 @@ def format_data_dir(src: PathLike, dst: PathLike) -> Dict:
         u.path = str(out.resolve())
         counts["converted"] += 1
         num_samples.append((u.utt_id, mono.size))
+        shared[file_key] = (u.path, mono.size, "converted")
     # only wav.scp changes (paths of converted audio); the other files are passed on unchanged (linked)
     if counts["converted"]:
         write_table(dst / "wav.scp", [f"{u.utt_id} {u.path}" for u in utts])

@@ -36,7 +36,7 @@ from espnet_ser.errors import InputError
 from espnet_ser.labels import link_table, read_table, safe_child
 from espnet_ser.model.frontend.cached import source_features
 from espnet_ser.labels import LABEL_FILES
-from espnet_ser.recipe.dump import inputs_digest
+from espnet_ser.recipe.dump import audio_key, inputs_digest
 
 PathLike = Union[str, Path]
 COPY_FILES = ("utt2spk", "spk2utt", *LABEL_FILES, "utt2num_samples")
@@ -113,12 +113,18 @@ def extract_features(
     data_dir: PathLike, out_dir: PathLike, config: PathLike, overrides: Sequence[str] = (), device: str = "cpu",
     dtype: str = "auto", batch_seconds: Optional[float] = None, sort_by_length: bool = True, autocast: Optional[bool] = None,
     max_items: int = 64, progress: bool = True, frontend: Optional[torch.nn.Module] = None, compute: str = "fp32",
+    shared: Optional[Dict] = None,
 ) -> Dict:
     """Extract (or resume, or reuse) the feature cache of ``data_dir`` into ``out_dir``; returns a report.
 
     ``dtype`` is how features are stored; ``compute`` (``fp32``, ``bf16`` or ``auto``:
     :mod:`espnet_ser.compute_dtype`) the float type the frozen upstream runs in. Both are part of the
     cache key: a cache computed in another type is rebuilt.
+
+    ``shared`` (a dict the caller keeps over the data dirs of one run, with one key) maps each audio file
+    (:func:`espnet_ser.recipe.dump.audio_key`) to the features already stored for it: an utterance that
+    several data dirs list (Table 2's rows share MSP-Podcast's dev set) is extracted once and hard-linked
+    into the other caches (``linked_now`` in the report).
     """
     src, out = Path(data_dir), Path(out_dir)
     name, fconf = frontend_spec(config, overrides)
@@ -145,6 +151,14 @@ def extract_features(
         lengths = {u: sf.info(p).frames for u, p in wavs.items()}
     # ids name the cache's files: safe_child refuses one that would leave npy/ before anything is written
     todo = {u: n for u, n in lengths.items() if not safe_child(npy_dir, u, ".npy").exists()}
+    shared = {} if shared is None else shared
+    owner = {u: audio_key(p) for u, p in wavs.items()}
+    linked = 0
+    for u in list(todo):
+        if (owner[u], key_text) in shared:  # the same audio, extracted for another dir with this key
+            link_table(shared[owner[u], key_text], npy_dir / f"{u}.npy")
+            del todo[u]
+            linked += 1
     fs = key["fs"]
     use_autocast = bool(autocast)
     model = frontend if frontend is not None else (build_frontend(name, fconf, device) if todo else None)
@@ -193,7 +207,9 @@ def extract_features(
     args = ["--frontend", "cached", "--frontend_conf", f"feat_dim={feat_dim}", "--frontend_conf", f"num_layers={num_layers}",
             "--frontend_conf", f"source={name}"]
     (out / "frontend_args").write_text(" ".join(args) + "\n")
-    report = {"utterances": len(shapes), "extracted_now": len(todo), "audio_seconds_now": round(audio_s, 2),
+    for u in shapes:
+        shared.setdefault((owner[u], key_text), npy_dir / f"{u}.npy")
+    report = {"utterances": len(shapes), "extracted_now": len(todo), "linked_now": linked, "audio_seconds_now": round(audio_s, 2),
               "feat_dim": feat_dim, "num_layers": num_layers, "dtype": dtype, "compute_dtype": compute}
     (out / "extract_report.json").write_text(json.dumps(report, indent=1) + "\n")
     done.write_text(_done_stamp(key_text, src) + "\n")
