@@ -1,7 +1,6 @@
 """CSV label files: read with the header checked, errors naming file and line."""
 
 import csv
-import io
 import math
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Sequence, Tuple
@@ -28,16 +27,22 @@ def read_csv_rows(path: Path, required: Sequence[str]) -> Iterator[Tuple[int, Di
     """
     if not path.is_file():
         raise MissingInput(f"{path}: label file not found")
-    reader = csv.DictReader(io.StringIO(read_utf8(path), newline=""))
-    header = reader.fieldnames or []
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (header: {','.join(header)})")
-    for row in reader:
-        if None in row or any(v is None for v in row.values()):
-            got = len([v for k, v in row.items() if k is not None and v is not None]) + len(row.get(None) or [])
-            raise InputError(f"{path}:{reader.line_num}: {got} fields where the header has {len(header)}")
-        yield reader.line_num, row
+    try:
+        # streamed: a label file of 200k utterances x evaluators is never held in memory whole
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise InputError(f"{path}: missing column(s) {', '.join(missing)} (header: {','.join(header)})")
+            for row in reader:
+                if None in row or any(v is None for v in row.values()):
+                    got = len([v for k, v in row.items() if k is not None and v is not None]) + len(row.get(None) or [])
+                    raise InputError(f"{path}:{reader.line_num}: {got} fields where the header has {len(header)}")
+                yield reader.line_num, row
+    except UnicodeDecodeError:
+        read_utf8(path)  # the error naming the line (the stream decodes ahead by blocks: its position is not the line)
+        raise
 
 
 def parse_float(value: Optional[str], where: str) -> float:
