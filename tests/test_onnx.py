@@ -129,3 +129,48 @@ def test_ser_inference_onnx_backend(hubert, tmp_path):
     assert r.returncode == 2 and "longer than the graph" in r.stderr and "Traceback" not in r.stderr
     r = run("--model", root / "model.onnx", "--out", tmp_path / "o3", *wavs)
     assert r.returncode == 2 and "--backend onnx" in r.stderr
+
+
+# ---------------------------------------------------------------- s3prl HuBERT -> transformers (issue 28)
+@pytest.mark.parametrize("stable", [False, True], ids=["base_layout", "large_layout"])
+def test_s3prl_hubert_converts_to_transformers_with_the_same_hidden_states(tmp_path, stable):
+    """Every layer's output of the converted model equals s3prl's own (the reference: s3prl running its
+    checkpoint), frame counts included, for HuBERT-base's layout (group-norm convolutions, post-norm
+    layers) and HuBERT-large's (layer-norm convolutions, pre-norm layers, normalised waveform)."""
+    from espnet_ser.model.frontend.convert import hf_frontend_from_s3prl
+    from espnet_ser.model.frontend.s3prl import S3prlFrozenFrontend
+    from espnet_ser.testing.hubert_checkpoints import save_s3prl_hubert
+
+    ckpt = save_s3prl_hubert(tmp_path / "s3prl.pt", stable=stable, seed=4)
+    s3prl = S3prlFrozenFrontend("hubert_local", path_or_url=str(ckpt), multilayer_feature=True)
+    hf = hf_frontend_from_s3prl(s3prl)
+    assert type(hf.upstream).__module__.startswith("transformers.") and hf.upstream.config.do_stable_layer_norm == stable
+    gen = torch.Generator().manual_seed(1)
+    for samples in (800, 16000, 37123):
+        x = 0.3 * torch.randn(1, samples, generator=gen) + 0.05
+        a, la = s3prl.hidden_states(x, torch.tensor([samples]))
+        b, lb = hf.hidden_states(x, torch.tensor([samples]))
+        assert torch.equal(la, lb) and len(a) == len(b) == 3
+        for layer, (p, q) in enumerate(zip(a, b)):
+            assert p.shape == q.shape and float((p - q).abs().max()) <= 1e-5, (samples, layer)
+
+
+def test_a_model_trained_with_the_s3prl_frontend_exports(tmp_path):
+    """The paper's frontend (s3prl HuBERT) exports: onnxruntime on the converted graph vs torch on the
+    s3prl model itself, within 1e-4, at several lengths."""
+    from espnet_ser.testing.hubert_checkpoints import save_s3prl_hubert
+
+    conf = yaml.safe_load(tiny_hubert_config(tmp_path, num_workers=0).read_text())
+    conf["frontend"] = "s3prl"
+    conf["frontend_conf"] = {"upstream": "hubert_local", "path_or_url": str(save_s3prl_hubert(tmp_path / "s3prl.pt")),
+                             "multilayer_feature": True}
+    (tmp_path / "s3prl.yaml").write_text(yaml.safe_dump(conf))
+    exp = random_model(tmp_path, tmp_path / "s3prl.yaml")
+    s2e = Speech2Emotion(exp / "config.yaml", exp / "model.pth")
+    meta = export_onnx(s2e, tmp_path / "model.onnx")
+    assert "s3prl" in json.loads(meta["converted"]) and json.loads(meta["export_check"])["max_abs_diff"] <= TOL
+    assert type(s2e.model.frontend).__name__ == "S3prlFrozenFrontend"  # the torch model is left as it was
+    onnx = OnnxSpeech2Emotion(tmp_path / "model.onnx")
+    for i, seconds in enumerate((0.7, 2.0, 3.30007)):
+        wav = speech_like(tmp_path / f"{i}.wav", seconds, i)
+        assert_same(s2e.predict_file(wav), onnx.predict_file(wav))

@@ -2,8 +2,9 @@
 
 What is exported: the whole model applied to audio, i.e. the frozen frontend (fbank or HF HuBERT; for a model trained on cached features, its recorded source frontend followed by the cached
 layer weighting), the normalisation, the conformer, the pooling and the heads that training reached.
-The ``s3prl`` frontend is refused with the reason: its fairseq-style HuBERT pads frames to a multiple
-of 2 with Python arithmetic, which a trace freezes at one length.
+An ``s3prl`` HuBERT frontend (the paper's configs) is exported as transformers' ``HubertModel`` with the
+same weights (:mod:`espnet_ser.model.frontend.convert`: s3prl's fairseq-style model pads its frames
+with Python arithmetic that a trace would freeze at one length); metadata ``converted`` says so.
 
 The graph (opset 17 by default, TorchScript-based exporter):
 
@@ -77,20 +78,34 @@ class ConvStft(torch.nn.Module):
 
 
 class exportable:
-    """Within the block, every fbank frontend of ``model`` computes its STFT with :class:`ConvStft`."""
+    """Within the block, every fbank frontend of ``model`` computes its STFT with :class:`ConvStft`, and
+    every s3prl HuBERT frontend is its transformers twin (same weights, layers, frames)."""
 
     def __init__(self, model: torch.nn.Module):
         from espnet2.asr.frontend.default import DefaultFrontend
 
+        from espnet_ser.model.frontend.s3prl import S3prlFrozenFrontend
+
         self.swapped = [(m, m.stft) for m in model.modules() if isinstance(m, DefaultFrontend) and m.stft is not None]
+        self.s3prl = [(parent, name, child) for parent in model.modules() for name, child in parent.named_children()
+                      if isinstance(child, S3prlFrozenFrontend)]
+        self.converted = None
 
     def __enter__(self):
+        from espnet_ser.model.frontend.convert import hf_frontend_from_s3prl
+
         for m, stft in self.swapped:
             m.stft = ConvStft(stft)
+        for parent, name, child in self.s3prl:
+            setattr(parent, name, hf_frontend_from_s3prl(child))
+            self.converted = "s3prl HuBERT -> transformers HubertModel (same weights)"
+        return self
 
     def __exit__(self, *exc):
         for m, stft in self.swapped:
             m.stft = stft
+        for parent, name, child in self.s3prl:
+            setattr(parent, name, child)
 
 
 class OneUtterance(torch.nn.Module):
@@ -148,12 +163,6 @@ def export_onnx(s2e, out_path: Union[str, Path], opset: int = DEFAULT_OPSET, int
     outputs = [k for k in ("probs", "vad") if heads[k] and OUTPUT_TYPE[k] not in s2e.untrained]
     if not outputs:
         raise InputError("this model has no trained head to export")
-    from espnet_ser.model.frontend.s3prl import S3prlFrozenFrontend
-
-    if any(isinstance(m, S3prlFrozenFrontend) for m in model.modules()):
-        raise InputError("the s3prl frontend cannot be exported: s3prl's fairseq-style HuBERT pads its frames with "
-                         "Python arithmetic that tracing freezes; use frontend hf_hubert (the same HuBERT checkpoints "
-                         "from the Hugging Face hub, e.g. facebook/hubert-large-ll60k) for a model meant for ONNX")
     from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
 
     if any(isinstance(m, OpenSmileFrontend) for m in model.modules()):
@@ -169,16 +178,18 @@ def export_onnx(s2e, out_path: Union[str, Path], opset: int = DEFAULT_OPSET, int
     example = torch.randn(1, int(s2e.fs * 2.0))
     # the exporter warns about every Python branch it freezes; those frozen here are covered by OneUtterance
     # (no padding) and max_seconds (positional tables)
-    with torch.no_grad(), warnings.catch_warnings(), exportable(model):
+    with torch.no_grad(), warnings.catch_warnings(), exportable(model) as swap:
         warnings.simplefilter("ignore")
         torch.onnx.export(graph, (example,), str(tmp), input_names=["speech"], output_names=outputs,
                           dynamic_axes={"speech": {1: "samples"}}, opset_version=opset, dynamo=False)
-    if int8:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        if int8:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        q = tmp.with_name(tmp.name + ".int8")
-        quantize_dynamic(str(tmp), str(q), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
-        q.replace(tmp)
+            q = tmp.with_name(tmp.name + ".int8")
+            quantize_dynamic(str(tmp), str(q), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
+            q.replace(tmp)
+        max_seconds = longest_input_seconds(model, s2e.fs)
+    # checked against the model as it is (an s3prl frontend: s3prl itself, not its converted twin)
     diff, session = 0.0, _load_session(tmp, None)
     gen = torch.Generator().manual_seed(0)
     for seconds in check_seconds:
@@ -189,7 +200,7 @@ def export_onnx(s2e, out_path: Union[str, Path], opset: int = DEFAULT_OPSET, int
         diff = max([diff] + [float(np.abs(g - r.numpy()).max()) for g, r in zip(got, ref)])
     del session
     meta = {"class_list": json.dumps(s2e.class_list), "fs": str(s2e.fs), "outputs": json.dumps(outputs),
-            "max_seconds": json.dumps(longest_input_seconds(model, s2e.fs)), "opset": str(opset),
+            "max_seconds": json.dumps(max_seconds), "opset": str(opset), "converted": json.dumps(swap.converted),
             "espnet_ser": espnet_ser.__version__, "source": str(getattr(s2e, "source", "")),
             "int8": json.dumps(int8), "export_check": json.dumps({"seconds": list(check_seconds), "max_abs_diff": diff})}
     proto = onnx.load(str(tmp))  # the graph is read and written once more, for its metadata

@@ -12,7 +12,7 @@ random weights): no download is needed. Two formats:
 """
 
 from pathlib import Path
-from typing import Dict, Union
+from typing import Dict, Optional, Union
 
 import torch
 
@@ -55,12 +55,14 @@ def save_hf_hubert(out_dir: Union[str, Path], size: str = "tiny", seed: int = 0)
     return out_dir
 
 
-def save_s3prl_hubert(path: Union[str, Path], size: str = "tiny", seed: int = 0) -> Path:
+def save_s3prl_hubert(path: Union[str, Path], size: str = "tiny", seed: int = 0, stable: Optional[bool] = None) -> Path:
+    """``stable`` (default: only for ``large``): HuBERT-large's layout (layer-norm convolutions, pre-norm
+    transformer layers, normalised waveform) at any size."""
     from s3prl.upstream.hubert.hubert_model import HubertConfig, HubertModel, HubertPretrainingConfig
     from s3prl.upstream.utils import merge_with_parent
 
     layers, dim, heads, ffn, conv = SIZES[size]
-    large = size == "large"
+    large = size == "large" if stable is None else stable
     conv_layers = "[" + ", ".join(f"({conv}, {k}, {s})" for k, s in zip(CONV_KERNEL, CONV_STRIDE)) + "]"
     model_cfg = dict(
         extractor_mode="layer_norm" if large else "default",
