@@ -80,7 +80,10 @@ def run_one(args) -> None:
     exp = Path(args.exp)
     runs = load_runs(exp)
     aggs = by_variant(runs, "msp")
-    base_d, base_c, joint = aggs["baseline_d"].parts, aggs["baseline_c"].parts, aggs["multitask"].parts
+    from espnet_ser.spec import BASELINES, VARIANTS
+
+    joint_variant = next(v for v in VARIANTS if v not in BASELINES.values())  # the first joint model
+    base_d, base_c, joint = aggs[BASELINES["emotion"]].parts, aggs[BASELINES["vad"]].parts, aggs[joint_variant].parts
     t0 = time.perf_counter()
     ua = tables.paired_bootstrap(base_d, joint, "f1_macro")
     t_ua = time.perf_counter() - t0

@@ -104,6 +104,16 @@ class SERTask(AbsTask):
     trainer = AtomicCheckpointTrainer  # ESPnet's Trainer; checkpoints written atomically (resumable after a kill)
 
     @classmethod
+    def main_worker(cls, args: argparse.Namespace):
+        """ESPnet's worker, then the distributed process group closed: ESPnet leaves it open, and a gloo
+        process that exits with it open can abort in its teardown (``terminate called without an active
+        exception``), failing a run whose training had finished."""
+        super().main_worker(args)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.barrier()  # rank 0 may still be averaging the n-best models
+            torch.distributed.destroy_process_group()
+
+    @classmethod
     def add_task_arguments(cls, parser: argparse.ArgumentParser):
         group = parser.add_argument_group(description="Task related")
         group.add_argument(
