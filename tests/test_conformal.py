@@ -111,3 +111,20 @@ def test_cli_calibrates_on_dev_writes_sets_and_reports_groups(tmp_path, capsys):
     assert ser_conformal.main(["--calibration", str(out / "conformal.json"), "--hyp", str(tmp_path / "hyp2"), "--out", str(again)]) == 0
     assert (again / "pred_set").read_text() == (out / "pred_set").read_text()
     assert "Conformal coverage (target 0.80)" in capsys.readouterr().out
+
+
+def test_ser_score_reports_the_coverage_of_a_calibration(tmp_path, capsys):
+    from espnet_ser.bin import ser_score
+
+    test = make_data_dir(tmp_path / "test", n=10, seed=2, prefix="te")
+    ids = sorted(line.split()[0] for line in (test / "wav.scp").read_text().splitlines())
+    probs = np.tile([[0.9, 0.1, 0.0, 0.0, 0.0]], (len(ids), 1))  # every set {neutral, angry} under the calibration below
+    write_predictions(Predictions(ids, C5, probs, np.full((len(ids), 3), 0.5)), tmp_path / "hyp")
+    Conformal(0.9, C5, np.arange(1, 20) / 20, {}).save(tmp_path / "cal.json")
+    assert ser_score.main(["--ref", str(test), "--hyp", str(tmp_path / "hyp"), "--out", str(tmp_path / "s"),
+                           "--conformal", str(tmp_path / "cal.json"), "--group", f"speaker={test / 'utt2spk'}"]) == 0
+    got = json.loads((tmp_path / "s" / "scores.json").read_text())["conformal"]["groups"]
+    emo = dict(line.split() for line in (test / "emotion").read_text().splitlines())
+    want = np.mean([emo[u] in ("neutral", "angry") for u in ids])          # covered: truth in {neutral, angry}
+    assert got["all"]["class_coverage"] == pytest.approx(want) and got["all"]["mean_set_size"] == 2.0
+    assert "Conformal coverage (target 0.90)" in (tmp_path / "s" / "scores.md").read_text()

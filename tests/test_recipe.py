@@ -148,6 +148,35 @@ def test_packed_model_same_predictions_in_fresh_process(recipe_run, tmp_path):
         assert (out / f).read_text() == (e / "inference" / "iemocap" / f).read_text()
 
 
+def test_conformal_sets_calibrated_on_dev_reach_results_the_packed_model_and_inference(recipe_run, tmp_path):
+    """Stage 7 predicts each exp's dev set, stage 8 calibrates conformal sets on it (the exp's own
+    calibration, and each test set's coverage per speaker), RESULTS.md shows the coverage, stage 10
+    packs the calibration, and inference with the packed model writes the same sets."""
+    work, _ = recipe_run
+    e = work / "exp" / "ser_hierarchical_dc_fold1"
+    dev = work / "dump" / "raw" / "iemocap" / "fold1" / "dev"
+    labelled = [line.split()[0] for line in (dev / "emotion").read_text().splitlines() if line.split()[1:]]
+    cal = json.loads((e / "conformal" / "conformal.json").read_text())
+    assert cal["coverage"] == 0.9 and len(cal["class_scores"]) == len(labelled) > 0 and set(cal["vad_errors"]) == {"valence", "arousal", "dominance"}
+    test = work / "dump" / "raw" / "iemocap" / "fold1" / "test"
+    cov = json.loads((e / "inference" / "iemocap" / "conformal" / "coverage.json").read_text())
+    n_test = len((test / "wav.scp").read_text().splitlines())
+    speakers = set((test / "utt2spk").read_text().split()[1::2])
+    assert cov["groups"]["all"]["n"] == n_test and {f"speaker={s}" for s in speakers} <= set(cov["groups"])
+    assert 0 <= cov["groups"]["all"]["class_coverage"] <= 1 and 1 <= cov["groups"]["all"]["mean_set_size"] <= 5
+    results = (work / "RESULTS.md").read_text()
+    table = next(t for t in markdown_tables(results) if t[0][:3] == ["Model", "class coverage", "mean set size"])
+    rows = {r[0]: r for r in table[2:]}
+    assert set(rows) == {"Baseline C", "Hierarchical D-C"} and rows["Baseline C"][1] == "–"  # no class head
+    with zipfile.ZipFile(e / "packed" / "model.zip") as z:
+        assert json.loads(z.read("conformal.json")) == cal
+    out = tmp_path / "pred"
+    subprocess.run([sys.executable, "-m", "espnet_ser.bin.ser_inference", "--model", e / "packed" / "model.zip",
+                    "--wav_scp", test / "wav.scp", "--out", out, "--no_progress"], check=True, env=env_with(), capture_output=True)
+    for f in ("pred_set", "vad_interval"):
+        assert (out / "conformal" / f).read_text() == (e / "inference" / "iemocap" / "conformal" / f).read_text()
+
+
 def test_help_lists_every_option():
     ser_sh = (ROOT / "egs2/TEMPLATE/ser1/ser.sh").read_text()
     options = re.findall(r"^([a-z_]+)=", ser_sh.split("help_message=")[0], flags=re.M)

@@ -34,9 +34,8 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     from espnet_ser.evaluation.scoring import pair
-    from espnet_ser.inference.conformal import Conformal, calibrate, coverage_report, write_sets
+    from espnet_ser.inference.conformal import Conformal, calibrate, coverage_markdown, coverage_report, read_groups, write_sets
     from espnet_ser.inference.predictions import read_predictions
-    from espnet_ser.labels import read_table
 
     args = get_parser().parse_args(argv)
     if args.calibration is not None:
@@ -55,27 +54,12 @@ def main(argv=None) -> int:
         print(f"ser_conformal: WARNING: too few calibration utterances for coverage {conformal.coverage} "
               f"({', '.join(conformal.too_few())}): every class / the whole scale")
     if args.ref is not None:
-        groups = {}
-        for g in args.group:
-            name, sep, path = g.partition("=")
-            if not sep or not name:
-                raise InputError(f"--group {g!r}: expected NAME=FILE")
-            groups[name] = read_table(path)
-        report = coverage_report(pair(args.ref, args.hyp), conformal, groups)
+        report = coverage_report(pair(args.ref, args.hyp), conformal, read_groups(args.group))
         (args.out / "coverage.json").write_text(json.dumps(report, indent=1) + "\n")
         md = coverage_markdown(report)
         (args.out / "coverage.md").write_text(md)
         print(md, end="")
     return 0
-
-
-def coverage_markdown(report) -> str:
-    keys = [k for k in next(iter(report["groups"].values())) if k.endswith(("coverage", "set_size", "width"))]
-    lines = [f"Conformal coverage (target {report['target_coverage']:.2f})\n", "| group | n | " + " | ".join(keys) + " |",
-             "|---|---:|" + "---:|" * len(keys)]
-    for name, g in report["groups"].items():
-        lines.append(f"| {name} | {g['n']} | " + " | ".join("-" if k not in g else f"{g[k]:.3f}" for k in keys) + " |")
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

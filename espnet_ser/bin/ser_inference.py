@@ -11,6 +11,9 @@ duration-weighted means (see espnet_ser.inference.speech2emotion). Writes Kaldi-
 ``--mc_dropout S`` (torch backend) runs S passes with the encoder's and decoder's dropout on and writes
 their mean as the prediction, plus ``class_entropy`` (entropy of the mean class distribution, nats) and
 ``vad_std`` (std of the V/A/D over the passes); ``--seed`` makes the passes repeatable.
+
+A model with a conformal calibration (the recipe's, packed with it; or ``--conformal FILE``) also writes
+``conformal/pred_set`` (each input's class set) and ``conformal/vad_interval`` (:mod:`espnet_ser.inference.conformal`).
 """
 
 import argparse
@@ -103,6 +106,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--utt2spk", type=Path, default=None,
                    help="utterance id -> speaker, for a model normalised per speaker (normalize: speaker_mvn): each "
                         "speaker's statistics come from that speaker's inputs (default: utt2spk beside --wav_scp)")
+    p.add_argument("--conformal", type=Path, default=None,
+                   help="a conformal calibration (ser_conformal's conformal.json) instead of the model's own: prediction "
+                        "sets and V/A/D intervals go to OUT/conformal/ (the model's own, when it has one, by default)")
     p.add_argument("--no_progress", action="store_true", help="no progress bar")
     p.add_argument("--min_seconds", type=float, default=0.25, help="shorter inputs are listed as errors (default 0.25)")
     p.add_argument("--fail_fast", action="store_true",
@@ -183,6 +189,19 @@ def main(argv=None) -> int:
     pred = Predictions(scored, s2e.class_list if probs else None, arr(probs), arr(vad),
                        class_entropy=arr(ent), vad_std=arr(vad_std))
     write_predictions(pred, args.out, args.vad_scale, errors=[(u, f"{p}: {w}") for u, p, w in errors])
+    conformal = s2e.conformal
+    if args.conformal is not None:
+        from espnet_ser.inference.conformal import Conformal
+
+        conformal = Conformal.load(args.conformal)
+    if conformal is not None and scored:
+        from espnet_ser.inference.conformal import write_sets
+
+        sets = conformal.prediction_sets(pred.probs) if pred.probs is not None and conformal.class_scores is not None else None
+        ints = conformal.vad_intervals(pred.vad) if pred.vad is not None and conformal.vad_errors else None
+        write_sets(pred.ids, pred.class_list or [], sets, ints, args.out / "conformal")
+        conformal.save(args.out / "conformal" / "conformal.json")
+        print(f"ser_inference: conformal sets/intervals (target coverage {conformal.coverage}) -> {args.out / 'conformal'}")
     print(f"ser_inference: {len(scored)} recordings -> {args.out}" + (f"; {len(errors)} not scored" if errors else ""))
     return 1 if errors else 0
 

@@ -24,6 +24,11 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibrate", nargs=2, type=Path, default=None, metavar=("SOURCE_TRAIN", "TARGET_TRAIN"),
                    help="mismatched training: the class-centroid shift between two training data dirs and the CCC after "
                         "an affine V/A/D map fitted from the source corpus's class centroids to the target's")
+    p.add_argument("--conformal", type=Path, default=None,
+                   help="a conformal calibration (ser_conformal's conformal.json): report the coverage and mean set size / "
+                        "interval width of its sets and intervals on these predictions")
+    p.add_argument("--group", action="append", default=[], metavar="NAME=FILE",
+                   help="with --conformal: also per value of a grouping (utterance -> group, e.g. speaker=TEST/utt2spk)")
     p.add_argument("--nonfinite", choices=NONFINITE, default="error",
                    help="NaN/infinite predictions: an error naming them (default) or exclude them (counted in the scores)")
     return p
@@ -32,6 +37,12 @@ def get_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     result = score(args.ref, args.hyp, args.nonfinite, args.train_ref, args.calibrate)
+    if args.conformal is not None:
+        from espnet_ser.evaluation.scoring import pair
+        from espnet_ser.inference.conformal import Conformal, coverage_report, read_groups
+
+        result["conformal"] = coverage_report(pair(args.ref, args.hyp, args.nonfinite), Conformal.load(args.conformal),
+                                              read_groups(args.group))
     write_scores(result, args.out)
     print(scores_markdown(result), end="")
     return 0

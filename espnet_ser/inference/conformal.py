@@ -29,6 +29,14 @@ from espnet_ser.errors import InputError
 
 PathLike = Union[str, Path]
 _EPS = 1e-12
+#: a model's calibration: in an exp dir (the recipe's score stage writes it) and in a packed zip
+CONFORMAL_IN_EXP = "conformal/conformal.json"
+CONFORMAL_NAME = "conformal.json"
+
+
+def load_conformal(path: PathLike) -> Optional["Conformal"]:
+    """The calibration at ``path``, None if there is none."""
+    return Conformal.load(path) if Path(path).is_file() else None
 
 
 @dataclass
@@ -207,3 +215,26 @@ def write_sets(ids: Sequence[str], class_list: Sequence[str], sets: Optional[np.
         write_table(out / "pred_set", [" ".join([u, *[c for c, s in zip(class_list, row) if s]]) for u, row in zip(ids, sets)])
     if intervals is not None:
         write_table(out / "vad_interval", [" ".join([u, *(f"{x:.6f}" for x in row.reshape(-1))]) for u, row in zip(ids, intervals)])
+
+
+def read_groups(specs: Sequence[str]) -> Dict[str, Dict[str, str]]:
+    """``NAME=FILE`` options (a two-column file: utterance, group) -> {name: {utt: group}}."""
+    from espnet_ser.labels import read_table
+
+    groups = {}
+    for g in specs:
+        name, sep, path = g.partition("=")
+        if not sep or not name:
+            raise InputError(f"--group {g!r}: expected NAME=FILE (e.g. speaker=data/test/utt2spk)")
+        groups[name] = read_table(path)
+    return groups
+
+
+def coverage_markdown(report: Dict) -> str:
+    """The coverage report as a Markdown table (one row per group)."""
+    keys = [k for k in next(iter(report["groups"].values())) if k.endswith(("coverage", "set_size", "width"))]
+    lines = [f"Conformal coverage (target {report['target_coverage']:.2f})\n", "| group | n | " + " | ".join(keys) + " |",
+             "|---|---:|" + "---:|" * len(keys)]
+    for name, g in report["groups"].items():
+        lines.append(f"| {name} | {g['n']} | " + " | ".join("-" if k not in g else f"{g[k]:.3f}" for k in keys) + " |")
+    return "\n".join(lines) + "\n"

@@ -3,7 +3,9 @@
 The zip holds ``config.yaml`` (the training config, with the class list inlined and file paths made
 relative to the zip), ``model.pth`` (a plain state dict of tensors, loadable with
 ``espnet_ser.safe_load``, weights only), ``class_list``, the feature normalisation statistics when the
-config uses them (``feats_stats.npz``) and ``meta.json`` (source, model file, versions).
+config uses them (``feats_stats.npz``), the conformal calibration when the exp dir has one
+(``conformal.json``: the recipe's score stage calibrates on the dev set) and ``meta.json`` (source,
+model file, versions).
 A frozen SSL frontend's weights are in the state dict, but building the model still constructs the
 frontend from ``frontend_conf`` (s3prl/HF name or local path) before the weights are loaded.
 """
@@ -21,6 +23,7 @@ import espnet_ser
 from espnet_ser import safe_load
 from espnet_ser.errors import MissingInput, read_yaml_mapping
 from espnet_ser.class_list import load_class_list
+from espnet_ser.inference.conformal import CONFORMAL_IN_EXP, CONFORMAL_NAME, load_conformal
 
 PathLike = Union[str, Path]
 STATS_NAME = "feats_stats.npz"
@@ -45,6 +48,8 @@ def pack_model(exp_dir: PathLike, out_zip: PathLike, model_file: Optional[str] =
         with z.open("model.pth", "w") as f:
             torch.save(state, f)
         z.writestr("class_list", "".join(c + "\n" for c in classes))
+        if load_conformal(exp / CONFORMAL_IN_EXP) is not None:  # validated before it goes in
+            z.write(exp / CONFORMAL_IN_EXP, CONFORMAL_NAME)
         meta = {"espnet_ser": espnet_ser.__version__, "torch": torch.__version__, "source": str(exp.resolve()),
                 "model_file": model_file, "classes": list(classes),
                 "created": datetime.datetime.now().isoformat(timespec="seconds")}

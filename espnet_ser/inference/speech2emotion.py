@@ -32,6 +32,7 @@ import torch
 
 from espnet_ser import VAD_DIMS, compute_dtype, safe_load
 from espnet_ser.errors import InputError, MissingInput, read_yaml_mapping
+from espnet_ser.inference.conformal import CONFORMAL_IN_EXP, CONFORMAL_NAME, load_conformal
 from espnet_ser.inference.pack import best_model_pth, unpack_config
 from espnet_ser.model.frontend import AudioThroughCache, source_frontend
 from espnet_ser.model.frontend.cached import CachedFeatures
@@ -100,6 +101,8 @@ class WindowedPredictor:
 
     #: whether the model normalises with its speakers' statistics (``normalize: speaker_mvn``)
     needs_speaker_stats: bool = False
+    #: the model's conformal calibration (:mod:`espnet_ser.inference.conformal`), when it has one
+    conformal = None
 
     def predict_batch(self, speech: torch.Tensor, lengths: torch.Tensor,
                       speaker_mvn: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
@@ -243,7 +246,9 @@ class Speech2Emotion(WindowedPredictor):
                      dtype: str = "fp32"):
         """The best checkpoint of an ESPnet exp dir (``best_model_pth``), or ``model_file`` inside it."""
         exp = Path(exp_dir)
-        return cls(exp / "config.yaml", exp / (model_file or best_model_pth(exp)), device, dtype=dtype)
+        self = cls(exp / "config.yaml", exp / (model_file or best_model_pth(exp)), device, dtype=dtype)
+        self.conformal = load_conformal(exp / CONFORMAL_IN_EXP)
+        return self
 
     @classmethod
     def from_pretrained(cls, path: Union[str, Path], device: str = "cpu", dtype: str = "fp32") -> "Speech2Emotion":
@@ -271,6 +276,7 @@ class Speech2Emotion(WindowedPredictor):
         self.set_dtype(dtype)
         self._tmp = tmp  # the normalisation stats file must outlive the constructor
         self.source = str(path)
+        self.conformal = load_conformal(Path(tmp.name) / CONFORMAL_NAME)
         return self
 
     @torch.no_grad()

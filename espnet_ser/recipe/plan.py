@@ -159,6 +159,12 @@ def shared_frontend_config(template: str, variants: Sequence[str]) -> str:
     return configs[0]
 
 
+#: where each experiment's dev-set predictions go (inference/<name>/, beside the test sets'), and the
+#: coverage its conformal sets are calibrated for (README, "Beyond the paper")
+CONFORMAL_DEV = "dev"
+CONFORMAL_COVERAGE = 0.9
+
+
 def _job(module: str, args: Sequence[str], log: Path, stamp: Path, on_change: str = "rerun", **extra) -> Dict:
     return {"module": module, "args": [str(a) for a in args], "log": str(log), "stamp": str(stamp), "on_change": on_change, **extra}
 
@@ -219,6 +225,15 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                 jobs.append(_job("espnet_ser.bin.pack_model", ["--exp", e, "--out", e / "packed" / "model.zip"],
                                  e / "packed" / "pack.log", e / "packed" / ".done"))
             else:
+                # the dev set's predictions calibrate the conformal sets and intervals (espnet_ser.inference.conformal)
+                dev_hyp = e / "inference" / CONFORMAL_DEV
+                calibrate = ["--cal_ref", data / s.dev, "--cal_hyp", dev_hyp, "--coverage", str(CONFORMAL_COVERAGE)]
+                if stage == "inference":
+                    args = ["--model", e, "--wav_scp", data / s.dev / "wav.scp", "--out", dev_hyp, "--no_progress", *inference_args]
+                    jobs.append(_job("espnet_ser.bin.ser_inference", args, dev_hyp / "inference.log", dev_hyp / ".done"))
+                elif stage == "score":  # the model's own calibration (packed with it), then each test set's coverage
+                    args = [*calibrate, "--hyp", dev_hyp, "--out", e / "conformal"]
+                    jobs.append(_job("espnet_ser.bin.ser_conformal", args, e / "conformal" / "conformal.log", e / "conformal" / ".done"))
                 for name, rel in s.tests.items():
                     hyp = e / "inference" / name
                     if stage == "inference":
@@ -227,6 +242,10 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                     elif stage == "score":
                         args = ["--ref", data / rel, "--hyp", hyp, "--out", hyp / "score"]
                         jobs.append(_job("espnet_ser.bin.ser_score", args, hyp / "score" / "score.log", hyp / "score" / ".done"))
+                        args = [*calibrate, "--ref", data / rel, "--hyp", hyp, "--out", hyp / "conformal",
+                                "--group", f"speaker={data / rel / 'utt2spk'}"]
+                        jobs.append(_job("espnet_ser.bin.ser_conformal", args, hyp / "conformal" / "conformal.log",
+                                         hyp / "conformal" / ".done"))
                     else:
                         raise InputError(f"unknown stage {stage!r}")
     return jobs
