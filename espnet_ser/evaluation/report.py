@@ -7,6 +7,7 @@ reads the experiments (``meta.json`` + ``inference/<test>/``), aggregates folds,
 
 import datetime
 import json
+import math
 import os
 from pathlib import Path
 from typing import Dict, List, Union
@@ -66,10 +67,15 @@ def beyond_section(aggs, runs, test: str, tag: str, fig_dir: Path):
     return lines, fig
 
 
+def _fewest(coverage: float) -> int:
+    """The fewest calibration items whose ceil((n + 1) coverage)-th score exists (9 for 0.9)."""
+    return next(n for n in range(1, 1_000_000) if math.ceil((n + 1) * coverage - 1e-12) <= n)
+
+
 def conformal_section(runs, test: str) -> List[str]:
     """Markdown lines: empirical coverage of each variant's conformal sets and intervals on ``test``, every
     fold's utterances pooled (each fold calibrated on its own dev set; ``ser_conformal``'s coverage.json)."""
-    rows, target = [], None
+    rows, target, few = [], None, False
     order = list(VARIANT_TITLES)
     for v in sorted({r.variant for r in runs}, key=lambda k: order.index(k) if k in order else len(order)):
         reports = [json.loads(f.read_text()) for r in runs if r.variant == v
@@ -78,6 +84,11 @@ def conformal_section(runs, test: str) -> List[str]:
             continue
         target = reports[0]["target_coverage"]
         alls = [rep["groups"]["all"] for rep in reports]
+        cals = [json.loads(f.read_text()) for r in runs if r.variant == v
+                for f in [r.exp_dir / "conformal" / "conformal.json"] if f.is_file()]
+        sizes = [len(c["class_scores"] or []) or max((len(e) for e in c["vad_errors"].values()), default=0) for c in cals]
+        short = any(c.get("too_few") for c in cals)
+        few = few or short
 
         def pooled(value: str, weight: str):
             pairs = [(g[value], g[weight]) for g in alls if value in g and g.get(weight)]
@@ -90,16 +101,21 @@ def conformal_section(runs, test: str) -> List[str]:
         mean = lambda xs: sum(xs) / len(xs) if xs and None not in xs else None  # noqa: E731
         worst = min((g.get("class_coverage", 1.0) for rep in reports for k, g in rep["groups"].items()
                      if k.startswith("speaker=") and g.get("class_n")), default=None)
-        rows.append(f"| {VARIANT_TITLES.get(v, v)} | {fmt3(pooled('class_coverage', 'class_n'))} | "
+        cal_n = (f"{min(sizes)}" if min(sizes) == max(sizes) else f"{min(sizes)}-{max(sizes)}") if sizes else "?"
+        rows.append(f"| {VARIANT_TITLES.get(v, v)} | {cal_n}{' *' if short else ''} | {fmt3(pooled('class_coverage', 'class_n'))} | "
                     f"{fmt3(pooled('mean_set_size', 'n'))} | {fmt3(worst)} | {fmt3(mean(vad_cov))} | {fmt3(mean(vad_width))} |")
     if not rows:
         return []
     return [f"Conformal prediction (README, \"Beyond the paper\"): sets and V/A/D intervals calibrated on each fold's dev "
             f"set for a target coverage of {target:.2f}; empirical coverage and mean size on the test utterances of "
             "all folds pooled; the lowest class coverage of any test speaker; V/A/D: mean over the dimensions of the "
-            "coverage and of the interval width (0-1 scale).", "",
-            "| Model | class coverage | mean set size | lowest speaker's coverage | V/A/D coverage | V/A/D width |",
-            "|---|---|---|---|---|---|", *rows, ""]
+            "coverage and of the interval width (0-1 scale)."
+            + (f" `*`: some fold's dev set is too small for the target (fewer than {_fewest(target)} "
+               "labelled utterances): its sets hold every class and its intervals the whole scale, covered but "
+               "uninformative." if few else ""), "",
+            "| Model | dev utterances calibrating (per fold) | class coverage | mean set size | lowest speaker's coverage | "
+            "V/A/D coverage | V/A/D width |",
+            "|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str = "", correction: str = "holm",
