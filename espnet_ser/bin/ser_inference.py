@@ -12,6 +12,11 @@ duration-weighted means (see espnet_ser.inference.speech2emotion). Writes Kaldi-
 their mean as the prediction, plus ``class_entropy`` (entropy of the mean class distribution, nats) and
 ``vad_std`` (std of the V/A/D over the passes); ``--seed`` makes the passes repeatable.
 
+``--timeline`` also scores each input window by window (``--timeline_window``, ``--timeline_hop``) into
+``timeline/<id>.csv/.json/.png``; ``--gate silero|energy`` leaves windows without speech out of the
+timeline and out of the file-level prediction, which is then the kept windows' aggregate
+(:mod:`espnet_ser.inference.timeline`).
+
 A model with a conformal calibration (the recipe's, packed with it; or ``--conformal FILE``) also writes
 ``conformal/pred_set`` (each input's class set) and ``conformal/vad_interval`` (:mod:`espnet_ser.inference.conformal`).
 """
@@ -109,6 +114,15 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--conformal", type=Path, default=None,
                    help="a conformal calibration (ser_conformal's conformal.json) instead of the model's own: prediction "
                         "sets and V/A/D intervals go to OUT/conformal/ (the model's own, when it has one, by default)")
+    p.add_argument("--timeline", action="store_true",
+                   help="also score each input window by window: OUT/timeline/<id>.csv, .json and .png (emotion over time)")
+    p.add_argument("--timeline_window", type=float, default=2.0, help="timeline window length, seconds (default 2)")
+    p.add_argument("--timeline_hop", type=float, default=1.0, help="timeline hop, seconds (default 1)")
+    p.add_argument("--gate", default="none", choices=("none", "energy", "silero"),
+                   help="with --timeline: leave windows without speech out of the timeline and of the file-level "
+                        "prediction (silero: the silero-vad model; energy: frames above -40 dBFS); default none")
+    p.add_argument("--min_speech", type=float, default=0.5,
+                   help="with --gate: a window is kept when at least this fraction of it is speech (default 0.5)")
     p.add_argument("--no_progress", action="store_true", help="no progress bar")
     p.add_argument("--min_seconds", type=float, default=0.25, help="shorter inputs are listed as errors (default 0.25)")
     p.add_argument("--fail_fast", action="store_true",
@@ -127,6 +141,8 @@ def main(argv=None) -> int:
         raise InputError(f"--min_seconds {args.min_seconds}: give 0 or more seconds")
     if args.mc_dropout < 0 or args.mc_dropout == 1:
         raise InputError(f"--mc_dropout {args.mc_dropout}: give 0 (off) or at least 2 passes")
+    if args.gate != "none" and not args.timeline:
+        raise InputError(f"--gate {args.gate} works on the timeline's windows: add --timeline")
     if args.mc_dropout and args.backend == "onnx":
         raise InputError("--mc_dropout needs the torch backend: an exported graph has no dropout")
     items = inputs(args.audio, args.wav_scp)
@@ -165,11 +181,24 @@ def main(argv=None) -> int:
         s2e.mc_dropout = args.mc_dropout
         print(f"ser_inference: MC dropout, {args.mc_dropout} passes per input (seed {args.seed})", file=sys.stderr)
     stats = speaker_statistics(s2e, good, args) if s2e.needs_speaker_stats else {}
+    gate = None
+    if args.timeline:
+        from espnet_ser.inference.timeline import make_gate, timeline, write_timeline
+
+        gate = make_gate(args.gate)
+        settings = {"window_s": args.timeline_window, "hop_s": args.timeline_hop, "gate": args.gate,
+                    "min_speech": args.min_speech if gate is not None else None}
     probs, vad, ent, vad_std = [], [], [], []
     scored = []
     for uid, path in tqdm(good, desc="ser_inference", unit="file", disable=args.no_progress or len(good) < 2):
         try:
-            out = s2e.predict_file(path, args.window, stats.get(uid))
+            if args.timeline:
+                rows = list(timeline(s2e, path, args.timeline_window, args.timeline_hop, gate, args.min_speech, stats.get(uid)))
+                agg = write_timeline(uid, rows, args.out / "timeline", settings, figure=True)
+                if gate is not None and not agg["kept"]:
+                    raise InputError(f"the {args.gate} gate found no window with speech (--min_speech {args.min_speech})")
+            # the file-level prediction: with a gate, the kept windows' aggregate; else the usual windows'
+            out = agg if gate is not None else s2e.predict_file(path, args.window, stats.get(uid))
         except InputError as e:  # found while reading it (NaN samples, ...): listed like the others
             if args.fail_fast:
                 raise InputError(f"utterance {uid}: {e}") from None
