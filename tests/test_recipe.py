@@ -177,6 +177,37 @@ def test_conformal_sets_calibrated_on_dev_reach_results_the_packed_model_and_inf
         assert (out / "conformal" / f).read_text() == (e / "inference" / "iemocap" / "conformal" / f).read_text()
 
 
+def test_model_card_of_a_demo_model_quick(recipe_run):
+    """Stage 10 with --model_card quick: a card beside the packed model (and in it) with every section,
+    every degradation, both backends' compute, and Hugging Face front matter the hub's library reads."""
+    from huggingface_hub import ModelCard
+
+    from espnet_ser.inference.model_card import CONDITIONS, SECTIONS
+
+    work, _ = recipe_run
+    ser(work, "--folds", "1", "--variants", "hierarchical_dc", "--stage", "10", "--stop_stage", "10", "--model_card", "quick")
+    packed = work / "exp" / "ser_hierarchical_dc_fold1" / "packed"
+    text = (packed / "MODEL_CARD.md").read_text()
+    for section in SECTIONS:
+        assert f"\n## {section}\n" in text, section
+    card = json.loads((packed / "model_card.json").read_text())
+    assert card["test"]["utterances"] == 12 and card["test"]["quick"] and card["training"]["recipe"] == "iemocap"
+    assert set(card["robustness"]) == set(CONDITIONS)
+    for cond, m in card["robustness"].items():
+        assert 0 <= m["ua"] <= 1 and -1 <= m["ccc_mean"] <= 1, cond
+        assert f"| {cond} |" in text
+    lo, hi = card["test"]["intervals_95"]["ua"]
+    assert lo <= card["test"]["metrics"]["ua"] <= hi
+    assert card["calibration"]["ece"] is not None and card["calibration"]["conformal"]["n"] == 12
+    for backend in ("torch", "onnx"):
+        b = card["compute"]["backends"][backend]
+        assert b["rtf"] > 0 and b["peak_rss_mb"] > 0, backend
+    hub = ModelCard.load(packed / "MODEL_CARD.md")
+    assert hub.data.library_name == "espnet" and {r.metric_type for r in hub.data.eval_results} >= {"ua", "ccc_mean"}
+    with zipfile.ZipFile(packed / "model.zip") as z:
+        assert {"MODEL_CARD.md", "model_card.json", "experiment.json", "provenance.json"} <= set(z.namelist())
+
+
 def test_help_lists_every_option():
     ser_sh = (ROOT / "egs2/TEMPLATE/ser1/ser.sh").read_text()
     options = re.findall(r"^([a-z_]+)=", ser_sh.split("help_message=")[0], flags=re.M)

@@ -15,6 +15,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--exp", type=Path, required=True, help="ESPnet exp dir (config.yaml + *.best.pth)")
     p.add_argument("--out", type=Path, required=True, help="zip file to write")
     p.add_argument("--model_file", default=None, help="checkpoint inside --exp (default: the config's first best-model criterion)")
+    p.add_argument("--card", choices=("none", "quick", "full"), default="none",
+                   help="also write MODEL_CARD.md + model_card.json beside the zip and into it: test metrics with "
+                        "intervals, calibration, robustness under degraded audio, compute (quick: 12 test utterances)")
+    p.add_argument("--card_test", type=Path, default=None, help="test data dir of the card (default: the experiment's first)")
     return p
 
 
@@ -22,6 +26,11 @@ def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     out = pack_model(args.exp, args.out, args.model_file)
     print(f"packed {args.exp} -> {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    if args.card != "none":
+        from espnet_ser.inference.pack import add_card
+
+        files = add_card(out, args.card == "quick", args.card_test)
+        print(f"model card ({args.card}): {' '.join(map(str, files))}")
     return 0
 
 

@@ -57,6 +57,7 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--inference_args", default="", help="extra ser_inference arguments (one shell-quoted string)")
     s.add_argument("--ngpu", type=int, default=0)
     s.add_argument("--num_nodes", type=int, default=1, help="nodes per training job (>1: one Slurm step over them)")
+    s.add_argument("--model_card", choices=("none", "quick", "full"), default="none", help="pack stage: write model cards")
     s.add_argument("--eval_root", type=Path, default=None, help="audio data root of the test sets (default --root)")
     s.add_argument("--out", type=Path, required=True, help="job file to write")
     return p
@@ -91,7 +92,7 @@ def main(argv=None) -> int:
         variants = args.variants or spec.recipe(args.recipe).variants
         jobs = plan_stage(args.stage, args.recipe, splits, args.root, args.expdir, variants, args.ser_config,
                           shlex.split(args.ser_args), shlex.split(args.inference_args), args.ngpu, args.eval_root,
-                          args.num_nodes)
+                          args.num_nodes, args.model_card)
         write_jobs(jobs, args.out)
         print(len(jobs))
     return 0

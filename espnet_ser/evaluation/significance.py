@@ -261,3 +261,13 @@ def bootstrap_std(p: Paired, metric: str, n_boot: int = 200, seed: int = 0) -> f
     vals = _metric_rows(metric, class_union(p), p, resample_counts((len(p.ids),), n_boot, seed)[0])[1:]
     vals = vals[~np.isnan(vals)]
     return float(vals.std(ddof=1)) if vals.size > 1 else float("nan")
+
+
+def bootstrap_interval(p: Paired, metric: str, n_boot: int = 1000, seed: int = 0, level: float = 0.95):
+    """Percentile bootstrap interval of ``metric`` over resamples of the utterances (NaN, NaN where undefined)."""
+    vals = _metric_rows(metric, class_union(p), p, resample_counts((len(p.ids),), n_boot, seed)[0])[1:]
+    vals = vals[~np.isnan(vals)]
+    if not vals.size:
+        return float("nan"), float("nan")
+    lo, hi = np.percentile(vals, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    return float(lo), float(hi)

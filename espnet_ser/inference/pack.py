@@ -4,8 +4,9 @@ The zip holds ``config.yaml`` (the training config, with the class list inlined 
 relative to the zip), ``model.pth`` (a plain state dict of tensors, loadable with
 ``espnet_ser.safe_load``, weights only), ``class_list``, the feature normalisation statistics when the
 config uses them (``feats_stats.npz``), the conformal calibration when the exp dir has one
-(``conformal.json``: the recipe's score stage calibrates on the dev set) and ``meta.json`` (source,
-model file, versions).
+(``conformal.json``: the recipe's score stage calibrates on the dev set), the experiment's ``meta.json``
+and ``provenance.json`` (as ``experiment.json`` and ``provenance.json``: data, protocol, seed, commit)
+and ``meta.json`` (source, model file, versions).
 A frozen SSL frontend's weights are in the state dict, but building the model still constructs the
 frontend from ``frontend_conf`` (s3prl/HF name or local path) before the weights are loaded.
 """
@@ -14,7 +15,7 @@ import datetime
 import json
 import zipfile
 from pathlib import Path
-from typing import Optional, Union
+from typing import List, Optional, Union
 
 import torch
 import yaml
@@ -30,6 +31,7 @@ STATS_NAME = "feats_stats.npz"
 
 
 def pack_model(exp_dir: PathLike, out_zip: PathLike, model_file: Optional[str] = None) -> Path:
+    """Pack ``exp_dir`` into ``out_zip`` (module docstring); a model card is added by :func:`add_card`."""
     exp = Path(exp_dir)
     model_file = model_file or best_model_pth(exp)
     conf = read_yaml_mapping(exp / "config.yaml", "exp config")
@@ -50,6 +52,9 @@ def pack_model(exp_dir: PathLike, out_zip: PathLike, model_file: Optional[str] =
         z.writestr("class_list", "".join(c + "\n" for c in classes))
         if load_conformal(exp / CONFORMAL_IN_EXP) is not None:  # validated before it goes in
             z.write(exp / CONFORMAL_IN_EXP, CONFORMAL_NAME)
+        for name, packed in (("meta.json", "experiment.json"), ("provenance.json", "provenance.json")):
+            if (exp / name).is_file():  # how it was trained, for its model card
+                z.writestr(packed, json.dumps(json.loads((exp / name).read_text()), indent=1) + "\n")
         meta = {"espnet_ser": espnet_ser.__version__, "torch": torch.__version__, "source": str(exp.resolve()),
                 "model_file": model_file, "classes": list(classes),
                 "created": datetime.datetime.now().isoformat(timespec="seconds")}
@@ -83,3 +88,16 @@ def unpack_config(unzipped: Path) -> Path:
         conf["normalize_conf"]["stats_file"] = str(unzipped / STATS_NAME)
     path.write_text(yaml.safe_dump(conf, sort_keys=False))
     return path
+
+
+def add_card(out_zip: PathLike, quick: bool = False, test_ref: Optional[PathLike] = None) -> List[Path]:
+    """Write the model card of a packed model beside the zip and into it (:mod:`espnet_ser.inference.model_card`)."""
+    from espnet_ser.inference.model_card import build_card, write_card
+
+    out = Path(out_zip)
+    files = write_card(build_card(out, test_ref, quick), out.parent)
+    with zipfile.ZipFile(out, "a") as z:
+        for f in files:
+            if f.name not in z.namelist():
+                z.write(f, f.name)
+    return files

@@ -172,7 +172,7 @@ def _job(module: str, args: Sequence[str], log: Path, stamp: Path, on_change: st
 def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: PathLike, expdir: PathLike,
                variants: Sequence[str], ser_config: str, ser_args: Sequence[str] = (),
                inference_args: Sequence[str] = (), ngpu: int = 0, eval_root: Optional[PathLike] = None,
-               num_nodes: int = 1) -> List[Dict]:
+               num_nodes: int = 1, model_card: str = "none") -> List[Dict]:
     """The jobs of one stage (``stats``, ``train``, ``inference``, ``score``, ``pack``).
 
     Training on several GPUs goes through ESPnet's own launcher: ``--ngpu N`` (N > 1) adds
@@ -222,7 +222,8 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                         "tests": {k: str(evald / t) for k, t in s.tests.items()}}
                 jobs.append(_job("espnet_ser.bin.ser_train", args, e / "train.log", e / ".done.train", "error", meta=meta, **launch))
             elif stage == "pack":
-                jobs.append(_job("espnet_ser.bin.pack_model", ["--exp", e, "--out", e / "packed" / "model.zip"],
+                card = ["--card", model_card] if model_card != "none" else []
+                jobs.append(_job("espnet_ser.bin.pack_model", ["--exp", e, "--out", e / "packed" / "model.zip", *card],
                                  e / "packed" / "pack.log", e / "packed" / ".done"))
             else:
                 # the dev set's predictions calibrate the conformal sets and intervals (espnet_ser.inference.conformal)

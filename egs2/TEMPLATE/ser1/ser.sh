@@ -30,6 +30,7 @@ extract_args=            # extract_feats options, e.g. "--device cuda --dtype bf
 min_dur=0                # stage 3: drop train/dev utterances shorter than this (seconds)
 max_dur=0                # stage 3: ... and longer than this (0: no limit)
 results_dir=.            # stage 9 writes RESULTS.md and figures/ here
+model_card=none          # stage 10: none | quick | full: MODEL_CARD.md per packed model (metrics, robustness, compute)
 
 help_message="Usage: $0 --recipe <recipe> [options]   (recipes: python -m espnet_ser.bin.recipe fact recipes)
 Stages:  1 data prep (local/data.sh + splits)   2 format audio to 16 kHz mono (dump)
@@ -49,6 +50,7 @@ Options (default):
   --local_data_opts \"$local_data_opts\"
   --datadir ($datadir) --dumpdir ($dumpdir) --expdir ($expdir) --results_dir ($results_dir)
   --min_dur ($min_dur) --max_dur ($max_dur: no limit)
+  --model_card ($model_card)   none | quick | full: a model card beside each packed model (stage 10)
   --feats_type ($feats_type)   raw | cached (frozen frontend run once; training reads the cache)
   --extract_args \"$extract_args\"  extract_feats options
 Job backends come from cmd.sh (train_cmd, cuda_cmd, decode_cmd): local or Slurm."
@@ -96,7 +98,7 @@ run_stage() {
   fi
   n=$(python -m espnet_ser.bin.recipe jobs --stage "$name" --recipe "$recipe" --root "$root" --expdir "$expdir" \
         --variants $variants --folds $folds --ser_config "$ser_config" --ser_args "$extra" \
-        --inference_args "$inference_args" --ngpu "$ngpu" --num_nodes "$num_nodes" --eval_root "$dump" --out "$jobs")
+        --inference_args "$inference_args" --ngpu "$ngpu" --num_nodes "$num_nodes" --model_card "$model_card" --eval_root "$dump" --out "$jobs")
   parts=$n; [ "$want_nj" -gt 0 ] && [ "$want_nj" -lt "$n" ] && parts=$want_nj
   log "stage $name: $n jobs in $parts parallel job(s); logs $expdir/logs/$name.*.log"
   # parallel jobs on one machine share its CPUs: oversubscribed OpenMP threads slow torch down many-fold
