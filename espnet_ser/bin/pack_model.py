@@ -18,6 +18,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--card", choices=("none", "quick", "full"), default="none",
                    help="also write MODEL_CARD.md + model_card.json beside the zip and into it: test metrics with "
                         "intervals, calibration, robustness under degraded audio, compute (quick: 12 test utterances)")
+    p.add_argument("--card_quick", action="store_const", const="quick", dest="card", help="the same as --card quick")
     p.add_argument("--card_test", type=Path, default=None, help="test data dir of the card (default: the experiment's first)")
     return p
 
