@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from espnet_ser.inference.model_card import CONDITIONS, FS, RT60, add_noise, mp3_round_trip, perturb, reverberate, room_impulse_response, telephone
+from espnet_ser.evaluation.model_card import CONDITIONS, FS, RT60, add_noise, mp3_round_trip, perturb, reverberate, room_impulse_response, telephone
 
 
 def sine(freq: float, seconds: float = 2.0, amp: float = 0.3) -> np.ndarray:

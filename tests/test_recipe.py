@@ -182,7 +182,7 @@ def test_model_card_of_a_demo_model_quick(recipe_run):
     every degradation, both backends' compute, and Hugging Face front matter the hub's library reads."""
     from huggingface_hub import ModelCard
 
-    from espnet_ser.inference.model_card import CONDITIONS, SECTIONS
+    from espnet_ser.evaluation.model_card import CONDITIONS, SECTIONS
 
     work, _ = recipe_run
     ser(work, "--folds", "1", "--variants", "hierarchical_dc", "--stage", "10", "--stop_stage", "10", "--model_card", "quick")

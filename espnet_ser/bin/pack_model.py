@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     out = pack_model(args.exp, args.out, args.model_file)
     print(f"packed {args.exp} -> {out} ({out.stat().st_size / 1e6:.1f} MB)")
     if args.card != "none":
-        from espnet_ser.inference.pack import add_card
+        from espnet_ser.evaluation.model_card import add_card
 
         files = add_card(out, args.card == "quick", args.card_test)
         print(f"model card ({args.card}): {' '.join(map(str, files))}")

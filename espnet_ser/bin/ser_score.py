@@ -37,14 +37,17 @@ def get_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     result = score(args.ref, args.hyp, args.nonfinite, args.train_ref, args.calibrate)
+    md = scores_markdown(result)
     if args.conformal is not None:
         from espnet_ser.evaluation.scoring import pair
-        from espnet_ser.inference.conformal import Conformal, coverage_report, read_groups
+        from espnet_ser.inference.conformal import Conformal, coverage_markdown, coverage_report, read_groups
 
         result["conformal"] = coverage_report(pair(args.ref, args.hyp, args.nonfinite), Conformal.load(args.conformal),
                                               read_groups(args.group))
+        md += "\n" + coverage_markdown(result["conformal"])
     write_scores(result, args.out)
-    print(scores_markdown(result), end="")
+    (args.out / "scores.md").write_text(md)
+    print(md, end="")
     return 0
 
 

@@ -174,10 +174,6 @@ def scores_markdown(result: Dict) -> str:
         lines += ["", "Per-class recall (n reference utterances): " + ", ".join(
             f"{c} {_fmt(r) if n else '–'} (n={n})" for c, r, n in zip(cl, recall_of(cm), cm.sum(axis=1)))]
     lines += beyond_markdown(result.get("beyond") or {})
-    if result.get("conformal"):
-        from espnet_ser.inference.conformal import coverage_markdown
-
-        lines += ["", coverage_markdown(result["conformal"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -15,7 +15,7 @@ import datetime
 import json
 import zipfile
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import Optional, Union
 
 import torch
 import yaml
@@ -31,7 +31,8 @@ STATS_NAME = "feats_stats.npz"
 
 
 def pack_model(exp_dir: PathLike, out_zip: PathLike, model_file: Optional[str] = None) -> Path:
-    """Pack ``exp_dir`` into ``out_zip`` (module docstring); a model card is added by :func:`add_card`."""
+    """Pack ``exp_dir`` into ``out_zip`` (module docstring); a model card is added by
+    :func:`espnet_ser.evaluation.model_card.add_card`."""
     exp = Path(exp_dir)
     model_file = model_file or best_model_pth(exp)
     conf = read_yaml_mapping(exp / "config.yaml", "exp config")
@@ -88,16 +89,3 @@ def unpack_config(unzipped: Path) -> Path:
         conf["normalize_conf"]["stats_file"] = str(unzipped / STATS_NAME)
     path.write_text(yaml.safe_dump(conf, sort_keys=False))
     return path
-
-
-def add_card(out_zip: PathLike, quick: bool = False, test_ref: Optional[PathLike] = None) -> List[Path]:
-    """Write the model card of a packed model beside the zip and into it (:mod:`espnet_ser.inference.model_card`)."""
-    from espnet_ser.inference.model_card import build_card, write_card
-
-    out = Path(out_zip)
-    files = write_card(build_card(out, test_ref, quick), out.parent)
-    with zipfile.ZipFile(out, "a") as z:
-        for f in files:
-            if f.name not in z.namelist():
-                z.write(f, f.name)
-    return files

@@ -373,3 +373,14 @@ def write_card(card: Dict, out_dir: PathLike) -> List[Path]:
     md.write_text(render(card))
     js.write_text(json.dumps(card, indent=1, default=float) + "\n")
     return [md, js]
+
+
+def add_card(out_zip: PathLike, quick: bool = False, test_ref: Optional[PathLike] = None) -> List[Path]:
+    """Write the model card of a packed model beside the zip and into it."""
+    out = Path(out_zip)
+    files = write_card(build_card(out, test_ref, quick), out.parent)
+    with zipfile.ZipFile(out, "a") as z:
+        for f in files:
+            if f.name not in z.namelist():
+                z.write(f, f.name)
+    return files
