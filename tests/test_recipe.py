@@ -292,8 +292,11 @@ def test_ser_sh_stage_through_slurm(recipe_run, tmp_path):
     env["PATH"] = f"{bin_dir}:{env['PATH']}"
     ser(work, "--folds", "1", "--variants", "baseline_c hierarchical_dc", "--stage", "8", "--stop_stage", "8", env=env)
     calls = record.read_text().splitlines()
-    assert len(calls) == 2 and all("--partition=gpu" in c for c in calls)  # the repository's conf/slurm.conf
-    assert {re.search(r"--output=(\S+)", c).group(1) for c in calls} == {f"{work}/exp/logs/score.{j}.log" for j in (1, 2)}
+    # one sbatch job per job of the stage: per variant, ser_score and the test set's conformal coverage, and
+    # the model's own conformal calibration
+    n = len((work / "exp" / "jobs" / "score.jobs").read_text().splitlines())
+    assert n == 2 * 3 and len(calls) == n and all("--partition=gpu" in c for c in calls)  # the repository's conf/slurm.conf
+    assert {re.search(r"--output=(\S+)", c).group(1) for c in calls} == {f"{work}/exp/logs/score.{j}.log" for j in range(1, n + 1)}
 
 
 FAKE_SRUN = """#!/usr/bin/env bash
