@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 import espnet_ser
 from espnet_ser import compute_dtype
-from espnet_ser.errors import InputError
+from espnet_ser.errors import InputError, read_yaml_mapping
 from espnet_ser.labels import link_table, read_table, safe_child
 from espnet_ser.model.frontend.cached import source_features
 from espnet_ser.labels import LABEL_FILES
@@ -57,7 +57,7 @@ def _hash_path(p: Path) -> str:
 
 def frontend_spec(config: PathLike, overrides: Sequence[str] = ()) -> Tuple[str, Dict]:
     """(frontend name, frontend_conf) of a training config, with ``key=value`` overrides applied."""
-    conf = yaml.safe_load(Path(config).read_text()) or {}
+    conf = read_yaml_mapping(config, "training config")
     name = conf.get("frontend", "s3prl")
     fconf = dict(conf.get("frontend_conf") or {})
     for item in overrides:

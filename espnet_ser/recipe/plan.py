@@ -141,12 +141,10 @@ def shared_frontend_config(template: str, variants: Sequence[str]) -> str:
     """The config whose frontend extracts features (stage 4) and whose data shapes are collected (stage 5)
     for all ``variants``: their configs must agree on frontend and normalisation, or the one cache and
     the one set of statistics would be wrong for some of them (an error naming the two configs)."""
-    import yaml
+    from espnet_ser.errors import read_yaml_mapping
 
     def part(path: str):
-        if not Path(path).is_file():
-            raise MissingInput(f"{path}: training config not found")
-        conf = yaml.safe_load(Path(path).read_text()) or {}
+        conf = read_yaml_mapping(path, "training config")
         return {k: conf.get(k) for k in ("frontend", "frontend_conf", "normalize", "normalize_conf")}
 
     configs = [config_for(template, v)[1] for v in variants]

@@ -174,9 +174,9 @@ def option(config: PathLike, args: Sequence[str], name: str, default=None):
         return args[len(args) - 1 - args[::-1].index(f"--{name}") + 1]
     if not config or not Path(config).is_file():
         return None
-    import yaml
+    from espnet_ser.errors import read_yaml_mapping
 
-    return (yaml.safe_load(Path(config).read_text()) or {}).get(name, default)
+    return read_yaml_mapping(config, "training config").get(name, default)
 
 
 def train(
