@@ -140,7 +140,9 @@ def _audio(path: str) -> np.ndarray:
 
 
 def evaluate(s2e, ref_dir: PathLike, condition: str, ids: List[str]):
-    """The model's outputs on ``ids`` of ``ref_dir`` under ``condition``, paired with the references."""
+    """The model's outputs on ``ids`` of ``ref_dir`` under ``condition``, paired with the references. The
+    degraded audio is written to a scratch dir and scored file by file like ``ser_inference`` does; a
+    model normalised per speaker gets each speaker's statistics from that speaker's degraded recordings."""
     from espnet_ser.evaluation.scoring import Paired
     from espnet_ser.labels import read_labels, read_table
 
@@ -148,12 +150,22 @@ def evaluate(s2e, ref_dir: PathLike, condition: str, ids: List[str]):
     wavs = read_table(Path(ref_dir) / "wav.scp")
     where = {u: i for i, u in enumerate(refs.ids)}
     probs, vad = [], []
-    for k, u in enumerate(ids):
-        out = s2e(perturb(_audio(wavs[u]), condition, seed=k), fs=FS)
-        if out["probs"] is not None:
-            probs.append([out["probs"][c] for c in s2e.class_list])
-        if out["vad"] is not None:
-            vad.append([out["vad"][d] for d in VAD_DIMS])
+    with tempfile.TemporaryDirectory(prefix="espnet_ser_card_") as tmp:
+        items = []
+        for k, u in enumerate(ids):
+            path = Path(tmp) / f"{k:06d}.wav"
+            sf.write(path, perturb(_audio(wavs[u]), condition, seed=k), FS, subtype="FLOAT")
+            items.append((u, str(path)))
+        stats = {}
+        if s2e.needs_speaker_stats:
+            utt2spk = read_table(Path(ref_dir) / "utt2spk")
+            stats = s2e.speaker_statistics(items, utt2spk)
+        for u, path in items:
+            out = s2e.predict_file(path, speaker_mvn=stats.get(u))
+            if out["probs"] is not None:
+                probs.append([out["probs"][c] for c in s2e.class_list])
+            if out["vad"] is not None:
+                vad.append([out["vad"][d] for d in VAD_DIMS])
     idx = [where[u] for u in ids]
     probs_a = np.array(probs) if probs else None
     ref_emo = None if refs.emotion is None or probs_a is None else [refs.emotion[i] for i in idx]
@@ -184,10 +196,16 @@ else:
 rng = np.random.default_rng(0)
 t = np.arange(int(16000 * seconds)) / 16000
 x = (0.2 * np.sin(2 * np.pi * 150 * t) + 0.02 * rng.normal(size=t.size)).astype(np.float32)
-s2e(x, fs=16000)
+stats = None
+if s2e.needs_speaker_stats:  # a per-speaker normalised model: the input's own statistics
+    import tempfile, soundfile as sf
+    path = tempfile.mkstemp(suffix=".wav")[1]
+    sf.write(path, x, 16000)
+    stats = s2e.speaker_statistics([("x", path)], {"x": "s"})["x"]
+s2e(x, fs=16000, speaker_mvn=stats)
 times = []
 for _ in range(repeats):
-    t0 = time.perf_counter(); s2e(x, fs=16000); times.append(time.perf_counter() - t0)
+    t0 = time.perf_counter(); s2e(x, fs=16000, speaker_mvn=stats); times.append(time.perf_counter() - t0)
 peak = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
 print(json.dumps({"rtf": float(np.median(times)) / seconds, "peak_rss_mb": peak / 1024}))
 """
@@ -295,7 +313,9 @@ def _frontend(zip_path: Path) -> Optional[str]:
 
     with zipfile.ZipFile(zip_path) as z:
         conf = yaml.safe_load(z.read("config.yaml")) or {}
-    return conf.get("frontend")
+    name = conf.get("frontend")
+    source = (conf.get("frontend_conf") or {}).get("source") if name == "cached" else None
+    return f"{source} (features cached at training)" if source else name
 
 
 def _num(x) -> str:
@@ -311,7 +331,7 @@ def render(card: Dict) -> str:
                         dataset_name=t["name"], metric_type=k, metric_value=round(v, 4))
              for k, v in t["metrics"].items() if v is not None and not math.isnan(v)]
     data = ModelCardData(library_name="espnet", pipeline_tag="audio-classification", model_name=m["name"],
-                         tags=["speech-emotion-recognition", "espnet-ser", f"frontend-{m['frontend']}"],
+                         tags=["speech-emotion-recognition", "espnet-ser", f"frontend-{m['frontend'].split()[0]}"],
                          eval_results=evals or None)
     lines = ["---", data.to_yaml(), "---", "", f"# Model card: {m['name']}", ""]
     lines += ["## Model", "", f"- variant: {m['variant']}; frontend: {m['frontend']}; outputs: {', '.join(m['outputs'])}",
