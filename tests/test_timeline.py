@@ -76,6 +76,20 @@ def test_windows_follow_the_segments_and_silence_is_gated(model, tmp_path, capsy
     assert (out / "timeline" / "rec.png").stat().st_size > 0
 
 
+def test_speech2emotion_timeline_with_mc_dropout_uncertainty(model, tmp_path):
+    from espnet_ser.inference.speech2emotion import Speech2Emotion
+
+    wav = tmp_path / "two.wav"
+    sf.write(wav, np.concatenate([tone(0, 2.0, 1), tone(4, 2.0, 2)]), FS)
+    s2e = Speech2Emotion.from_exp_dir(model)
+    s2e.mc_dropout = 4
+    rows = s2e.timeline(wav, window_s=1.0, hop_s=1.0, gate="energy")
+    assert [(r["start"], r["end"]) for r in rows] == [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0), (3.0, 4.0)]
+    for r in rows:  # entropy of the mean class distribution over the passes: 0 to ln 5
+        assert not r["gated"] and 0 <= r["class_entropy"] <= np.log(5) + 1e-6
+        assert abs(sum(r["probs"].values()) - 1) < 1e-5
+
+
 def test_gates_on_silence_and_tones():
     import torch
 

@@ -176,6 +176,14 @@ class WindowedPredictor:
                 yield check_waveform(resample(to_mono(chunk), f.samplerate, self.fs), where, min_samples=1), \
                     (b - a) / f.samplerate
 
+    def timeline(self, path: Union[str, Path], window_s: float = 2.0, hop_s: float = 1.0, gate: str = "none",
+                 min_speech: float = 0.5, speaker_mvn: Optional[np.ndarray] = None) -> List[Dict]:
+        """Emotion over time: one row per window (:mod:`espnet_ser.inference.timeline`); ``gate`` none,
+        energy or silero leaves windows without speech unscored (``gated``)."""
+        from espnet_ser.inference.timeline import make_gate, timeline
+
+        return list(timeline(self, path, window_s, hop_s, make_gate(gate), min_speech, speaker_mvn))
+
     @torch.no_grad()
     def predict_file(self, path: Union[str, Path], window_s: float = 20.0, speaker_mvn: Optional[np.ndarray] = None) -> Dict:
         """A whole file, window by window, aggregated (duration-weighted means)."""

@@ -3,7 +3,8 @@
 :func:`timeline` reads one window at a time (``window_s`` long, every ``hop_s``; the last one ends at
 the file's end), so memory does not grow with the recording. Each row: ``start``, ``end`` (seconds),
 ``speech`` (the gate's speech fraction of the window, None without a gate), ``gated`` (below
-``min_speech``: left out), and for kept windows the class, its probabilities and V/A/D.
+``min_speech``: left out), and for kept windows the class, its probabilities and V/A/D (with MC dropout
+also ``class_entropy`` and ``vad_std``).
 :func:`aggregate` is the file-level prediction from the kept windows only (duration-weighted means),
 so silence and non-speech do not pull it toward the model's idea of silence.
 
@@ -109,6 +110,9 @@ def timeline(predictor, path: PathLike, window_s: float = 2.0, hop_s: float = 1.
                 with torch.no_grad():
                     out = predictor.format(predictor.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]), stats), 0)
                 row.update(emotion=out["emotion"], probs=out["probs"], vad=out["vad"])
+                for k in ("class_entropy", "vad_std"):  # MC-dropout uncertainty, when the predictor runs passes
+                    if k in out:
+                        row[k] = out[k]
             yield row
 
 
@@ -141,13 +145,18 @@ def write_timeline(uid: str, rows: List[Dict], out_dir: PathLike, settings: Dict
     agg = aggregate(rows)
     classes = next((list(r["probs"]) for r in rows if r.get("probs")), [])
     dims = list(VAD_DIMS) if any(r.get("vad") for r in rows) else []
-    header = ["start", "end", "speech", "gated", "emotion", *[f"p_{c}" for c in classes], *dims]
+    entropy = any("class_entropy" in r for r in rows)
+    spread = [f"{d}_std" for d in VAD_DIMS] if any("vad_std" in r for r in rows) else []
+    header = ["start", "end", "speech", "gated", "emotion", *[f"p_{c}" for c in classes], *dims,
+              *(["class_entropy"] if entropy else []), *spread]
     lines = [",".join(header)]
     for r in rows:
         cells = [f"{r['start']:.3f}", f"{r['end']:.3f}", "" if r["speech"] is None else f"{r['speech']:.3f}",
                  str(int(r["gated"])), r.get("emotion") or ""]
         cells += ["" if r["gated"] else f"{r['probs'][c]:.6f}" for c in classes]
         cells += ["" if r["gated"] else f"{r['vad'][d]:.6f}" for d in dims]
+        cells += ["" if r["gated"] else f"{r['class_entropy']:.6f}"] if entropy else []
+        cells += ["" if r["gated"] else f"{r['vad_std'][d]:.6f}" for d in VAD_DIMS] if spread else []
         lines.append(",".join(cells))
     safe_child(out, uid, ".csv").write_text("\n".join(lines) + "\n")
     safe_child(out, uid, ".json").write_text(json.dumps({"utterance": uid, **settings, "aggregate": agg,
