@@ -3,7 +3,6 @@
 import datetime
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -15,14 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from espnet_ser.compute_dtype import cpu_name
+
+    cpu = cpu_name()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     return f"{cpu}, {os.cpu_count()} CPUs, {gpu}, torch {torch.__version__}, threads {torch.get_num_threads()}"
 

@@ -34,6 +34,19 @@ def cpu_flags(path: str = "/proc/cpuinfo") -> set:
     return set()
 
 
+def cpu_name(path: str = "/proc/cpuinfo") -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` says (figures name their machine)."""
+    import platform
+
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def resolve(choice: str, device: str = "cpu", flags: set = None) -> Tuple[str, str]:
     """``(fp32|bf16, reason)`` for a ``--dtype`` choice on ``device``."""
     if choice not in CHOICES:

@@ -8,7 +8,6 @@ them, and a killed distributed run resumes where it stopped.
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,27 +18,22 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from espnet2.train.distributed_utils import free_port
 from sklearn.metrics import balanced_accuracy_score
 
 from espnet_ser.inference.speech2emotion import Speech2Emotion
 from espnet_ser.labels import read_labels, read_table
 from espnet_ser.recipe.train_args import collect_stats, train_args
-from helpers import CLASSES, make_data_dir
+from helpers import make_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf/tuning/train_ser_tiny_fbank.yaml"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _torchrun(args, log: Path, **popen):
     """``ser_train`` in 2 CPU processes (torchrun sets RANK/WORLD_SIZE; ESPnet's own options pick gloo)."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(_free_port()), "-m", "espnet_ser.bin.ser_train", *map(str, args),
+           "--master_port", str(free_port()), "-m", "espnet_ser.bin.ser_train", *map(str, args),
            "--ngpu", "0", "--dist_backend", "gloo", "--multiprocessing_distributed", "false"]
     env = dict(os.environ, PYTHONPATH=f"{ROOT}:{os.environ.get('PYTHONPATH', '')}", OMP_NUM_THREADS="1")
     return subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT, env=env, cwd=ROOT, **popen)

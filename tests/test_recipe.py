@@ -306,8 +306,6 @@ echo "$@" >> "$SRUN_RECORD"
 
 
 def test_multi_gpu_multi_node_training_reaches_espnets_launcher_through_slurm(recipe_run, tmp_path):
-    import argparse
-
     from espnet2.train.distributed_utils import get_node_rank, get_num_nodes, resolve_distributed_mode
 
     from espnet_ser.model.task import SERTask

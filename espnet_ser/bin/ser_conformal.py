@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from espnet_ser.errors import InputError, run_cli
+from espnet_ser.inference.conformal import DEFAULT_COVERAGE
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -26,7 +27,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--ref", type=Path, help="test data dir with labels (for the coverage report)")
     p.add_argument("--hyp", type=Path, required=True, help="the predictions to give sets and intervals to")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--coverage", type=float, default=0.9, help="target coverage 1 - alpha (default 0.9)")
+    p.add_argument("--coverage", type=float, default=DEFAULT_COVERAGE,
+                   help=f"target coverage 1 - alpha (default {DEFAULT_COVERAGE})")
     p.add_argument("--group", action="append", default=[], metavar="NAME=FILE",
                    help="report coverage per value of a grouping (utterance -> group file), repeatable")
     return p
@@ -34,7 +36,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     from espnet_ser.evaluation.scoring import pair
-    from espnet_ser.inference.conformal import Conformal, calibrate, coverage_markdown, coverage_report, read_groups, write_sets
+    from espnet_ser.inference.conformal import Conformal, calibrate, coverage_markdown, coverage_report, read_groups
     from espnet_ser.inference.predictions import read_predictions
 
     args = get_parser().parse_args(argv)
@@ -46,10 +48,7 @@ def main(argv=None) -> int:
         raise InputError("give --cal_ref and --cal_hyp (held-out predictions to calibrate on) or --calibration FILE")
     args.out.mkdir(parents=True, exist_ok=True)
     conformal.save(args.out / "conformal.json")
-    pred = read_predictions(args.hyp)
-    sets = conformal.prediction_sets(pred.probs) if pred.probs is not None and conformal.class_scores is not None else None
-    ints = conformal.vad_intervals(pred.vad) if pred.vad is not None and conformal.vad_errors else None
-    write_sets(pred.ids, pred.class_list or [], sets, ints, args.out)
+    conformal.write_for(read_predictions(args.hyp), args.out)
     if conformal.too_few():
         print(f"ser_conformal: WARNING: too few calibration utterances for coverage {conformal.coverage} "
               f"({', '.join(conformal.too_few())}): every class / the whole scale")

@@ -224,11 +224,7 @@ def main(argv=None) -> int:
 
         conformal = Conformal.load(args.conformal)
     if conformal is not None and scored:
-        from espnet_ser.inference.conformal import write_sets
-
-        sets = conformal.prediction_sets(pred.probs) if pred.probs is not None and conformal.class_scores is not None else None
-        ints = conformal.vad_intervals(pred.vad) if pred.vad is not None and conformal.vad_errors else None
-        write_sets(pred.ids, pred.class_list or [], sets, ints, args.out / "conformal")
+        conformal.write_for(pred, args.out / "conformal")
         conformal.save(args.out / "conformal" / "conformal.json")
         print(f"ser_inference: conformal sets/intervals (target coverage {conformal.coverage}) -> {args.out / 'conformal'}")
     print(f"ser_inference: {len(scored)} recordings -> {args.out}" + (f"; {len(errors)} not scored" if errors else ""))

@@ -45,8 +45,7 @@ def main(argv=None) -> int:
         result["conformal"] = coverage_report(pair(args.ref, args.hyp, args.nonfinite), Conformal.load(args.conformal),
                                               read_groups(args.group))
         md += "\n" + coverage_markdown(result["conformal"])
-    write_scores(result, args.out)
-    (args.out / "scores.md").write_text(md)
+    write_scores(result, args.out, md)
     print(md, end="")
     return 0
 

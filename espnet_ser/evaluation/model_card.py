@@ -17,14 +17,13 @@ section, in seconds (CI checks the card of a demo model this way); the full card
 """
 
 import datetime
+import functools
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 from typing import Dict, List, Optional, Union
@@ -38,12 +37,12 @@ from espnet_ser.errors import InputError, MissingInput
 
 PathLike = Union[str, Path]
 FS = 16000
-CONDITIONS = ("clean", "noise_20db", "noise_10db", "noise_0db", "telephone_8k", "codec_mp3", "reverb_rt60_0.6")
+RT60 = 0.6
+CONDITIONS = ("clean", "noise_20db", "noise_10db", "noise_0db", "telephone_8k", "codec_mp3", f"reverb_rt60_{RT60}")
 SECTIONS = ("Model", "Training data and protocol", "Test metrics", "Calibration and conformal coverage", "Robustness",
             "Compute", "Limitations")
 QUICK_UTTERANCES = 12
 ROOM = (6.0, 5.0, 3.0)  # metres; source and microphone 2.5 m apart
-RT60 = 0.6
 
 
 # ---------------------------------------------------------------------------------------------- degradations
@@ -95,9 +94,10 @@ def mp3_round_trip(wav: np.ndarray) -> np.ndarray:
     return np.pad(y[: wav.size], (0, max(0, wav.size - y.size))).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=4)
 def room_impulse_response(rt60: float = RT60) -> np.ndarray:
     """The impulse response of a shoebox room (``ROOM``) with reverberation time ``rt60`` (image source
-    method, ``pyroomacoustics``; absorption by the inverse Sabine formula)."""
+    method, ``pyroomacoustics``; absorption by the inverse Sabine formula); computed once per ``rt60``."""
     import pyroomacoustics as pra
 
     absorption, max_order = pra.inverse_sabine(rt60, ROOM)
@@ -105,28 +105,23 @@ def room_impulse_response(rt60: float = RT60) -> np.ndarray:
     room.add_source([1.5, 3.5, 1.6])
     room.add_microphone([4.0, 2.0, 1.2])
     room.compute_rir()
-    return np.asarray(room.rir[0][0], dtype=np.float64)
-
-
-_RIR: Dict[float, np.ndarray] = {}
+    rir = np.asarray(room.rir[0][0], dtype=np.float64)
+    rir.setflags(write=False)
+    return rir
 
 
 def measured_t30(rt60: float = RT60) -> float:
     """The room's reverberation time as measured on its impulse response (Schroeder decay, 5-35 dB, x2)."""
     import pyroomacoustics as pra
 
-    if rt60 not in _RIR:
-        _RIR[rt60] = room_impulse_response(rt60)
-    return float(pra.experimental.measure_rt60(_RIR[rt60], fs=FS, decay_db=30))
+    return float(pra.experimental.measure_rt60(room_impulse_response(rt60), fs=FS, decay_db=30))
 
 
 def reverberate(wav: np.ndarray, rt60: float = RT60) -> np.ndarray:
     """``wav`` as heard in the room, same length and RMS."""
     from scipy.signal import fftconvolve
 
-    if rt60 not in _RIR:
-        _RIR[rt60] = room_impulse_response(rt60)
-    y = fftconvolve(wav.astype(np.float64), _RIR[rt60])[: wav.size]
+    y = fftconvolve(wav.astype(np.float64), room_impulse_response(rt60))[: wav.size]
     rms_in, rms_out = np.sqrt(np.mean(wav.astype(np.float64) ** 2)), np.sqrt(np.mean(y ** 2))
     return (y * (rms_in / rms_out if rms_out > 0 else 1.0)).astype(np.float32)
 
@@ -212,12 +207,9 @@ print(json.dumps({"rtf": float(np.median(times)) / seconds, "peak_rss_mb": peak 
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} CPUs, torch {torch.__version__}"
+    from espnet_ser.compute_dtype import cpu_name
+
+    return f"{cpu_name()}, {os.cpu_count()} CPUs, torch {torch.__version__}"
 
 
 def compute(zip_path: Path, s2e, seconds: float, repeats: int) -> Dict:
@@ -342,7 +334,7 @@ def render(card: Dict) -> str:
     tr = card["training"]
     lines += ["## Training data and protocol", "", f"- recipe: {tr['recipe']}; fold: {tr['fold']}" + (f"; Table-2 row {tr['row']}" if tr["row"] else ""),
               f"- training data: `{tr['train']}`; dev (model selection): `{tr['dev']}`",
-              f"- test sets: " + ", ".join(f"{k} `{v}`" for k, v in (tr["tests"] or {}).items()),
+              "- test sets: " + ", ".join(f"{k} `{v}`" for k, v in (tr["tests"] or {}).items()),
               f"- seed {tr['seed']}; git commit {tr['git_commit'] or 'unknown'}; command: `{' '.join(tr['command'] or [])}`", ""]
     lines += ["## Test metrics", "", f"{t['name']} (`{t['data']}`), {t['utterances']} utterances" +
               (" (quick card: the first ones only)" if t["quick"] else "") + f"; 95 % percentile bootstrap intervals "

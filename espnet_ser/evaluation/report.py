@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Dict, List, Union
 
+from espnet_ser import VAD_DIMS
 from espnet_ser.errors import MissingInput
 from espnet_ser.evaluation.beyond import beyond_scores, reject_curves
 from espnet_ser.evaluation.compare import fmt3, vad_classes_by_fold
@@ -95,7 +96,7 @@ def conformal_section(runs, test: str) -> List[str]:
             n = sum(w for _, w in pairs)
             return sum(x * w for x, w in pairs) / n if n else None
 
-        dims = [d for d in ("valence", "arousal", "dominance") if any(f"{d}_coverage" in g for g in alls)]
+        dims = [d for d in VAD_DIMS if any(f"{d}_coverage" in g for g in alls)]
         vad_cov = [pooled(f"{d}_coverage", f"{d}_n") for d in dims]
         vad_width = [pooled(f"{d}_mean_width", f"{d}_n") for d in dims]
         mean = lambda xs: sum(xs) / len(xs) if xs and None not in xs else None  # noqa: E731

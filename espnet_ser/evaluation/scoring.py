@@ -183,9 +183,10 @@ def _fmt(v) -> str:
     return "nan" if v is None or np.isnan(v) else f"{v:.3f}"
 
 
-def write_scores(result: Dict, out_dir: PathLike) -> Path:
+def write_scores(result: Dict, out_dir: PathLike, markdown: Optional[str] = None) -> Path:
+    """``scores.json`` and ``scores.md`` (``markdown``, default :func:`scores_markdown` of ``result``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "scores.json").write_text(json.dumps(result, indent=1) + "\n")
-    (out / "scores.md").write_text(scores_markdown(result))
+    (out / "scores.md").write_text(scores_markdown(result) if markdown is None else markdown)
     return out

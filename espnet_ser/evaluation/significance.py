@@ -31,7 +31,7 @@ import numpy as np
 from scipy import stats
 
 from espnet_ser import VAD_DIMS
-from espnet_ser.metrics import ccc_scores, class_codes, confusion_of_codes, f1_of, ua_of, wa_of
+from espnet_ser.metrics import class_codes, f1_of, ua_of, wa_of
 from espnet_ser.evaluation.scoring import Paired
 
 ALPHA = 0.05
@@ -76,17 +76,16 @@ def resample_counts(sizes: Tuple[int, ...], n_boot: int, seed: int) -> List[np.n
 @functools.lru_cache(maxsize=4)
 def _resample_counts(sizes: Tuple[int, ...], n_boot: int, seed: int) -> Tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
-    out = [np.empty((1 + n_boot, n), dtype=np.uint16 if n > 255 else np.uint8) for n in sizes]
+    out = [np.empty((1 + n_boot, n), dtype=np.uint16) for n in sizes]
     for c in out:
         c[0] = 1
     for r in range(1, 1 + n_boot):
         for n, c in zip(sizes, out):
             c[r] = np.bincount(rng.integers(0, n, size=n), minlength=n)
-    narrow = []
-    for c in out:  # uint8 unless some utterance was drawn more than 255 times
-        narrow.append(c.astype(np.uint8) if c.dtype != np.uint8 and c.max() <= 255 else c)
-        narrow[-1].setflags(write=False)
-    return tuple(narrow)
+    out = [c.astype(np.uint8) if c.max() <= 255 else c for c in out]  # uint8 unless a count exceeds 255
+    for c in out:
+        c.setflags(write=False)
+    return tuple(out)
 
 
 def bootstrap_p(deltas: Sequence[float]) -> float:
@@ -256,17 +255,21 @@ def family_size(results: Sequence[Optional[Dict[str, float]]]) -> int:
     return sum(1 for r in results if r is not None and not np.isnan(r.get("p", float("nan"))))
 
 
+def _resampled(p: Paired, metric: str, n_boot: int, seed: int) -> np.ndarray:
+    """``metric`` on each of ``n_boot`` resamples of ``p``'s utterances, the undefined ones left out."""
+    vals = _metric_rows(metric, class_union(p), p, resample_counts((len(p.ids),), n_boot, seed)[0])[1:]
+    return vals[~np.isnan(vals)]
+
+
 def bootstrap_std(p: Paired, metric: str, n_boot: int = 200, seed: int = 0) -> float:
     """Standard deviation of ``metric`` over bootstrap resamples of the utterances (one-run error bar)."""
-    vals = _metric_rows(metric, class_union(p), p, resample_counts((len(p.ids),), n_boot, seed)[0])[1:]
-    vals = vals[~np.isnan(vals)]
+    vals = _resampled(p, metric, n_boot, seed)
     return float(vals.std(ddof=1)) if vals.size > 1 else float("nan")
 
 
 def bootstrap_interval(p: Paired, metric: str, n_boot: int = 1000, seed: int = 0, level: float = 0.95):
     """Percentile bootstrap interval of ``metric`` over resamples of the utterances (NaN, NaN where undefined)."""
-    vals = _metric_rows(metric, class_union(p), p, resample_counts((len(p.ids),), n_boot, seed)[0])[1:]
-    vals = vals[~np.isnan(vals)]
+    vals = _resampled(p, metric, n_boot, seed)
     if not vals.size:
         return float("nan"), float("nan")
     lo, hi = np.percentile(vals, [100 * (1 - level) / 2, 100 * (1 + level) / 2])

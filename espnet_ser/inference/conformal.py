@@ -29,6 +29,8 @@ from espnet_ser.errors import InputError
 
 PathLike = Union[str, Path]
 _EPS = 1e-12
+#: the coverage sets and intervals are calibrated for unless one is asked (the recipe's)
+DEFAULT_COVERAGE = 0.9
 #: a model's calibration: in an exp dir (the recipe's score stage writes it) and in a packed zip
 CONFORMAL_IN_EXP = "conformal/conformal.json"
 CONFORMAL_NAME = "conformal.json"
@@ -90,6 +92,13 @@ class Conformal:
             out[:, d] = cr.predict_int(vad[:, d], confidence=self.coverage - _EPS, y_min=0.0, y_max=1.0)
         return out
 
+    def write_for(self, pred, out_dir: PathLike) -> None:
+        """The sets and intervals of predictions ``pred`` (:class:`~espnet_ser.inference.predictions.Predictions`)
+        as ``pred_set`` / ``vad_interval`` files in ``out_dir`` (:func:`write_sets`), for what both sides have."""
+        sets = self.prediction_sets(pred.probs) if pred.probs is not None and self.class_scores is not None else None
+        ints = self.vad_intervals(pred.vad) if pred.vad is not None and self.vad_errors else None
+        write_sets(pred.ids, pred.class_list or [], sets, ints, out_dir)
+
     # ------------------------------------------------------------------ storage
     def to_json(self) -> Dict:
         return {"coverage": self.coverage, "class_list": self.class_list, "method": "split conformal (crepes), LAC class "
@@ -141,7 +150,7 @@ def _finite_or_none(x: float) -> Optional[float]:
     return None if math.isinf(x) else float(x)
 
 
-def calibrate(paired, coverage: float = 0.9) -> Conformal:
+def calibrate(paired, coverage: float = DEFAULT_COVERAGE) -> Conformal:
     """A :class:`Conformal` from held-out predictions paired with their references
     (:class:`espnet_ser.evaluation.scoring.Paired`: class probabilities and/or V/A/D)."""
     scores = None

@@ -182,13 +182,12 @@ def export_onnx(s2e, out_path: Union[str, Path], opset: int = DEFAULT_OPSET, int
         warnings.simplefilter("ignore")
         torch.onnx.export(graph, (example,), str(tmp), input_names=["speech"], output_names=outputs,
                           dynamic_axes={"speech": {1: "samples"}}, opset_version=opset, dynamo=False)
-        if int8:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
+    if int8:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            q = tmp.with_name(tmp.name + ".int8")
-            quantize_dynamic(str(tmp), str(q), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
-            q.replace(tmp)
-        max_seconds = longest_input_seconds(model, s2e.fs)
+        q = tmp.with_name(tmp.name + ".int8")
+        quantize_dynamic(str(tmp), str(q), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
+        q.replace(tmp)
     # checked against the model as it is (an s3prl frontend: s3prl itself, not its converted twin)
     diff, session = 0.0, _load_session(tmp, None)
     gen = torch.Generator().manual_seed(0)
@@ -200,7 +199,7 @@ def export_onnx(s2e, out_path: Union[str, Path], opset: int = DEFAULT_OPSET, int
         diff = max([diff] + [float(np.abs(g - r.numpy()).max()) for g, r in zip(got, ref)])
     del session
     meta = {"class_list": json.dumps(s2e.class_list), "fs": str(s2e.fs), "outputs": json.dumps(outputs),
-            "max_seconds": json.dumps(max_seconds), "opset": str(opset), "converted": json.dumps(swap.converted),
+            "max_seconds": json.dumps(longest_input_seconds(model, s2e.fs)), "opset": str(opset), "converted": json.dumps(swap.converted),
             "espnet_ser": espnet_ser.__version__, "source": str(getattr(s2e, "source", "")),
             "int8": json.dumps(int8), "export_check": json.dumps({"seconds": list(check_seconds), "max_abs_diff": diff})}
     proto = onnx.load(str(tmp))  # the graph is read and written once more, for its metadata

@@ -161,20 +161,28 @@ class WindowedPredictor:
         """Mono windows of a file at the model's rate (see the module docstring), with their durations."""
         if not window_s > 0:
             raise InputError(f"window length must be positive, got {window_s} s")
+
+        def spans(rate: int, total: int):
+            n = max(1, int(round(total / (window_s * rate))))
+            bounds = np.linspace(0, total, n + 1).astype(np.int64)
+            return zip(bounds[:-1], bounds[1:])
+
+        for wav, a, b, rate in self.read_spans(path, spans):
+            yield wav, (b - a) / rate
+
+    def read_spans(self, path: Union[str, Path], spans) -> Iterator[Tuple[torch.Tensor, int, int, int]]:
+        """The file's spans ``spans(rate, frames) -> [(first, end), ...]`` (samples), read one at a time
+        as mono waveforms at the model's rate: ``(waveform, first, end, file rate)``."""
         if not Path(path).is_file():  # a FIFO or device would block the read
             raise InputError(f"{path}: not a regular file")
         with sf.SoundFile(str(path)) as f:
-            total = f.frames
-            if total == 0:
+            if f.frames == 0:
                 raise InputError(f"{path}: empty audio")
-            n = max(1, int(round(total / (window_s * f.samplerate))))
-            bounds = np.linspace(0, total, n + 1).astype(np.int64)
-            for a, b in zip(bounds[:-1], bounds[1:]):
+            for a, b in spans(f.samplerate, f.frames):
                 f.seek(int(a))
                 chunk = f.read(int(b - a), dtype="float32", always_2d=True)
                 where = f"{path} ({a / f.samplerate:.1f}-{b / f.samplerate:.1f} s)"
-                yield check_waveform(resample(to_mono(chunk), f.samplerate, self.fs), where, min_samples=1), \
-                    (b - a) / f.samplerate
+                yield check_waveform(resample(to_mono(chunk), f.samplerate, self.fs), where, min_samples=1), a, b, f.samplerate
 
     def timeline(self, path: Union[str, Path], window_s: float = 2.0, hop_s: float = 1.0, gate: str = "none",
                  min_speech: float = 0.5, speaker_mvn: Optional[np.ndarray] = None) -> List[Dict]:

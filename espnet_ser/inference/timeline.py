@@ -18,15 +18,14 @@ windows shaded).
 import json
 import math
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Union
+from typing import Dict, Iterator, List, Sequence, Union
 
 import numpy as np
-import soundfile as sf
 import torch
 
 from espnet_ser import VAD_DIMS
 from espnet_ser.errors import InputError
-from espnet_ser.waveform import check_waveform, resample, to_mono
+from espnet_ser.waveform import resample
 
 PathLike = Union[str, Path]
 GATES = ("none", "energy", "silero")
@@ -86,34 +85,28 @@ def timeline(predictor, path: PathLike, window_s: float = 2.0, hop_s: float = 1.
     stats = predictor._stats(speaker_mvn)
     if not (window_s > 0 and hop_s > 0):
         raise InputError(f"timeline window and hop must be positive seconds, got {window_s} and {hop_s}")
-    if not Path(path).is_file():
-        raise InputError(f"{path}: not a regular file")
-    with sf.SoundFile(str(path)) as f:
-        rate, total = f.samplerate, f.frames
-        if total == 0:
-            raise InputError(f"{path}: empty audio")
+
+    def spans(rate: int, total: int):
         win, hop = max(1, round(window_s * rate)), max(1, round(hop_s * rate))
-        starts = list(range(0, max(1, total - win + hop), hop))
-        for a in starts:
+        for a in range(0, max(1, total - win + hop), hop):
             b = min(total, a + win)
             if a > 0 and b - a < win // 2 and b == total:  # a short tail: covered by the previous window
-                break
-            f.seek(a)
-            chunk = f.read(b - a, dtype="float32", always_2d=True)
-            wav = check_waveform(resample(to_mono(chunk), rate, predictor.fs), f"{path} ({a / rate:.2f}-{b / rate:.2f} s)",
-                                 min_samples=1)
-            row: Dict = {"start": a / rate, "end": b / rate, "speech": None, "gated": False}
-            if gate is not None:
-                row["speech"] = gate.speech_fraction(wav, predictor.fs)
-                row["gated"] = row["speech"] < min_speech
-            if not row["gated"]:
-                with torch.no_grad():
-                    out = predictor.format(predictor.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]), stats), 0)
-                row.update(emotion=out["emotion"], probs=out["probs"], vad=out["vad"])
-                for k in ("class_entropy", "vad_std"):  # MC-dropout uncertainty, when the predictor runs passes
-                    if k in out:
-                        row[k] = out[k]
-            yield row
+                return
+            yield a, b
+
+    for wav, a, b, rate in predictor.read_spans(path, spans):
+        row: Dict = {"start": a / rate, "end": b / rate, "speech": None, "gated": False}
+        if gate is not None:
+            row["speech"] = gate.speech_fraction(wav, predictor.fs)
+            row["gated"] = row["speech"] < min_speech
+        if not row["gated"]:
+            with torch.no_grad():
+                out = predictor.format(predictor.predict_batch(wav.unsqueeze(0), torch.tensor([wav.numel()]), stats), 0)
+            row.update(emotion=out["emotion"], probs=out["probs"], vad=out["vad"])
+            for k in ("class_entropy", "vad_std"):  # MC-dropout uncertainty, when the predictor runs passes
+                if k in out:
+                    row[k] = out[k]
+        yield row
 
 
 def aggregate(rows: Sequence[Dict]) -> Dict:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
 from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.inference.conformal import DEFAULT_COVERAGE
 from espnet_ser.recipe.combine import combine, size_matched_subset
 from espnet_ser.recipe.train_args import collect_stats_args, option, train_args
 from espnet_ser.spec import (ALL_FOLDS, TABLE2_ROWS, recipe as recipe_spec, selection_stat, table2_sources,
@@ -157,10 +158,9 @@ def shared_frontend_config(template: str, variants: Sequence[str]) -> str:
     return configs[0]
 
 
-#: where each experiment's dev-set predictions go (inference/<name>/, beside the test sets'), and the
-#: coverage its conformal sets are calibrated for (README, "Beyond the paper")
+#: where each experiment's dev-set predictions go (inference/<name>/, beside the test sets'); they
+#: calibrate its conformal sets for conformal.DEFAULT_COVERAGE (README, "Beyond the paper")
 CONFORMAL_DEV = "dev"
-CONFORMAL_COVERAGE = 0.9
 
 
 def _job(module: str, args: Sequence[str], log: Path, stamp: Path, on_change: str = "rerun", **extra) -> Dict:
@@ -226,7 +226,7 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
             else:
                 # the dev set's predictions calibrate the conformal sets and intervals (espnet_ser.inference.conformal)
                 dev_hyp = e / "inference" / CONFORMAL_DEV
-                calibrate = ["--cal_ref", data / s.dev, "--cal_hyp", dev_hyp, "--coverage", str(CONFORMAL_COVERAGE)]
+                calibrate = ["--cal_ref", data / s.dev, "--cal_hyp", dev_hyp, "--coverage", str(DEFAULT_COVERAGE)]
                 if stage == "inference":
                     args = ["--model", e, "--wav_scp", data / s.dev / "wav.scp", "--out", dev_hyp, "--no_progress", *inference_args]
                     jobs.append(_job("espnet_ser.bin.ser_inference", args, dev_hyp / "inference.log", dev_hyp / ".done"))

@@ -7,9 +7,9 @@ the pooling layers. ``path_or_name`` is a local directory holding ``config.json`
 internet access.
 """
 
+import math
 from typing import List, Optional, Tuple
 
-import numpy as np
 import torch
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
 
@@ -59,11 +59,10 @@ class HFHubertFrontend(ComputeDtype, AbsFrontend):
         self = cls.__new__(cls)
         AbsFrontend.__init__(self)
         self.upstream = upstream
-        self._setup(layer, weighted_sum, normalize_waveform, normalize_eps)
-        self.s3prl_frames = s3prl_frames
+        self._setup(layer, weighted_sum, normalize_waveform, normalize_eps, s3prl_frames)
         return self
 
-    def _setup(self, layer, weighted_sum, normalize_waveform, normalize_eps) -> None:
+    def _setup(self, layer, weighted_sum, normalize_waveform, normalize_eps, s3prl_frames: bool = False) -> None:
         freeze(self.upstream)
         cfg = self.upstream.config
         # HuBERT-large (layer-norm feature extractor) expects zero-mean unit-variance waveforms
@@ -73,8 +72,8 @@ class HFHubertFrontend(ComputeDtype, AbsFrontend):
         self.layer = layer
         self.weighted_sum = weighted_sum
         self._size = cfg.hidden_size
-        self.s3prl_frames = False
-
+        self.s3prl_frames = s3prl_frames
+        self._hop = math.prod(cfg.conv_stride)  # samples per frame
     def output_size(self) -> int:
         return self._size
 
@@ -99,8 +98,7 @@ class HFHubertFrontend(ComputeDtype, AbsFrontend):
             # s3prl's last layer is the encoder's output, after its final layer norm (pre-norm layouts);
             # transformers' hidden_states end before it
             hidden[-1] = out.last_hidden_state.detach().float()
-            hop = int(np.prod([s for _, s in self._convs]))
-            lengths = torch.div(input_lengths - 1, hop, rounding_mode="floor") + 1
+            lengths = torch.div(input_lengths - 1, self._hop, rounding_mode="floor") + 1
             idx = torch.arange(lengths.max(), device=input.device).clamp(max=hidden[0].size(1) - 1)
             return [h.index_select(1, idx) for h in hidden], lengths
         return hidden, frames_from_samples(input_lengths, self._convs).clamp(max=hidden[0].size(1))
