@@ -79,7 +79,8 @@ class ConvStft(torch.nn.Module):
 
 class exportable:
     """Within the block, every fbank frontend of ``model`` computes its STFT with :class:`ConvStft`, and
-    every s3prl HuBERT frontend is its transformers twin (same weights, layers, frames)."""
+    every frontend with an ``export_twin`` is that twin: an s3prl HuBERT frontend its transformers twin
+    (same weights, layers, frames), a LoRA-tuned upstream a copy with its adapters merged."""
 
     def __init__(self, model: torch.nn.Module):
         from espnet2.asr.frontend.default import DefaultFrontend
@@ -87,24 +88,29 @@ class exportable:
         from espnet_ser.model.frontend.s3prl import S3prlFrozenFrontend
 
         self.swapped = [(m, m.stft) for m in model.modules() if isinstance(m, DefaultFrontend) and m.stft is not None]
-        self.s3prl = [(parent, name, child) for parent in model.modules() for name, child in parent.named_children()
-                      if isinstance(child, S3prlFrozenFrontend)]
+        self.twins = [(parent, name, child) for parent in model.modules() for name, child in parent.named_children()
+                      if callable(getattr(child, "export_twin", None))]
+        self.s3prl = any(isinstance(c, S3prlFrozenFrontend) for _, _, c in self.twins)
         self.converted = None
 
     def __enter__(self):
-        from espnet_ser.model.frontend.convert import hf_frontend_from_s3prl
-
         for m, stft in self.swapped:
             m.stft = ConvStft(stft)
-        for parent, name, child in self.s3prl:
-            setattr(parent, name, hf_frontend_from_s3prl(child))
-            self.converted = "s3prl HuBERT -> transformers HubertModel (same weights)"
+        done = []
+        for parent, name, child in self.twins:
+            twin = child.export_twin()
+            if twin is not None:
+                setattr(parent, name, twin)
+                done.append(type(child).__name__)
+        if done:
+            self.converted = ("s3prl HuBERT -> transformers HubertModel (same weights)" if self.s3prl
+                              else "LoRA adapters merged into the weights")
         return self
 
     def __exit__(self, *exc):
         for m, stft in self.swapped:
             m.stft = stft
-        for parent, name, child in self.s3prl:
+        for parent, name, child in self.twins:
             setattr(parent, name, child)
 
 

@@ -7,6 +7,7 @@ frontend, specaug, normalize, encoder, pooling, decoder.
 """
 
 import argparse
+import inspect
 import logging
 from typing import Callable, Collection, Dict, List, Optional, Tuple
 
@@ -64,6 +65,18 @@ decoder_choices = ClassChoices(  # the paper's variants (espnet_ser.model.decode
     type_check=AbsSERDecoder,
     default=DEFAULT_VARIANT,
 )
+
+
+def upstream_param_groups(model: torch.nn.Module, base_lr: float) -> List[dict]:
+    """The optimizer groups of every fine-tuned upstream in ``model`` (none for a frozen one)."""
+    from espnet_ser.model.frontend import finetune as ft
+
+    groups = []
+    for m in model.modules():
+        spec = getattr(m, "finetune", None)
+        if isinstance(spec, ft.Finetune) and spec.active and hasattr(m, "upstream"):
+            groups += ft.param_groups(list(m.upstream.named_parameters()), spec, m.upstream.config.num_hidden_layers, base_lr)
+    return groups
 
 
 def yaml_list(value):
@@ -208,8 +221,10 @@ class SERTask(AbsTask):
         model = _slot("model", ESPnetSERModel, args.model_conf, class_list=args.class_list, frontend=frontend,
                       specaug=specaug, normalize=normalize, encoder=encoder, decoder=decoder)
         if args.init is not None:
-            # initialize() touches every parameter: keep the frozen upstream's pretrained weights
-            frozen = {k: p.detach().clone() for k, p in model.named_parameters() if not p.requires_grad}
+            # initialize() touches every parameter: keep the frontend's (a pretrained upstream, trainable or
+            # not, and LoRA adapters that start as a no-op) and every other frozen one
+            frozen = {k: p.detach().clone() for k, p in model.named_parameters()
+                      if not p.requires_grad or k.startswith("frontend.")}
             initialize(model, args.init)
             with torch.no_grad():
                 for k, p in model.named_parameters():
@@ -222,9 +237,18 @@ class SERTask(AbsTask):
 
     @classmethod
     def build_optimizers(cls, args: argparse.Namespace, model: torch.nn.Module) -> List[torch.optim.Optimizer]:
-        """One optimizer over the trainable parameters only: frozen ones get no optimizer state."""
+        """One optimizer over the trainable parameters only: frozen ones get no optimizer state. A
+        fine-tuned upstream's parameters form their own groups (its learning rate, layer-wise decay:
+        :func:`espnet_ser.model.frontend.finetune.param_groups`)."""
         optim_class = optim_classes.get(args.optim)
         if optim_class is None:
             raise ValueError(f"--optim must be one of {list(optim_classes)}: {args.optim}")
-        params = [p for p in model.parameters() if p.requires_grad]
-        return [optim_class(params, **args.optim_conf)]
+        base_lr = float(args.optim_conf.get("lr", inspect.signature(optim_class).parameters["lr"].default))
+        groups = upstream_param_groups(model, base_lr)
+        taken = {id(p) for g in groups for p in g["params"]}
+        rest = [p for p in model.parameters() if p.requires_grad and id(p) not in taken]
+        if groups:
+            for g in groups:
+                logging.info(f"optimizer group {g['name']}: {len(g['params'])} tensors at lr {g['lr']:.3g}")
+            return [optim_class([{"params": rest, "name": "model"}, *groups], **args.optim_conf)]
+        return [optim_class(rest, **args.optim_conf)]

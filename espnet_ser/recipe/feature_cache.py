@@ -34,7 +34,7 @@ import espnet_ser
 from espnet_ser import compute_dtype
 from espnet_ser.errors import InputError, read_yaml_mapping
 from espnet_ser.labels import link_table, read_table, safe_child
-from espnet_ser.model.frontend.cached import source_features
+from espnet_ser.model.frontend.cached import finetuned, source_features
 from espnet_ser.labels import LABEL_FILES
 from espnet_ser.recipe.dump import audio_key, inputs_digest
 
@@ -78,12 +78,22 @@ def store_dtype(name: str) -> str:
 
 
 def cache_key(name: str, fconf: Dict, dtype: str, compute: str = "fp32") -> Dict:
+    """What produced a cache. A fine-tuning config (``finetune``) caches the frozen states below its
+    first trainable layer: only the number of top layers that train decides those (not the mode, the
+    learning rate or the adapters' settings), so ``layers`` records it and the rest of ``finetune`` is left out."""
     digests = {}
     for k in PATH_KEYS:
         v = fconf.get(k)
         if isinstance(v, str) and Path(v).exists():
             digests[k] = _hash_path(Path(v))
     layers = "all" if fconf.get("multilayer_feature") else fconf.get("layer", -1)
+    if finetuned(fconf):
+        spec = fconf["finetune"] if isinstance(fconf["finetune"], dict) else {"mode": fconf["finetune"]}
+        if spec.get("mode") == "all":
+            raise InputError(f"{name} with finetune mode 'all' trains the convolutional encoder: no frozen part to cache; "
+                             "train from audio (--feats_type raw)")
+        layers = {"enters_top": spec.get("layers") or "every layer", "lower_layers_too": bool(fconf.get("multilayer_feature"))}
+        fconf = {k: v for k, v in fconf.items() if k != "finetune"}
     return {"frontend": name, "frontend_conf": fconf, "checkpoint_sha256": digests or None, "layers": layers,
             "fs": int(fconf.get("fs", 16000)), "dtype": dtype, "compute_dtype": compute, "espnet_ser": espnet_ser.__version__}
 
@@ -224,8 +234,8 @@ def _done_stamp(key_text: str, src: Path) -> str:
 
 
 def _layers_from_key(key: Dict, name: str, fconf: Dict, width: int) -> int:
-    if key["layers"] != "all":
+    if key["layers"] != "all" and not (isinstance(key["layers"], dict) and key["layers"]["lower_layers_too"]):
         return 1
-    # all layers of an SSL upstream: the hidden size is the width of one layer
+    # several layers of an SSL upstream: the hidden size is the width of one layer
     frontend = build_frontend(name, fconf, "cpu")
     return width // frontend.output_size()

@@ -114,13 +114,18 @@ def data_dir_speaker_stats(config: PathLike, data_dir: PathLike) -> dict:
     from espnet_ser.model.speaker_mvn import statistics
     from espnet_ser.recipe.feature_cache import build_frontend, frontend_spec
 
+    from espnet_ser.model.frontend.cached import finetuned
+
     d = Path(data_dir)
+    name, frontend_conf = frontend_spec(config)  # the config's frontend, as stage 4 builds it
+    if finetuned(frontend_conf):
+        raise InputError(f"{config}: normalize speaker_mvn needs a fixed frontend output, but this config fine-tunes the "
+                         "upstream (frontend_conf.finetune), whose output changes as it trains; use utterance_mvn")
     if (d / "feats.scp").exists() and not (d / "wav.scp").exists():
         return cached_speaker_stats(d)
     for f in ("wav.scp", "utt2spk"):
         if not (d / f).is_file():
             raise MissingInput(f"{d / f}: not found (speaker statistics need the audio and each utterance's speaker)")
-    name, frontend_conf = frontend_spec(config)  # the config's frontend, as stage 4 builds it
     frontend = build_frontend(name, frontend_conf, "cpu")
     fs = int(frontend_conf.get("fs", 16000))
 

@@ -26,11 +26,13 @@ CONV_KERNEL = (10, 3, 3, 3, 3, 2, 2)
 CONV_STRIDE = (5, 2, 2, 2, 2, 2, 2)
 
 
-def save_hf_hubert(out_dir: Union[str, Path], size: str = "tiny", seed: int = 0) -> Path:
+def save_hf_hubert(out_dir: Union[str, Path], size: str = "tiny", seed: int = 0, stable: Optional[bool] = None) -> Path:
+    """``stable`` (default: only for ``large``): HuBERT-large's layout (layer-norm convolutions, pre-norm
+    transformer layers, normalised waveform) at any size."""
     from transformers import HubertConfig, HubertModel, Wav2Vec2FeatureExtractor
 
     layers, dim, heads, ffn, conv = SIZES[size]
-    large = size == "large"
+    large = size == "large" if stable is None else stable
     config = HubertConfig(
         hidden_size=dim,
         num_hidden_layers=layers,

@@ -119,12 +119,16 @@ def hf_hubert_from_s3prl(frontend) -> Tuple[torch.nn.Module, bool]:
     return hf.eval(), bool(frontend.upstream.upstream.task_cfg.normalize)
 
 
-def hf_frontend_from_s3prl(frontend):
+def hf_frontend_from_s3prl(frontend, finetune=None):
     """The ``hf_hubert`` frontend equivalent to an s3prl HuBERT frontend: same weights, same layer
     choice (the learnt layer weights are the same module), same waveform normalisation (s3prl's
-    ``layer_norm`` of the whole waveform: epsilon 1e-5) and s3prl's frame counts."""
+    ``layer_norm`` of the whole waveform: epsilon 1e-5) and s3prl's frame counts. With ``finetune``
+    (:mod:`espnet_ser.model.frontend.finetune`): that part trains, and frames are counted as
+    transformers does (the last state stays s3prl's, after the final layer norm)."""
     from espnet_ser.model.frontend.hf_hubert import HFHubertFrontend
 
     hf, normalize = hf_hubert_from_s3prl(frontend)
+    tuned = finetune is not None
     return HFHubertFrontend.from_model(hf, layer=frontend.layer, weighted_sum=frontend.weighted_sum,
-                                       normalize_waveform=normalize, normalize_eps=1e-5, s3prl_frames=True)
+                                       normalize_waveform=normalize, normalize_eps=1e-5, s3prl_frames=not tuned,
+                                       finetune=finetune, normed_last=True)

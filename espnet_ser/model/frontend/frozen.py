@@ -39,6 +39,14 @@ def freeze(module: torch.nn.Module) -> None:
     module.eval()
 
 
+def frozen_cache_states(frontend, speech: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, int]:
+    """What a feature cache stores for a frozen SSL frontend: the layer it selects, or every layer when
+    it learns a weighted sum, side by side: (B, T, L * D), frame counts, L."""
+    hidden, out_lens = frontend.hidden_states(speech, lengths)
+    layers = hidden if frontend.weighted_sum is not None else [hidden[frontend.layer]]
+    return torch.cat(layers, dim=-1), out_lens, len(layers)
+
+
 class DownloadNeeded(RuntimeError):
     """A pretrained upstream is not available locally and could not be downloaded."""
 
