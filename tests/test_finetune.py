@@ -21,6 +21,7 @@ from espnet_ser.recipe.train_args import collect_stats, train
 from espnet_ser.testing.hubert_checkpoints import save_hf_hubert, save_s3prl_hubert
 from helpers import make_data_dir, tiny_hubert_config
 
+ROOT = Path(__file__).resolve().parents[1]
 TOP1 = {"mode": "top", "layers": 1}
 
 
@@ -194,7 +195,7 @@ def _train_and_pack(root: Path, finetune, cached: bool):
     exp = train(config, tr, dv, st, root / "exp", extra)
     from espnet_ser.inference.pack import pack_model
 
-    return config, exp, pack_model(exp, root / "model.zip")
+    return config, exp, pack_model(exp, root / "model.zip", model_file="2epoch.pth")
 
 
 @pytest.mark.parametrize("finetune,cached", [({"mode": "lora", "lora_rank": 4}, False), (TOP1, True)],
@@ -233,6 +234,10 @@ def test_tuned_models_train_pack_load_and_export(tmp_path, finetune, cached):
     a, b = s2e(wav, 16000), again(wav, 16000)
     assert a["emotion"] == b["emotion"] and np.allclose(list(a["vad"].values()), list(b["vad"].values()), atol=1e-6)
 
+    # --dtype bf16 runs the tuned upstream in bfloat16 (close to fp32, not equal)
+    half = Speech2Emotion(exp / "config.yaml", exp / "2epoch.pth", dtype="bf16")(wav, 16000)
+    assert np.allclose(list(half["vad"].values()), list(a["vad"].values()), atol=0.05)
+
     meta = export_onnx(s2e, tmp_path / "model.onnx")
     assert json.loads(meta["export_check"])["max_abs_diff"] <= 1e-4
     if not cached:
@@ -244,3 +249,47 @@ def test_tuned_models_train_pack_load_and_export(tmp_path, finetune, cached):
     o, t = OnnxSpeech2Emotion(tmp_path / "model.onnx").predict_file(sf_path), s2e.predict_file(sf_path)
     assert max(abs(o["vad"][k] - t["vad"][k]) for k in t["vad"]) <= 1e-4
     assert max(abs(o["probs"][c] - t["probs"][c]) for c in t["probs"]) <= 1e-4
+
+
+def test_the_recipe_config_builds_and_the_recipe_knows_what_to_cache(tmp_path):
+    """conf/tuning/train_ser_finetune_top4.yaml (a tiny s3prl HuBERT in place of HuBERT-large, top 1 of
+    its 2 layers in place of 4 of 24) builds; with finetune: all the recipe trains from audio."""
+    from espnet_ser.recipe.plan import feats_type
+
+    conf = yaml.safe_load((ROOT / "conf/tuning/train_ser_finetune_top4.yaml").read_text())
+    assert conf["frontend_conf"]["finetune"]["mode"] == "top" and conf["frontend_conf"]["finetune"]["layers"] == 4
+    conf["frontend_conf"].update(upstream="hubert_local", path_or_url=str(save_s3prl_hubert(tmp_path / "s.pt", stable=True)))
+    conf["frontend_conf"]["finetune"]["layers"] = 1
+    conf.update(num_workers=0)
+    (tmp_path / "top.yaml").write_text(yaml.safe_dump(conf))
+    model = build(tmp_path / "top.yaml", tmp_path / "exp")
+    tuned = {re.search(r"\.layers\.(\d+)\.", k).group(1) for k, p in model.named_parameters() if p.requires_grad and ".layers." in k
+             and k.startswith("frontend.")}
+    assert tuned == {"1"}
+    assert feats_type(str(tmp_path / "top.yaml"), ["hierarchical_dc"], "cached") == ("cached", "as asked")
+    conf["frontend_conf"]["finetune"] = {"mode": "all"}
+    (tmp_path / "all.yaml").write_text(yaml.safe_dump(conf))
+    chosen, why = feats_type(str(tmp_path / "all.yaml"), ["hierarchical_dc"], "cached")
+    assert chosen == "raw" and "finetune: all" in why
+    model = build(tmp_path / "all.yaml", tmp_path / "exp_all")
+    assert all(p.requires_grad for k, p in model.frontend.named_parameters() if "feature_extractor" in k)
+
+
+def test_gradient_checkpointing_gives_the_same_gradients(tmp_path):
+    d = save_hf_hubert(tmp_path / "hf", stable=True)
+    wav, lens = torch.randn(2, 12000, generator=torch.Generator().manual_seed(1)), torch.tensor([12000, 9000])
+    grads = []
+    for gc in (False, True):
+        f = HFHubertFrontend(str(d), finetune={"mode": "top", "layers": 2, "gradient_checkpointing": gc})
+        f.train()
+        for m in f.modules():  # dropout off (modules, and attention's probability): the runs must draw nothing
+            if isinstance(m, torch.nn.Dropout):
+                m.p = 0.0
+            if isinstance(getattr(m, "dropout", None), float):
+                m.dropout = 0.0
+        out, n = f(wav, lens)
+        (out[0, : int(n[0])].sum() + out[1, : int(n[1])].pow(2).sum()).backward()
+        grads.append({k: p.grad.clone() for k, p in f.named_parameters() if p.grad is not None})
+        assert f.upstream.encoder.layers[1].gradient_checkpointing is gc and not f.upstream.feature_extractor.training
+    assert grads[0].keys() == grads[1].keys() and len(grads[0]) > 0
+    assert all(torch.allclose(grads[0][k], grads[1][k], atol=1e-6) for k in grads[0])

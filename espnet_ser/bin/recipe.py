@@ -10,13 +10,14 @@
 import argparse
 import json
 import shlex
+import sys
 from pathlib import Path
 
 from espnet_ser import spec
 from espnet_ser.errors import InputError, run_cli
 from espnet_ser.locks import hold
-from espnet_ser.recipe.plan import (STAGES, data_dirs, make_splits, plan_stage, read_splits, shared_frontend_config,
-                                    write_jobs, write_splits)
+from espnet_ser.recipe.plan import (STAGES, data_dirs, feats_type, make_splits, plan_stage, read_splits,
+                                    shared_frontend_config, write_jobs, write_splits)
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -38,6 +39,10 @@ def get_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("frontend_config", help="print the config whose frontend all variants share (stages 4-5)")
     s.add_argument("--ser_config", required=True, help="training YAML; {variant} is replaced by the variant name")
     s.add_argument("--variants", nargs="+", required=True, choices=spec.VARIANTS)
+    s = sub.add_parser("feats_type", help="print the feature type training reads (raw where the frontend has nothing frozen to cache)")
+    s.add_argument("--ser_config", required=True, help="training YAML; {variant} is replaced by the variant name")
+    s.add_argument("--variants", nargs="+", required=True, choices=spec.VARIANTS)
+    s.add_argument("--feats_type", required=True, choices=["raw", "cached"], help="what the run asked for")
     s = sub.add_parser("format", help="every data dir of <src>/splits.tsv -> 16 kHz mono copy under <dst>")
     s.add_argument("--src", type=Path, required=True, help="data root with splits.tsv")
     s.add_argument("--dst", type=Path, required=True, help="dump root (same relative layout)")
@@ -78,6 +83,11 @@ def main(argv=None) -> int:
         check_run(args)
     elif args.cmd == "frontend_config":
         print(shared_frontend_config(args.ser_config, args.variants))
+    elif args.cmd == "feats_type":
+        chosen, why = feats_type(args.ser_config, args.variants, args.feats_type)
+        if chosen != args.feats_type:
+            print(f"--feats_type {args.feats_type} -> {chosen}: {why}", file=sys.stderr)
+        print(chosen)
     elif args.cmd in ("format", "filter"):
         _audio_stage(args)
     else:

@@ -27,7 +27,7 @@ import platform
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.inference.conformal import DEFAULT_COVERAGE
@@ -156,6 +156,20 @@ def shared_frontend_config(template: str, variants: Sequence[str]) -> str:
                              "one feature cache and one set of statistics for all variants; run them as separate recipes "
                              "(--variants, other --dumpdir/--expdir) or align the configs")
     return configs[0]
+
+
+def feats_type(template: str, variants: Sequence[str], asked: str) -> Tuple[str, str]:
+    """(the feature type training reads, why): ``cached`` as asked, unless the variants' frontend has no
+    frozen part to cache (``finetune: all`` trains the convolutional encoder too): then ``raw``."""
+    from espnet_ser.errors import read_yaml_mapping
+    from espnet_ser.model.frontend.finetune import reads_audio
+
+    if asked != "cached":
+        return asked, "as asked"
+    config = shared_frontend_config(template, variants)
+    if reads_audio(read_yaml_mapping(config, "training config").get("frontend_conf")):
+        return "raw", f"{config} fine-tunes the whole upstream (finetune: all): nothing to cache, training reads audio"
+    return "cached", "as asked"
 
 
 #: where each experiment's dev-set predictions go (inference/<name>/, beside the test sets'); they

@@ -25,7 +25,8 @@ local_data_opts=         # options for local/data.sh
 datadir=data             # prepared data dirs (local/data.sh)
 dumpdir=dump             # 16 kHz mono copies (stage 2)
 expdir=exp               # experiments: <expdir>/ser_<variant>_<split>/
-feats_type=cached        # cached: stage 4 runs the frozen frontend once, training reads it; raw: on the fly
+feats_type=cached        # cached: stage 4 runs the frozen frontend (or a fine-tuned one's frozen layers) once,
+                         # training reads it; raw: on the fly (always for finetune: all)
 extract_args=            # extract_feats options, e.g. "--device cuda --dtype bf16 --store_dtype float16"
 min_dur=0                # stage 3: drop train/dev utterances shorter than this (seconds)
 max_dur=0                # stage 3: ... and longer than this (0: no limit)
@@ -86,7 +87,12 @@ want() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 if $skip_data_prep; then [ "$stage" -ge 5 ] || stage=5; fi
 
 feats=$dumpdir/feats
-case $feats_type in raw) train_root=$dump ;; cached) train_root=$feats ;; *) die "--feats_type must be raw or cached" ;; esac
+case $feats_type in raw|cached) ;; *) die "--feats_type must be raw or cached" ;; esac
+# a config that fine-tunes the whole upstream (finetune: all) has nothing frozen to cache: it reads audio
+# shellcheck disable=SC2086
+feats_type=$(python -m espnet_ser.bin.recipe feats_type --ser_config "$ser_config" --variants $variants --feats_type "$feats_type") \
+  || die "the variants' configs must share one frontend (see above)"
+case $feats_type in raw) train_root=$dump ;; cached) train_root=$feats ;; esac
 
 # run_stage NAME NJ ROOT CMD [CMD OPTIONS]: write NAME's job file over data ROOT, run it through CMD.
 run_stage() {

@@ -57,9 +57,9 @@ class CachedFeatures(AbsFrontend):
 
 def finetuned(frontend_conf: Dict) -> bool:
     """Whether a frontend configuration fine-tunes its upstream (``finetune`` with a mode other than none)."""
-    conf = frontend_conf.get("finetune")
-    mode = conf.get("mode", "none") if isinstance(conf, dict) else (conf or "none")
-    return mode != "none"
+    from espnet_ser.model.frontend.finetune import finetune_mode
+
+    return finetune_mode(frontend_conf) != "none"
 
 
 def source_features(frontend: torch.nn.Module, speech: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, int]:

@@ -47,6 +47,19 @@ SUPPORTED_MODELS = ("hubert", "wav2vec2")
 _LAYER = re.compile(r"(?:^|\.)encoder\.layers\.(\d+)\.")
 
 
+def finetune_mode(frontend_conf: Optional[Dict]) -> str:
+    """The mode a frontend configuration's ``finetune`` entry asks for (``none`` when there is none)."""
+    conf = (frontend_conf or {}).get("finetune")
+    if conf is None:
+        return "none"
+    return str(conf.get("mode", "none") if isinstance(conf, dict) else conf)
+
+
+def reads_audio(frontend_conf: Optional[Dict]) -> bool:
+    """Whether training must read audio: nothing below the trainable part is frozen (``all``)."""
+    return finetune_mode(frontend_conf) == "all"
+
+
 @dataclass(frozen=True)
 class Finetune:
     """What of the upstream trains (see the module docstring for each field)."""
@@ -148,7 +161,7 @@ def make_trainable(model: torch.nn.Module, spec: Finetune, final_norm_used: bool
     if getattr(model, "masked_spec_embed", None) is not None:
         model.masked_spec_embed.requires_grad_(False)  # pretraining's mask token: unused here
     if spec.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     return model
 
 
