@@ -293,3 +293,30 @@ def test_gradient_checkpointing_gives_the_same_gradients(tmp_path):
         assert f.upstream.encoder.layers[1].gradient_checkpointing is gc and not f.upstream.feature_extractor.training
     assert grads[0].keys() == grads[1].keys() and len(grads[0]) > 0
     assert all(torch.allclose(grads[0][k], grads[1][k], atol=1e-6) for k in grads[0])
+
+
+def test_wav2vec2_fine_tunes_the_same_way_and_wavlm_is_refused_by_name(tmp_path):
+    """A tiny wav2vec 2.0 (transformers' Wav2Vec2Model) through the hf_hubert frontend: the split forward
+    equals the model's own forward, the cache path equals the audio path; WavLM is refused, naming it."""
+    from transformers import Wav2Vec2Config, Wav2Vec2Model, WavLMConfig, WavLMModel
+
+    small = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, conv_dim=(32,) * 7,
+                 num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=16, layerdrop=0.0)
+    torch.manual_seed(0)
+    Wav2Vec2Model(Wav2Vec2Config(**small, feat_extract_norm="layer", do_stable_layer_norm=True)).save_pretrained(tmp_path / "w2v")
+    WavLMModel(WavLMConfig(**small)).save_pretrained(tmp_path / "wavlm")
+    wav, lens = torch.randn(2, 12000, generator=torch.Generator().manual_seed(2)), torch.tensor([12000, 7000])
+    frozen = HFHubertFrontend(str(tmp_path / "w2v"), multilayer_feature=True).eval()  # transformers' own forward
+    tuned = HFHubertFrontend(str(tmp_path / "w2v"), multilayer_feature=True, finetune=TOP1).eval()
+    (a, n), (b, m) = frozen.hidden_states(wav, lens), tuned.hidden_states(wav, lens)
+    assert n.tolist() == m.tolist()
+    for x, y in zip(a, b):
+        for i, k in enumerate(n.tolist()):
+            assert torch.allclose(x[i, :k], y[i, :k], atol=1e-5)
+    feats, fl, _ = tuned.cache_states(wav, lens)
+    out, _ = tuned.from_cache(feats, fl)
+    direct, _ = tuned(wav, lens)
+    for i, k in enumerate(n.tolist()):
+        assert torch.allclose(out[i, :k], direct[i, :k], atol=1e-6)
+    with pytest.raises(ValueError, match="wavlm"):
+        HFHubertFrontend(str(tmp_path / "wavlm"), finetune=TOP1)
