@@ -223,6 +223,10 @@ def test_tuned_models_train_pack_load_and_export(tmp_path, finetune, cached):
         lora_b = [v for k, v in state.items() if "lora_B" in k]
         assert lora_b and any(float(v.abs().max()) > 0 for v in lora_b)  # B starts at zero: training moved it
 
+    from espnet_ser.evaluation.model_card import _frontend
+
+    assert _frontend(packed) == ("hf_hubert, upstream fine-tuned (top, top 1 layers) (features cached at training)" if cached
+                                 else "hf_hubert, upstream fine-tuned (lora)")
     # pack -> load weights-only in a fresh Speech2Emotion -> the same predictions as the exp dir's model
     with zipfile.ZipFile(packed) as z:
         z.extractall(tmp_path / "unpacked")

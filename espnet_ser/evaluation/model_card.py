@@ -305,9 +305,19 @@ def _frontend(zip_path: Path) -> Optional[str]:
 
     with zipfile.ZipFile(zip_path) as z:
         conf = yaml.safe_load(z.read("config.yaml")) or {}
+    from espnet_ser.model.frontend.finetune import finetune_mode
+
     name = conf.get("frontend")
-    source = (conf.get("frontend_conf") or {}).get("source") if name == "cached" else None
-    return f"{source} (features cached at training)" if source else name
+    fconf = conf.get("frontend_conf") or {}
+    source = fconf.get("source") if name == "cached" else None
+    mode = finetune_mode(fconf)
+    tuned = ""
+    if mode != "none":
+        layers = fconf["finetune"].get("layers") if isinstance(fconf["finetune"], dict) else None
+        tuned = f", upstream fine-tuned ({mode}{f', top {layers} layers' if layers else ''})"
+    if source:
+        return f"{source}{tuned} (features cached at training)"
+    return f"{name}{tuned}"
 
 
 def _num(x) -> str:
@@ -323,7 +333,7 @@ def render(card: Dict) -> str:
                         dataset_name=t["name"], metric_type=k, metric_value=round(v, 4))
              for k, v in t["metrics"].items() if v is not None and not math.isnan(v)]
     data = ModelCardData(library_name="espnet", pipeline_tag="audio-classification", model_name=m["name"],
-                         tags=["speech-emotion-recognition", "espnet-ser", f"frontend-{m['frontend'].split()[0]}"],
+                         tags=["speech-emotion-recognition", "espnet-ser", f"frontend-{m['frontend'].split()[0].rstrip(',')}"],
                          eval_results=evals or None)
     lines = ["---", data.to_yaml(), "---", "", f"# Model card: {m['name']}", ""]
     lines += ["## Model", "", f"- variant: {m['variant']}; frontend: {m['frontend']}; outputs: {', '.join(m['outputs'])}",
