@@ -175,6 +175,12 @@ def test_cache_key_and_bad_configs(tmp_path):
             HFHubertFrontend(str(d), finetune=bad)
     with pytest.raises(ValueError, match="last layer"):
         HFHubertFrontend(str(d), layer=0, finetune=TOP1)
+    from transformers import Data2VecAudioConfig, Data2VecAudioModel
+
+    Data2VecAudioModel(Data2VecAudioConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                                           conv_dim=(32,) * 7)).save_pretrained(tmp_path / "d2v")
+    with pytest.raises(ValueError, match="data2vec-audio"):  # another layout: refused by name
+        HFHubertFrontend(str(tmp_path / "d2v"), finetune=TOP1)
 
 
 def _train_and_pack(root: Path, finetune, cached: bool):
@@ -299,28 +305,32 @@ def test_gradient_checkpointing_gives_the_same_gradients(tmp_path):
     assert all(torch.allclose(grads[0][k], grads[1][k], atol=1e-6) for k in grads[0])
 
 
-def test_wav2vec2_fine_tunes_the_same_way_and_wavlm_is_refused_by_name(tmp_path):
-    """A tiny wav2vec 2.0 (transformers' Wav2Vec2Model) through the hf_hubert frontend: the split forward
-    equals the model's own forward, the cache path equals the audio path; WavLM is refused, naming it."""
+@pytest.mark.parametrize("kind", ["wav2vec2", "wavlm"])
+def test_wav2vec2_and_wavlm_fine_tune_the_same_way(tmp_path, kind):
+    """A tiny wav2vec 2.0 and WavLM (transformers' own models) through the hf_hubert frontend: the split
+    forward equals the model's own forward (every hidden state), and the cache path equals the audio path,
+    also from a model whose frozen bottom was freed (WavLM's top rebuilds its position bias)."""
+    import copy
+
     from transformers import Wav2Vec2Config, Wav2Vec2Model, WavLMConfig, WavLMModel
 
-    small = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, conv_dim=(32,) * 7,
-                 num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=16, layerdrop=0.0)
+    small = dict(hidden_size=32, num_hidden_layers=3, num_attention_heads=2, intermediate_size=64, conv_dim=(32,) * 7,
+                 num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=16, layerdrop=0.0,
+                 feat_extract_norm="layer", do_stable_layer_norm=True)
     torch.manual_seed(0)
-    Wav2Vec2Model(Wav2Vec2Config(**small, feat_extract_norm="layer", do_stable_layer_norm=True)).save_pretrained(tmp_path / "w2v")
-    WavLMModel(WavLMConfig(**small)).save_pretrained(tmp_path / "wavlm")
+    model = Wav2Vec2Model(Wav2Vec2Config(**small)) if kind == "wav2vec2" else WavLMModel(WavLMConfig(**small))
+    model.save_pretrained(tmp_path / kind)
     wav, lens = torch.randn(2, 12000, generator=torch.Generator().manual_seed(2)), torch.tensor([12000, 7000])
-    frozen = HFHubertFrontend(str(tmp_path / "w2v"), multilayer_feature=True).eval()  # transformers' own forward
-    tuned = HFHubertFrontend(str(tmp_path / "w2v"), multilayer_feature=True, finetune=TOP1).eval()
+    frozen = HFHubertFrontend(str(tmp_path / kind), multilayer_feature=True).eval()  # transformers' own forward
+    tuned = HFHubertFrontend(str(tmp_path / kind), multilayer_feature=True, finetune=TOP1).eval()
     (a, n), (b, m) = frozen.hidden_states(wav, lens), tuned.hidden_states(wav, lens)
-    assert n.tolist() == m.tolist()
+    assert n.tolist() == m.tolist() and len(a) == len(b) == 4
     for x, y in zip(a, b):
         for i, k in enumerate(n.tolist()):
             assert torch.allclose(x[i, :k], y[i, :k], atol=1e-5)
     feats, fl, _ = tuned.cache_states(wav, lens)
-    out, _ = tuned.from_cache(feats, fl)
+    top = copy.deepcopy(tuned).keep_top()
+    out, _ = top.from_cache(feats, fl)
     direct, _ = tuned(wav, lens)
     for i, k in enumerate(n.tolist()):
         assert torch.allclose(out[i, :k], direct[i, :k], atol=1e-6)
-    with pytest.raises(ValueError, match="wavlm"):
-        HFHubertFrontend(str(tmp_path / "wavlm"), finetune=TOP1)

@@ -31,9 +31,11 @@ weighting, the frozen layers below it too) and training runs only the top
 
 Hidden states follow transformers' convention: state ``i`` is the input of layer ``i``, state L the
 output of the last layer (before the pre-norm layout's final layer norm; the s3prl frame convention
-takes the normalised one, as s3prl does). Supported layouts: HuBERT and wav2vec 2.0 (transformers'
-``HubertModel``, ``Wav2Vec2Model``; s3prl's HuBERT through its transformers twin). WavLM passes a
-relative position bias from layer to layer and is refused by name.
+takes the normalised one, as s3prl does). Supported layouts: HuBERT, wav2vec 2.0 and WavLM
+(transformers' ``HubertModel``, ``Wav2Vec2Model``, ``WavLMModel``; s3prl's HuBERT through its
+transformers twin). WavLM's layers pass a relative position bias from one to the next, made by layer
+0 from the sequence length alone: the top recomputes it with layer 0's (frozen) bias table, which a
+WavLM model trained from the cache therefore keeps.
 """
 
 import re
@@ -43,7 +45,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 
 MODES = ("none", "top", "lora", "all")
-SUPPORTED_MODELS = ("hubert", "wav2vec2")
+SUPPORTED_MODELS = ("hubert", "wav2vec2", "wavlm")
 _LAYER = re.compile(r"(?:^|\.)encoder\.layers\.(\d+)\.")
 
 
@@ -125,8 +127,7 @@ def _model_type(model: torch.nn.Module) -> str:
 def check_supported(model: torch.nn.Module) -> None:
     kind = _model_type(model)
     if kind not in SUPPORTED_MODELS:
-        raise ValueError(f"fine-tuning supports the {SUPPORTED_MODELS} layouts, not {kind!r} "
-                         "(WavLM passes a position bias between layers; freeze it: finetune: none)")
+        raise ValueError(f"fine-tuning supports the {SUPPORTED_MODELS} layouts, not {kind!r} (freeze it: finetune: none)")
 
 
 def make_trainable(model: torch.nn.Module, spec: Finetune, final_norm_used: bool = True) -> torch.nn.Module:
@@ -237,7 +238,13 @@ class SplitForward:
             h = enc.layer_norm(h)
         return enc.dropout(h), frames
 
+    @property
+    def _wavlm(self) -> bool:
+        return _model_type(self.upstream) == "wavlm"
+
     def _attention_mask(self, h: torch.Tensor, frames: torch.Tensor):
+        if self._wavlm:  # WavLM's layers take the frame mask itself
+            return frames
         from transformers.masking_utils import create_bidirectional_mask
 
         return create_bidirectional_mask(config=self.upstream.encoder.config, inputs_embeds=h, attention_mask=frames)
@@ -245,8 +252,20 @@ class SplitForward:
     def _run_layers(self, h: torch.Tensor, frames: torch.Tensor, start: int, stop: int) -> List[torch.Tensor]:
         """Outputs of layers start .. stop-1 (each the state entering the next)."""
         mask = self._attention_mask(h, frames)
+        layers = self.upstream.encoder.layers
         out = []
-        for layer in self.upstream.encoder.layers[start:stop]:
+        if self._wavlm:
+            bias = None
+            if start > 0:  # the bias layer 0 would have passed up: from its table and the length alone
+                attn = layers[0].attention
+                with torch.no_grad():
+                    bias = attn.compute_bias(h.size(1), h.size(1))
+                bias = bias.unsqueeze(0).repeat(h.size(0), 1, 1, 1).view(h.size(0) * attn.num_heads, h.size(1), h.size(1))
+            for i in range(start, stop):
+                h, bias = layers[i](h, attention_mask=mask, position_bias=bias, index=i)
+                out.append(h)
+            return out
+        for layer in layers[start:stop]:
             h = layer(h, attention_mask=mask)
             h = h[0] if isinstance(h, tuple) else h
             out.append(h)
@@ -287,6 +306,8 @@ def drop_bottom(model: torch.nn.Module, first: int) -> None:
     if not m.config.do_stable_layer_norm:
         m.encoder.layer_norm = torch.nn.Identity()  # post-norm: applied below layer 0
     for i in range(first):
+        if i == 0 and _model_type(m) == "wavlm":
+            continue  # its relative position table makes every layer's bias
         m.encoder.layers[i] = torch.nn.Identity()
     if getattr(m, "masked_spec_embed", None) is not None:
         del m.masked_spec_embed

@@ -78,6 +78,9 @@ class HFHubertFrontend(ft.SplitForward, ComputeDtype, AbsFrontend):
                finetune: Optional[Dict] = None, normed_last: Optional[bool] = None) -> None:
         freeze(self.upstream)
         cfg = self.upstream.config
+        self.finetune = ft.Finetune.parse(finetune, cfg.num_hidden_layers)
+        if self.finetune.active:
+            ft.check_supported(self.upstream)
         # HuBERT-large (layer-norm feature extractor) expects zero-mean unit-variance waveforms
         self.normalize_waveform = (cfg.feat_extract_norm == "layer") if normalize_waveform is None else normalize_waveform
         self.normalize_eps = normalize_eps  # 1e-7 as transformers' feature extractor; s3prl's layer_norm: 1e-5
@@ -88,7 +91,6 @@ class HFHubertFrontend(ft.SplitForward, ComputeDtype, AbsFrontend):
         self.s3prl_frames = s3prl_frames
         self._hop = math.prod(cfg.conv_stride)  # samples per frame
         self.normed_last = s3prl_frames if normed_last is None else normed_last
-        self.finetune = ft.Finetune.parse(finetune, cfg.num_hidden_layers)
         if self.finetune.active:
             if s3prl_frames:
                 raise ValueError("a fine-tuned upstream counts frames as transformers does (s3prl_frames: false)")
