@@ -7,10 +7,10 @@ Splits (``splits.tsv`` under a data root; paths relative to it), one per line::
 * ``iemocap``: ``fold<k>`` for each leave-one-session-out fold.
 * ``msp_podcast``: one split ``msp`` (train / development).
 * ``iemocap_msp``: the paper's Table 2, one split per row (``row<ID>_fold<k>``; the paper: fold 5) whose
-  training and dev sets hold exactly the row's label types of each corpus (:mod:`espnet_ser.spec`),
-  built with :func:`espnet_ser.recipe.combine.combine` from the IEMOCAP fold and a seeded random subset of
-  MSP-Podcast train of the IEMOCAP fold's training-set size (``table2/fold<k>/msp_train/subset.json``
-  records it).
+  training and dev sets hold exactly the row's label types of each corpus (:mod:`espnet_ser.spec`):
+  the multi-corpus declaration :func:`espnet_ser.recipe.multi.table2`, built from the IEMOCAP fold and a
+  seeded random subset of MSP-Podcast train of the IEMOCAP fold's training-set size
+  (``table2/fold<k>/msp_train/subset.json`` records it).
 
 Each split is tested on its recipe's test sets (``espnet_ser.spec.RECIPES``), found at ``TEST_DIRS``
 (IEMOCAP: fold k's test session).
@@ -31,10 +31,9 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.inference.conformal import DEFAULT_COVERAGE
-from espnet_ser.recipe.combine import combine, size_matched_subset
+from espnet_ser.recipe import multi
 from espnet_ser.recipe.train_args import collect_stats_args, option, train_args
-from espnet_ser.spec import (ALL_FOLDS, TABLE2_ROWS, recipe as recipe_spec, selection_stat, table2_sources,
-                              table2_trained_types)
+from espnet_ser.spec import ALL_FOLDS, TABLE2_ROWS, recipe as recipe_spec, selection_stat, table2_trained_types
 
 PathLike = Union[str, Path]
 STAGES = ("stats", "train", "inference", "score", "pack")  # the stages whose work is a job file
@@ -82,17 +81,13 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, s
             splits.append(Split(f"fold{k}", k, None, f"{f}/train", f"{f}/dev", test_dirs(k)))
     elif spec.layout == "split":
         splits.append(Split("msp", None, None, "msp_podcast/train", "msp_podcast/development", test_dirs(None)))
-    else:
+    else:  # Table 2: one multi-corpus declaration (espnet_ser.recipe.multi), one experiment per row
+        decl = multi.table2(seed)
         for k in folds:
-            iem = data / f"iemocap/fold{k}"
-            subset = data / "table2" / f"fold{k}" / "msp_train"
-            size_matched_subset(data / "msp_podcast/train", iem / "train", subset, seed)
+            built = multi.build(decl, data, data / "table2", k)
             for row in TABLE2_ROWS:
-                name = f"row{row}_fold{k}"
-                for part, dirs in (("train", {"iemocap": iem / "train", "msp": subset}),
-                                   ("dev", {"iemocap": iem / "dev", "msp": data / "msp_podcast/development"})):
-                    combine([(c, dirs[c], types) for c, types in table2_sources(row).items()], data / "table2" / name / part)
-                splits.append(Split(name, k, row, f"table2/{name}/train", f"table2/{name}/dev", test_dirs(k)))
+                train, dev = built.experiments[f"row{row}"]
+                splits.append(Split(f"row{row}_fold{k}", k, row, train, dev, test_dirs(k)))
     for s in splits:
         for rel in [s.train, s.dev, *s.tests.values()]:
             if not (data / rel / "wav.scp").exists():
