@@ -72,7 +72,8 @@ class Recipe:
     tests: Tuple[str, ...]      # TEST_SETS it scores on
     folds: Tuple[int, ...]      # the folds it can run (IEMOCAP: sessions; acted corpora: speakers); () for one split
     variants: Tuple[str, ...]   # variants it runs by default
-    layout: str = "folds"       # its splits: "folds" (data/<name>/fold<k>), "split" (train/dev/test), "mismatched"
+    layout: str = "folds"       # its splits: "folds" (data/<name>/fold<k>), "split" (train/dev/test), "mismatched",
+                                # "multi" (a declaration's experiments and test sets)
     paper: bool = True          # one of the paper's experiments (the root run.sh runs these)
 
     @property
@@ -110,6 +111,10 @@ RECIPES: Dict[str, Recipe] = {r.name: r for r in (
     # a user's own corpus from a manifest CSV: speaker folds as prepared (folds () = every fold found)
     Recipe("manifest", "manifest", "Your corpus (manifest), speaker-independent folds", ("manifest",), (),
            CLASS_VARIANTS, paper=False),
+    # several corpora, any label types, from a declaration (espnet_ser.recipe.multi): its corpora are its
+    # test sets, its folds the declaration's
+    Recipe("multi", "multi", "Multi-corpus training and the cross-corpus matrix", ("manifest",), (),
+           ("multitask",), layout="multi", paper=False),
 )}
 TABLES: Dict[str, Recipe] = {r.table: r for r in RECIPES.values()}
 

@@ -28,6 +28,9 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", type=Path, required=True, help="data root written by local/data.sh")
     s.add_argument("--folds", type=int, nargs="*", default=None, help="IEMOCAP folds (default or none given: the recipe's)")
     s.add_argument("--seed", type=int, default=0, help="seed of the Table-2 MSP-Podcast subset (default 0)")
+    s.add_argument("--declaration", type=Path, default=None, help="multi-corpus declaration (recipe multi)")
+    s = sub.add_parser("preps", help="print the prepare_data corpora a multi-corpus declaration needs (local/data.sh)")
+    s.add_argument("--declaration", type=Path, required=True)
     s = sub.add_parser("fact", help="print one fact of the recipe spec (for the shell scripts)")
     s.add_argument("name", choices=("recipes", "paper_recipes", "variants", "table", "folds", "tests"))
     s.add_argument("--recipe", default=None, help="the recipe the fact is about (variants: without it, all)")
@@ -71,9 +74,13 @@ def get_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     if args.cmd == "splits":
-        splits = make_splits(args.recipe, args.data, args.folds or spec.recipe(args.recipe).folds, args.seed)
+        splits = make_splits(args.recipe, args.data, args.folds or spec.recipe(args.recipe).folds, args.seed, args.declaration)
         write_splits(splits, args.data / "splits.tsv")
         print(f"{len(splits)} splits -> {args.data / 'splits.tsv'}")
+    elif args.cmd == "preps":
+        from espnet_ser.recipe.multi import load
+
+        print(" ".join(sorted({c.prep for c in load(args.declaration).corpora.values() if c.prep})))
     elif args.cmd == "fact":
         try:
             print(spec.fact(args.name, args.recipe))

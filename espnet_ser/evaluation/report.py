@@ -16,6 +16,7 @@ from espnet_ser import VAD_DIMS
 from espnet_ser.errors import MissingInput
 from espnet_ser.evaluation.beyond import beyond_scores, reject_curves
 from espnet_ser.evaluation.compare import fmt3, vad_classes_by_fold
+from espnet_ser.evaluation.cross_corpus import cross_corpus
 from espnet_ser.evaluation.plots import (plot_confusion, plot_pred_vs_true, plot_reject_curves, plot_training_curves,
                                          plot_va_plane)
 from espnet_ser.evaluation.runs import by_variant, load_runs
@@ -135,7 +136,10 @@ def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str =
             if (r.exp_dir / "train.log").exists():
                 label = VARIANT_TITLES.get(r.variant, r.variant) + (f", ID {r.meta['row']}" if spec.layout == "mismatched" else "")
                 logs.setdefault(label, []).append(r.exp_dir / "train.log")
-        if spec.layout == "mismatched":  # Table 2: one row per (variant, row ID), two test corpora
+        if spec.layout == "multi":  # a declaration's experiments x its corpora: the cross-corpus matrix
+            md, det, figs, summary[table] = cross_corpus(runs, fig_dir, correction, show_ci)
+            figures += figs
+        elif spec.layout == "mismatched":  # Table 2: one row per (variant, row ID), two test corpora
             key = lambda r: (r.variant, int(r.meta["row"]))  # noqa: E731
             aggs = {}
             for corpus in TABLE2_CORPORA:

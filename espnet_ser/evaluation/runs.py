@@ -48,11 +48,12 @@ def load_runs(exp_root: PathLike, recipe: Optional[str] = None) -> List[Run]:
             raise InputError(f"{meta_file}: not an experiment's meta.json (a dict with variant and tests)")
         if recipe is not None and meta.get("recipe") != recipe:
             continue
-        # one experiment per (variant, fold, row): a copied dir (exp/x_fold1_backup) would count a fold twice
-        key = (meta.get("variant"), meta.get("fold"), meta.get("row"))
+        # one experiment per (variant, fold, row or multi-corpus experiment): a copied dir
+        # (exp/x_fold1_backup) would count a fold twice
+        key = (meta.get("variant"), meta.get("fold"), meta.get("row"), meta.get("experiment"))
         if key in where:
             raise InputError(f"{meta_file.parent} and {where[key]} are the same experiment (variant {key[0]}, fold "
-                             f"{key[1]}{'' if key[2] is None else f', row {key[2]}'}): move the copy out of {exp_root}")
+                             f"{key[1]}{'' if key[2] is None else f', row {key[2]}'}{'' if key[3] is None else f', experiment {key[3]}'}): move the copy out of {exp_root}")
         where[key] = meta_file.parent
         run = Run(meta_file.parent, meta)
         for name, ref in meta.get("tests", {}).items():

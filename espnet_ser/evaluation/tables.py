@@ -193,7 +193,8 @@ def table2(aggs: Dict[Tuple[str, int], Dict[str, Aggregate]], correction: str = 
     return "\n".join(lines + ["", _legend(sizes, correction, base_text)]) + "\n", details
 
 
-def _legend(sizes: Dict[str, int], correction: str, baselines: str = "", paper: bool = True) -> str:
+def _legend(sizes: Dict[str, int], correction: str, baselines: str = "", paper: bool = True,
+            dash: str = "–: the model has no output of that kind (Baseline C predicts no class, Baseline D no V/A/D).") -> str:
     corr = CORRECTION_NAMES[correction]
     fam = lambda k: (f"{sizes[k]} tests in this table, " + (f"{corr}-adjusted p < {ALPHA}" if correction != "none"  # noqa: E731
                                                           else f"p < {ALPHA}, no correction for multiple comparisons"))
@@ -204,4 +205,4 @@ def _legend(sizes: Dict[str, int], correction: str, baselines: str = "", paper: 
             + (baselines or "Baseline: Baseline C for CCC cells, Baseline D for Acc/F1 cells.")
             + (" `paper`: the value printed in arXiv 2210.16642 (- where it prints none); `Δ`: ours minus the paper's."
                if paper else "")
-            + " –: the model has no output of that kind (Baseline C predicts no class, Baseline D no V/A/D).")
+            + " " + dash)

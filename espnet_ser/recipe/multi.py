@@ -6,8 +6,12 @@ A declaration (YAML; paths relative to the recipe's data root; ``{fold}`` is fil
 
     classes: [neutral, angry, happy, sad, disgust]   # the shared class set (default: this one)
     folds: [1]                                       # folds to build ({fold} in the dirs); default: none
+    matrix: true                                     # also one experiment per contributing corpus (only_<c>)
+    loco: false                                      # also leave-one-corpus-out experiments (without_<c>)
     corpora:
       emodb:                                         # the corpus name prefixes its ids and speakers
+        prep: emodb                                  # prepare_data corpus that stage 1 runs (db.sh: EMODB)
+        contributes: [emotion]                       # label types it trains on: emotion, vad, both, none
         train: emodb/fold{fold}/train
         dev: emodb/fold{fold}/dev
         test: emodb/fold{fold}/test                  # scored as test set "emodb" (espnet_ser.spec.TEST_SETS)
@@ -19,11 +23,13 @@ A declaration (YAML; paths relative to the recipe's data root; ``{fold}`` is fil
         test: msp_podcast/test1
         vad_scale: [0, 1]                            # its V/A/D range, mapped onto 0-1 (default [0, 1])
         train_size: {like: emodb, seed: 0}           # a seeded subset of its training set (or a number)
-    experiments:                                     # name -> {corpus: label types it trains on}
+        contributes: [vad]
+    experiments:                                     # optional: name -> {corpus: label types it trains on}
       emodb_classes: {emodb: [emotion]}
-      mixed: {emodb: [emotion], msp: [vad]}
 
-A corpus that no experiment trains on is a test set only. Every experiment is tested on every corpus
+Without ``experiments``, one experiment ``union`` trains on every corpus's ``contributes``; ``matrix``
+adds ``only_<corpus>`` (the in-corpus model each cross-corpus cell is tested against) and ``loco``
+adds ``without_<corpus>``. A corpus that no experiment trains on is a test set only. Every experiment is tested on every corpus
 that has a ``test`` dir, and its dev set holds each contributing corpus's dev set with the same label
 types (so model selection sees what training sees). Ids and speakers are corpus-qualified
 (``<corpus>-<id>``): two corpora with a speaker of the same name stay two speakers.
@@ -47,6 +53,8 @@ from espnet_ser.recipe.combine import combine, size_matched_subset
 
 PathLike = Union[str, Path]
 PARTS = ("train", "dev", "test")
+#: the prepare_data corpora a declaration's ``prep`` may name (each read from db.sh's variable of that name)
+PREP_CORPORA = ("iemocap", "msp_podcast", "emovo", "emodb", "manifest")
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ class Corpus:
     class_map: Dict[str, str] = field(default_factory=dict)
     vad_scale: Tuple[float, float] = (0.0, 1.0)
     train_size: Optional[Dict] = None   # {"like": corpus} or {"n": N}, with "seed"
+    prep: Optional[str] = None          # the prepare_data corpus stage 1 runs into <data>/<prep>
+    contributes: Tuple[str, ...] = ()   # label types it trains on by default (() = test only)
 
     @property
     def maps(self) -> bool:
@@ -86,7 +96,7 @@ def _fail(source: str, where: str, what: str) -> InputError:
 def parse(data: Dict, source: str = "<declaration>") -> Declaration:
     """A declaration from its mapping (a YAML file's content); a wrong entry is one error naming the
     file and the entry."""
-    known = {"classes", "folds", "corpora", "experiments"}
+    known = {"classes", "folds", "corpora", "experiments", "matrix", "loco"}
     for k in data:
         if k not in known:
             raise _fail(source, k, f"unknown entry; known: {sorted(known)}")
@@ -106,7 +116,7 @@ def parse(data: Dict, source: str = "<declaration>") -> Declaration:
             raise _fail(source, where, "a corpus name prefixes ids as '<name>-<id>': it may not contain '-'")
         if not isinstance(conf, dict):
             raise _fail(source, where, "a mapping (train/dev/test dirs, class_map, vad_scale, train_size) is needed")
-        bad = set(conf) - {"train", "dev", "test", "class_map", "vad_scale", "train_size"}
+        bad = set(conf) - {"train", "dev", "test", "class_map", "vad_scale", "train_size", "prep", "contributes"}
         if bad:
             raise _fail(source, f"{where}.{sorted(bad)[0]}", "unknown entry")
         cmap = {str(k): str(v) for k, v in (conf.get("class_map") or {}).items()}
@@ -121,13 +131,19 @@ def parse(data: Dict, source: str = "<declaration>") -> Declaration:
             size = {"n": size} if isinstance(size, int) else dict(size)
             if set(size) - {"like", "n", "seed"} or ("like" in size) == ("n" in size):
                 raise _fail(source, f"{where}.train_size", "give a number, or {like: <corpus>} or {n: N}, with an optional seed")
-        corpora[str(name)] = Corpus(str(name), conf.get("train"), conf.get("dev"), conf.get("test"), cmap, scale, size)
+        contributes = _types(source, f"{where}.contributes", conf.get("contributes", "none"), allow_none=True)
+        prep = conf.get("prep")
+        if prep is not None and prep not in PREP_CORPORA:
+            raise _fail(source, f"{where}.prep", f"one of {PREP_CORPORA} (prepare_data's corpora), got {prep!r}")
+        corpora[str(name)] = Corpus(str(name), conf.get("train"), conf.get("dev"), conf.get("test"), cmap, scale, size,
+                                    prep, contributes)
     for c in corpora.values():
         like = (c.train_size or {}).get("like")
         if like is not None and (like not in corpora or not corpora[like].train):
             raise _fail(source, f"corpora.{c.name}.train_size.like", f"{like!r} is not a corpus with a training set")
+    declared = data.get("experiments") or {}
     experiments = {}
-    for ename, contrib in (data.get("experiments") or {}).items():
+    for ename, contrib in declared.items():
         where = f"experiments.{ename}"
         if not isinstance(contrib, dict) or not contrib:
             raise _fail(source, where, "a mapping of corpus -> the label types it trains on is needed")
@@ -135,18 +151,43 @@ def parse(data: Dict, source: str = "<declaration>") -> Declaration:
         for cname, types in contrib.items():
             if cname not in corpora:
                 raise _fail(source, f"{where}.{cname}", f"not a declared corpus ({' '.join(corpora)})")
-            types = (types,) if isinstance(types, str) else tuple(types or ())
-            if types == ("both",):
-                types = LABEL_TYPES
-            bad = [t for t in types if t not in LABEL_TYPES]
-            if bad or not types:
-                raise _fail(source, f"{where}.{cname}", f"label types must be among {LABEL_TYPES} (or both), got {list(types)}")
+            exp[cname] = _types(source, f"{where}.{cname}", types)
+        experiments[str(ename)] = exp
+    givers = {c.name: c.contributes for c in corpora.values() if c.contributes}
+    if not declared:
+        if not givers:
+            raise _fail(source, "corpora", "no corpus contributes a label type to training (contributes:) and no experiments are declared")
+        experiments["union"] = dict(givers)
+    if data.get("matrix"):
+        experiments.update({f"only_{c}": {c: t} for c, t in givers.items()})
+    if data.get("loco"):
+        experiments.update({f"without_{c}": {o: t for o, t in givers.items() if o != c} for c in givers if len(givers) > 1})
+    for ename, exp in experiments.items():
+        for cname in exp:
             for part in ("train", "dev"):
                 if not getattr(corpora[cname], part):
-                    raise _fail(source, f"{where}.{cname}", f"corpus {cname} has no {part} dir to train on")
-            exp[cname] = tuple(t for t in LABEL_TYPES if t in types)
-        experiments[str(ename)] = exp
+                    raise _fail(source, f"experiments.{ename}.{cname}", f"corpus {cname} has no {part} dir to train on")
     return Declaration(classes, corpora, experiments, folds, source)
+
+
+def _types(source: str, where: str, types, allow_none: bool = False) -> Tuple[str, ...]:
+    """Label types as written (a list, one name, ``both``, or ``none`` where allowed), in LABEL_TYPES order."""
+    types = (types,) if isinstance(types, str) else tuple(types or ())
+    if types == ("both",):
+        types = LABEL_TYPES
+    if allow_none and types in (("none",), ()):
+        return ()
+    bad = [t for t in types if t not in LABEL_TYPES]
+    if bad or not types:
+        raise _fail(source, where, f"label types must be among {LABEL_TYPES} (or both{', none' if allow_none else ''}), got {list(types)}")
+    return tuple(t for t in LABEL_TYPES if t in types)
+
+
+def in_corpus(decl: Declaration, corpus: str) -> Optional[str]:
+    """The experiment that trains on ``corpus`` alone (its declared label types): the reference of the
+    cross-corpus cells of its test set (None: no such experiment)."""
+    want = {corpus: decl.corpora[corpus].contributes}
+    return next((e for e, contrib in decl.experiments.items() if contrib == want), None)
 
 
 def load(path: PathLike) -> Declaration:

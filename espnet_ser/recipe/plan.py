@@ -57,13 +57,19 @@ class Split:
         return "\t".join([self.name, str(self.fold or "-"), str(self.row or "-"), self.train, self.dev, tests])
 
 
-def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, seed: int = 0) -> List[Split]:
-    """The splits of ``recipe`` over the prepared data under ``data`` (runs the Table-2 combinations)."""
+def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, seed: int = 0,
+                declaration: Optional[PathLike] = None) -> List[Split]:
+    """The splits of ``recipe`` over the prepared data under ``data`` (runs the Table-2 combinations, or
+    a multi-corpus ``declaration``'s: one split per experiment and fold, tested on every corpus)."""
     data = Path(data)
     try:
         spec = recipe_spec(recipe)
     except ValueError as e:
         raise InputError(str(e)) from None
+    if spec.layout == "multi":
+        if declaration is None:
+            raise InputError(f"recipe {recipe} needs a declaration (ser.sh --declaration FILE)")
+        return _multi_splits(multi.load(declaration), data, folds)
     allowed = ALL_FOLDS if spec.layout == "mismatched" else spec.folds  # Table 2 may use any IEMOCAP fold
     if spec.layout == "folds" and not spec.folds:  # folds as prepared (a manifest's speaker folds)
         allowed = tuple(sorted(int(p.name[4:]) for p in (data / spec.name).glob("fold*") if p.name[4:].isdigit()))
@@ -93,6 +99,32 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, s
             if not (data / rel / "wav.scp").exists():
                 raise MissingInput(f"{data / rel}/wav.scp missing: was the data stage (local/data.sh) run?")
     return splits
+
+
+def _multi_splits(decl: "multi.Declaration", data: Path, folds: Sequence[int]) -> List[Split]:
+    folds = list(folds) or list(decl.folds) or [None]
+    splits = []
+    for k in folds:
+        built = multi.build(decl, data, data / "multi", k)
+        for name, (train, dev) in built.experiments.items():
+            splits.append(Split(name if k is None else f"{name}_fold{k}", k, None, train, dev, dict(built.tests)))
+    for s in splits:
+        for rel in [s.train, s.dev, *s.tests.values()]:
+            if not (data / rel / "wav.scp").exists():
+                raise MissingInput(f"{data / rel}/wav.scp missing: was the data stage (local/data.sh) run?")
+    return splits
+
+
+def trained_types(data_dir: PathLike) -> Tuple[str, ...]:
+    """The label types a (combined) training dir carries: those with at least one label."""
+    from espnet_ser.labels import LABEL_TYPES, read_table
+
+    have = []
+    for t in LABEL_TYPES:
+        f = Path(data_dir) / t
+        if f.exists() and any(v.replace("nan", "").strip() for v in read_table(f).values()):
+            have.append(t)
+    return tuple(have)
 
 
 def write_splits(splits: Sequence[Split], path: PathLike) -> Path:
@@ -214,7 +246,12 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
             e = exp / tag
             if stage == "train":
                 cfg = config_for(ser_config, v)
-                trained = table2_trained_types(s.row) if s.row is not None else recipe_spec(recipe).labels
+                if s.row is not None:
+                    trained = table2_trained_types(s.row)
+                elif recipe_spec(recipe).layout == "multi":  # what the declaration's experiment trains on
+                    trained = trained_types(data / s.train)
+                else:
+                    trained = recipe_spec(recipe).labels
                 best = ["--best_model_criterion", f"valid,{selection_stat(v, recipe_spec(recipe).class_metric, trained)},max"]
                 nodes, launch = [], {}
                 if num_nodes > 1:
@@ -225,6 +262,9 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                 args = train_args(cfg[1], data / s.train, data / s.dev, exp / "stats" / s.name, e,
                                   [*cfg[2:], *best, *gpu, *nodes, *ser_args])
                 meta = {"tag": tag, "recipe": recipe, "variant": v, "split": s.name, "fold": s.fold, "row": s.row,
+                        "trained": list(trained),
+                        **({"experiment": s.name if s.fold is None else s.name[: -len(f"_fold{s.fold}")]}
+                           if recipe_spec(recipe).layout == "multi" else {}),
                         "train": str(data / s.train), "dev": str(data / s.dev),
                         "tests": {k: str(evald / t) for k, t in s.tests.items()}}
                 jobs.append(_job("espnet_ser.bin.ser_train", args, e / "train.log", e / ".done.train", "error", meta=meta, **launch))

@@ -32,6 +32,7 @@ min_dur=0                # stage 3: drop train/dev utterances shorter than this 
 max_dur=0                # stage 3: ... and longer than this (0: no limit)
 results_dir=.            # stage 9 writes RESULTS.md and figures/ here
 model_card=none          # stage 10: none | quick | full: MODEL_CARD.md per packed model (metrics, robustness, compute)
+declaration=             # recipe multi: the multi-corpus declaration (corpora, label types, experiments)
 
 help_message="Usage: $0 --recipe <recipe> [options]   (recipes: python -m espnet_ser.bin.recipe fact recipes)
 Stages:  1 data prep (local/data.sh + splits)   2 format audio to 16 kHz mono (dump)
@@ -54,6 +55,7 @@ Options (default):
   --model_card ($model_card)   none | quick | full: a model card beside each packed model (stage 10)
   --feats_type ($feats_type)   raw | cached (frozen frontend run once; training reads the cache)
   --extract_args \"$extract_args\"  extract_feats options
+  --declaration ($declaration)   recipe multi: the multi-corpus declaration (conf/multi/*.yaml)
 Job backends come from cmd.sh (train_cmd, cuda_cmd, decode_cmd): local or Slurm."
 
 . ./path.sh
@@ -117,8 +119,9 @@ run_stage() {
 if want 1; then
   log "stage 1: data preparation (local/data.sh $local_data_opts)"
   # shellcheck disable=SC2086
-  local/data.sh --datadir "$datadir" $local_data_opts
-  python -m espnet_ser.bin.recipe splits --recipe "$recipe" --data "$datadir" --folds $folds
+  local/data.sh --datadir "$datadir" ${declaration:+--declaration "$declaration"} $local_data_opts
+  python -m espnet_ser.bin.recipe splits --recipe "$recipe" --data "$datadir" --folds $folds \
+      ${declaration:+--declaration "$declaration"}
 fi
 if want 2; then
   log "stage 2: format audio (16 kHz mono) $datadir -> $dump"
