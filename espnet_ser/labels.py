@@ -39,6 +39,11 @@ LABEL_TYPES = ("emotion", "vad")
 ANNOTATOR_FILES = {"emotion": "emotion_votes", "vad": "vad_raters"}
 #: every label file a stage passes on with an utterance, in this order
 LABEL_FILES = LABEL_TYPES + tuple(ANNOTATOR_FILES.values())
+#: per utterance, the index of its corpus in a multi-corpus training or dev set (``utt <index>``; written by
+#: :mod:`espnet_ser.recipe.multi`): the dev set's per-corpus scores choose the best epoch
+CORPUS_FILE = "corpus"
+#: every per-utterance file a stage passes on with an utterance: the label files and the corpus index
+UTT_FILES = LABEL_FILES + (CORPUS_FILE,)
 #: data name of the per-utterance speaker statistics a ``normalize: speaker_mvn`` model reads
 #: (:mod:`espnet_ser.model.speaker_mvn`; written per experiment by the recipe's stats stage, not by prep)
 SPEAKER_MVN = "speaker_mvn"

@@ -3,6 +3,7 @@ file; a declaration mixing class-only, V/A/D-only and both-label corpora (a clas
 carries exactly the declared label types, trains, and every corpus's test set is scored."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -229,4 +230,52 @@ def test_the_multi_recipe_runs_a_declaration_end_to_end(corpora, tmp_path):
     assert (tmp_path / "res/figures/multi_multitask_ua.png").stat().st_size > 1000
     meta = json.loads((exp / "ser_multitask_only_pod/meta.json").read_text())
     assert meta["experiment"] == "only_pod" and meta["trained"] == ["vad"]
-    assert "epoch_ccc_mean" in (exp / "ser_multitask_only_pod/config.yaml").read_text()
+    # the best epoch is chosen by the dev set's per-corpus scores, averaged over its corpora
+    conf = yaml.safe_load((exp / "ser_multitask_union/config.yaml").read_text())
+    assert conf["best_model_criterion"] == [["valid", "epoch_ua_ccc_corpus_mean", "max"]]
+    assert re.search(r"epoch_ua_ccc_corpus_mean=\d", (exp / "ser_multitask_union/train.log").read_text())
+    assert read_table(data / "multi/union_all/dev/corpus")["pod-dev000"] == "1"
+
+
+def test_corpus_mean_scores_weigh_every_corpus_alike():
+    """Two corpora in one dev set: corpus 0 (4 items) all right, UA 1; corpus 1 (2 items, classes 0 and 1)
+    one right, UA 0.5; the mean over corpora is 0.75, whatever their sizes (pooled: recalls 3/4 and 2/2 -> 0.875).
+    V/A/D only in corpus 1: its CCC is the mean's only term."""
+    from espnet_ser.model.trainer import corpus_mean_scores
+    from espnet_ser.metrics import selection_scores
+
+    pred = np.array([0, 0, 0, 1, 1, 1])
+    ref = np.array([0, 0, 0, 1, 0, 1])
+    corpus = np.array([0, 0, 0, 0, 1, 1])
+    vad_ref = np.full((6, 3), np.nan)
+    vad_ref[4:] = [[0.2, 0.3, 0.4], [0.6, 0.7, 0.8]]
+    vad_pred = np.tile([[0.5, 0.5, 0.5]], (6, 1))
+    vad_pred[4:] = vad_ref[4:]
+    outs = [{"pred_cls": pred, "ref_cls": ref, "pred_vad": vad_pred, "ref_vad": vad_ref, "corpus": corpus}]
+    got = corpus_mean_scores(outs, corpus)
+    assert got["epoch_ua_corpus_mean"] == pytest.approx(0.75)
+    assert selection_scores(pred, ref, None, None)["epoch_ua"] == pytest.approx(0.875)
+    assert got["epoch_ccc_mean_corpus_mean"] == pytest.approx(1.0)
+    assert got["epoch_ua_ccc_corpus_mean"] == pytest.approx((0.75 + 1.0) / 2)
+
+
+def test_generated_experiments_union_matrix_and_leave_one_corpus_out(tmp_path):
+    body = json.loads(json.dumps(DECL))
+    del body["experiments"]
+    body.update(matrix=True, loco=True, selection="pooled")
+    body["corpora"]["acted"]["contributes"] = ["emotion"]
+    body["corpora"]["pod"]["contributes"] = "vad"
+    body["corpora"]["both"]["contributes"] = "both"
+    decl = multi.load(write_declaration(tmp_path / "d.yaml", body))
+    assert decl.experiments == {
+        "union": {"acted": ("emotion",), "pod": ("vad",), "both": ("emotion", "vad")},
+        "only_acted": {"acted": ("emotion",)}, "only_pod": {"pod": ("vad",)}, "only_both": {"both": ("emotion", "vad")},
+        "without_acted": {"pod": ("vad",), "both": ("emotion", "vad")},
+        "without_pod": {"acted": ("emotion",), "both": ("emotion", "vad")},
+        "without_both": {"acted": ("emotion",), "pod": ("vad",)},
+    }
+    assert decl.selection == "pooled" and multi.in_corpus(decl, "pod") == "only_pod"
+    body["corpora"]["pod"]["contributes"] = "none"  # a test-only corpus: in no experiment
+    decl = multi.load(write_declaration(tmp_path / "d.yaml", body))
+    assert "pod" not in decl.experiments["union"] and "only_pod" not in decl.experiments and "without_pod" not in decl.experiments
+    assert decl.tests()["pod"] == "pod/test"

@@ -120,6 +120,7 @@ class ESPnetSERModel(AbsESPnetModel):
         emotion_votes: Optional[torch.Tensor] = None,
         vad_raters: Optional[torch.Tensor] = None,
         speaker_mvn: Optional[torch.Tensor] = None,
+        corpus: Optional[torch.Tensor] = None,
         **kwargs,
     ) -> Tuple[torch.Tensor, Dict[str, Optional[torch.Tensor]], torch.Tensor]:
         batch_size = speech.shape[0]
@@ -150,7 +151,8 @@ class ESPnetSERModel(AbsESPnetModel):
                 "pred_cls": None if out["logits"] is None else out["logits"].argmax(-1).cpu().numpy(),
                 "ref_cls": None if emotion is None else emotion.view(batch_size, -1)[:, 0].long().cpu().numpy(),
                 "pred_vad": None if out["vad"] is None else out["vad"].detach().float().cpu().numpy(),
-                "ref_vad": None if vad is None else vad.view(batch_size, -1).float().cpu().numpy()})
+                "ref_vad": None if vad is None else vad.view(batch_size, -1).float().cpu().numpy(),
+                "corpus": None if corpus is None else corpus.view(batch_size, -1)[:, 0].long().cpu().numpy()})
         loss = self.alpha * loss_ccc + self.beta * loss_ce
         stats["loss"] = loss.detach()
         stats["loss_ce"] = loss_ce.detach() if out["logits"] is not None else None

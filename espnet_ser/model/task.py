@@ -41,7 +41,7 @@ from espnet_ser.class_list import load_class_list
 from espnet_ser.model.trainer import AtomicCheckpointTrainer
 from espnet_ser.model.preprocessor import SERPreprocessor
 from espnet_ser.model.speaker_mvn import SpeakerMVN
-from espnet_ser.labels import LABEL_FILES, SPEAKER_MVN
+from espnet_ser.labels import CORPUS_FILE, LABEL_FILES, SPEAKER_MVN
 
 specaug_choices = ClassChoices(
     name="specaug", classes=dict(specaug=SpecAug), type_check=AbsSpecAug, default=None, optional=True
@@ -198,7 +198,7 @@ class SERTask(AbsTask):
 
     @classmethod
     def optional_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
-        return LABEL_FILES + (SPEAKER_MVN,)
+        return LABEL_FILES + (SPEAKER_MVN, CORPUS_FILE)
 
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> ESPnetSERModel:

@@ -65,9 +65,31 @@ class AtomicCheckpointTrainer(Trainer):
             torch.distributed.all_gather_object(gathered, outs)
             outs = [o for part in gathered for o in part]
         scores = selection_scores(*(_cat(outs, k) for k in ("pred_cls", "ref_cls", "pred_vad", "ref_vad")))
+        corpus = _cat(outs, "corpus")
+        if scores and corpus is not None:
+            scores.update(corpus_mean_scores(outs, corpus))
         if scores:
             reporter.register(scores, 1)
             reporter.next()
+
+
+def corpus_mean_scores(outs, corpus: np.ndarray) -> dict:
+    """``<stat>_corpus_mean``: each set-level stat on every corpus of a multi-corpus dev set alone, then
+    averaged over the corpora that have it (each corpus weighs the same, whatever its size); the joint
+    stats are the mean of the class stat and the CCC of those means."""
+    cols = {k: _cat(outs, k) for k in ("pred_cls", "ref_cls", "pred_vad", "ref_vad")}
+    per = {}
+    for c in np.unique(corpus):
+        sel = corpus == c
+        part = {k: None if v is None else v[sel] for k, v in cols.items()}
+        for k, v in selection_scores(part["pred_cls"], part["ref_cls"], part["pred_vad"], part["ref_vad"]).items():
+            if np.isfinite(v):
+                per.setdefault(k, []).append(v)
+    out = {f"{k}_corpus_mean": float(np.mean(v)) for k, v in per.items() if not k.endswith(("_ua_ccc", "_f1_ccc"))}
+    for short, cls in (("ua", "epoch_ua"), ("f1", "epoch_f1_macro")):
+        if f"{cls}_corpus_mean" in out and "epoch_ccc_mean_corpus_mean" in out:
+            out[f"epoch_{short}_ccc_corpus_mean"] = (out[f"{cls}_corpus_mean"] + out["epoch_ccc_mean_corpus_mean"]) / 2
+    return out
 
 
 def _cat(outs, key):

@@ -26,7 +26,7 @@ import torch
 from espnet_ser.errors import InputError
 from espnet_ser.corpora.drops import DropCounter
 from espnet_ser.labels import link_table, read_data_dir, read_table, safe_child, write_data_dir, write_table
-from espnet_ser.labels import LABEL_FILES
+from espnet_ser.labels import CORPUS_FILE, UTT_FILES
 from espnet_ser.waveform import resample
 
 PathLike = Union[str, Path]
@@ -73,7 +73,7 @@ def format_data_dir(src: PathLike, dst: PathLike, shared: Optional[Dict] = None)
     at the first conversion."""
     src, dst = Path(src), Path(dst)
     shared = {} if shared is None else shared
-    key = inputs_digest(src, ("wav.scp", "utt2spk", "spk2utt") + LABEL_FILES)
+    key = inputs_digest(src, ("wav.scp", "utt2spk", "spk2utt") + UTT_FILES)
     stamp = dst / ".done"
     if _stamp_ok(stamp, key):
         return json.loads((dst / "format_report.json").read_text())
@@ -119,7 +119,7 @@ def format_data_dir(src: PathLike, dst: PathLike, shared: Optional[Dict] = None)
         write_table(dst / "wav.scp", [f"{u.utt_id} {u.path}" for u in utts])
     else:
         link_table(src / "wav.scp", dst / "wav.scp")
-    for f in ("utt2spk", "spk2utt") + LABEL_FILES:
+    for f in ("utt2spk", "spk2utt") + UTT_FILES:
         if (src / f).exists():
             link_table(src / f, dst / f)
         elif (dst / f).exists():
@@ -146,7 +146,7 @@ def filter_durations(data_dir: PathLike, min_s: float = 0.0, max_s: Optional[flo
         return json.loads((d / "filter_report.json").read_text())
     if not keep_dir.exists():
         keep_dir.mkdir()
-        for f in ("wav.scp", "utt2spk", "spk2utt", "utt2num_samples") + LABEL_FILES:
+        for f in ("wav.scp", "utt2spk", "spk2utt", "utt2num_samples") + UTT_FILES:
             if (d / f).exists():
                 link_table(d / f, keep_dir / f)
     utts = read_data_dir(keep_dir)
@@ -171,6 +171,8 @@ def filter_durations(data_dir: PathLike, min_s: float = 0.0, max_s: Optional[flo
         write_data_dir(kept, d)
         ids = {u.utt_id for u in kept}
         write_table(d / "utt2num_samples", [f"{u} {n}" for u, n in sorted(samples.items()) if u in ids])
+        if (keep_dir / CORPUS_FILE).exists():  # not an Utterance field: filtered as a table
+            write_table(d / CORPUS_FILE, [f"{u} {c}" for u, c in sorted(read_table(keep_dir / CORPUS_FILE).items()) if u in ids])
     report = {"min_s": min_s, "max_s": max_s, **counter.as_dict()}
     (d / "filter_report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     stamp.write_text(key + "\n")

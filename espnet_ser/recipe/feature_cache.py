@@ -36,11 +36,11 @@ from espnet_ser.errors import InputError, read_yaml_mapping
 from espnet_ser.labels import link_table, read_table, safe_child
 from espnet_ser.model.frontend.cached import finetuned, source_features
 from espnet_ser.model.frontend.finetune import reads_audio
-from espnet_ser.labels import LABEL_FILES
+from espnet_ser.labels import UTT_FILES
 from espnet_ser.recipe.dump import audio_key, inputs_digest
 
 PathLike = Union[str, Path]
-COPY_FILES = ("utt2spk", "spk2utt", *LABEL_FILES, "utt2num_samples")
+COPY_FILES = ("utt2spk", "spk2utt", *UTT_FILES, "utt2num_samples")
 PATH_KEYS = ("path_or_url", "path_or_name", "stats_file")
 CPU_BATCH_SECONDS = 10.0  # docs/benchmarks.md: HuBERT-large on 2 CPU cores, 200-s batches 4.1x real time, 5-15 s 11-12x
 

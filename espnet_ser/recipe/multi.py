@@ -6,6 +6,8 @@ A declaration (YAML; paths relative to the recipe's data root; ``{fold}`` is fil
 
     classes: [neutral, angry, happy, sad, disgust]   # the shared class set (default: this one)
     folds: [1]                                       # folds to build ({fold} in the dirs); default: none
+    selection: corpus_mean                           # best epoch: the mean over corpora of each one's dev score
+                                                     #   (default), or pooled: the score of the union dev set
     matrix: true                                     # also one experiment per contributing corpus (only_<c>)
     loco: false                                      # also leave-one-corpus-out experiments (without_<c>)
     corpora:
@@ -36,7 +38,9 @@ types (so model selection sees what training sees). Ids and speakers are corpus-
 
 Output under ``out_root`` (per fold ``k``): ``fold<k>/<corpus>_{train,dev,test}`` where a corpus's
 classes or scale are mapped (``map_report.json`` counts what was dropped, by name), ``fold<k>/<corpus>_train``
-for a subset (``subset.json``), and ``<experiment>_fold<k>/{train,dev}`` (``combine_report.json``).
+for a subset (``subset.json``), and ``<experiment>_fold<k>/{train,dev}`` (``combine_report.json``; with
+``selection: corpus_mean`` also ``corpus``: each utterance's corpus index, so that the dev set's per-corpus
+scores choose the best epoch).
 """
 
 import json
@@ -48,13 +52,16 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from espnet_ser import DEFAULT_CLASSES
 from espnet_ser.corpora.drops import DropCounter
 from espnet_ser.errors import InputError, read_yaml_mapping
-from espnet_ser.labels import LABEL_TYPES, check_name, read_data_dir, write_data_dir
+from espnet_ser.labels import CORPUS_FILE, LABEL_TYPES, check_name, read_data_dir, read_table, write_data_dir, write_table
 from espnet_ser.recipe.combine import combine, size_matched_subset
 
 PathLike = Union[str, Path]
 PARTS = ("train", "dev", "test")
 #: the prepare_data corpora a declaration's ``prep`` may name (each read from db.sh's variable of that name)
 PREP_CORPORA = ("iemocap", "msp_podcast", "emovo", "emodb", "manifest")
+#: how the best epoch is chosen from a multi-corpus dev set: each corpus's score averaged over the corpora
+#: (a ``corpus`` file in the dev dir; ``<stat>_corpus_mean``), or the union's score as one set
+SELECTIONS = ("corpus_mean", "pooled")
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ class Declaration:
     experiments: Dict[str, Dict[str, Tuple[str, ...]]]
     folds: Tuple[int, ...] = ()
     source: str = "<declaration>"
+    selection: str = "corpus_mean"
 
     def tests(self) -> Dict[str, str]:
         """Test set name -> its dir template, for every corpus with a test dir."""
@@ -96,7 +104,7 @@ def _fail(source: str, where: str, what: str) -> InputError:
 def parse(data: Dict, source: str = "<declaration>") -> Declaration:
     """A declaration from its mapping (a YAML file's content); a wrong entry is one error naming the
     file and the entry."""
-    known = {"classes", "folds", "corpora", "experiments", "matrix", "loco"}
+    known = {"classes", "folds", "corpora", "experiments", "matrix", "loco", "selection"}
     for k in data:
         if k not in known:
             raise _fail(source, k, f"unknown entry; known: {sorted(known)}")
@@ -167,7 +175,10 @@ def parse(data: Dict, source: str = "<declaration>") -> Declaration:
             for part in ("train", "dev"):
                 if not getattr(corpora[cname], part):
                     raise _fail(source, f"experiments.{ename}.{cname}", f"corpus {cname} has no {part} dir to train on")
-    return Declaration(classes, corpora, experiments, folds, source)
+    selection = str(data.get("selection", "corpus_mean"))
+    if selection not in SELECTIONS:
+        raise _fail(source, "selection", f"one of {SELECTIONS}, got {selection!r}")
+    return Declaration(classes, corpora, experiments, folds, source, selection)
 
 
 def _types(source: str, where: str, types, allow_none: bool = False) -> Tuple[str, ...]:
@@ -206,7 +217,8 @@ def table2(seed: int = 0) -> Declaration:
                       train_size={"like": "iemocap", "seed": seed}),
     }
     experiments = {f"row{r}": dict(table2_sources(r)) for r in TABLE2_ROWS}
-    return Declaration(tuple(DEFAULT_CLASSES), corpora, experiments, (TABLE2_FOLD,), "espnet_ser.spec Table 2")
+    # the paper selects on one dev set: its rows' union, pooled
+    return Declaration(tuple(DEFAULT_CLASSES), corpora, experiments, (TABLE2_FOLD,), "espnet_ser.spec Table 2", "pooled")
 
 
 def map_labels(corpus: Corpus, src: PathLike, out: PathLike, classes: Sequence[str]) -> dict:
@@ -301,6 +313,10 @@ def build(decl: Declaration, data: PathLike, out_root: PathLike, fold: Optional[
         name = f"{ename}_{tag}"
         for part in ("train", "dev"):
             combine([(c, data / dirs[c][part], types) for c, types in contrib.items()], out / name / part)
+            if decl.selection == "corpus_mean":
+                index = {c: i for i, c in enumerate(contrib)}
+                ids = read_table(out / name / part / "wav.scp")
+                write_table(out / name / part / CORPUS_FILE, [f"{u} {index[u.split('-', 1)[0]]}" for u in sorted(ids)])
         experiments[ename] = (rel(out / name / "train"), rel(out / name / "dev"))
     tests = {c: dirs[c]["test"] for c in decl.corpora if dirs[c]["test"] is not None}
     return Built(fold, experiments, tests)

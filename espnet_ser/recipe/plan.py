@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from espnet_ser.errors import InputError, MissingInput
+from espnet_ser.labels import CORPUS_FILE
 from espnet_ser.inference.conformal import DEFAULT_COVERAGE
 from espnet_ser.recipe import multi
 from espnet_ser.recipe.train_args import collect_stats_args, option, train_args
@@ -252,7 +253,10 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                     trained = trained_types(data / s.train)
                 else:
                     trained = recipe_spec(recipe).labels
-                best = ["--best_model_criterion", f"valid,{selection_stat(v, recipe_spec(recipe).class_metric, trained)},max"]
+                stat = selection_stat(v, recipe_spec(recipe).class_metric, trained)
+                if (data / s.dev / CORPUS_FILE).exists():  # a multi-corpus dev set: each corpus's score, averaged
+                    stat += "_corpus_mean"
+                best = ["--best_model_criterion", f"valid,{stat},max"]
                 nodes, launch = [], {}
                 if num_nodes > 1:
                     init = Path(e).resolve() / ".dist_init"

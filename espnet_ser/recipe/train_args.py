@@ -8,14 +8,15 @@
 from pathlib import Path
 from typing import List, Sequence, Union
 from espnet_ser.errors import InputError, MissingInput
-from espnet_ser.labels import LABEL_FILES, SPEAKER_MVN
+from espnet_ser.labels import CORPUS_FILE, SPEAKER_MVN, UTT_FILES
 
 
 PathLike = Union[str, Path]
 #: data file -> (data name, ESPnet loader type)
 DATA_FILES = (("wav.scp", "speech", "sound"),
-              *((t, t, {"emotion": "text", "vad": "text_float", "emotion_votes": "text", "vad_raters": "text_float"}[t])
-                for t in LABEL_FILES))
+              *((t, t, {"emotion": "text", "vad": "text_float", "emotion_votes": "text", "vad_raters": "text_float",
+                        CORPUS_FILE: "text_int"}[t])
+                for t in UTT_FILES))
 
 
 def speech_file(data_dir: PathLike) -> Path:
