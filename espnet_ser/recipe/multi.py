@@ -47,7 +47,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 from espnet_ser import DEFAULT_CLASSES
 from espnet_ser.corpora.drops import DropCounter
