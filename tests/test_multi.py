@@ -61,6 +61,7 @@ def _corpus(root: Path, name: str, n: int, seed: int, edit) -> Path:
         src = make_data_dir(root / name / f"{part}_src", n=k, seed=s, prefix=f"{part}")
         utts = read_data_dir(src)
         for i, u in enumerate(utts):
+            u.speaker = f"{part}spk{i % 3}"  # speaker-independent parts
             edit(i, u)
         out[part] = write_data_dir(utts, root / name / part)
     return root / name
@@ -125,7 +126,7 @@ def test_the_union_carries_exactly_the_declared_label_types(corpora):
     # both: a seeded subset of 6 of its 9, both label types
     assert len(both) == 6 and all(emo[u] != "nan" and vad[u] != "nan nan nan" for u in both)
     # speakers are corpus-qualified: spk0 of acted and spk0 of pod are two speakers
-    assert spk["acted-train000"] == "acted-spk0" and spk["pod-train000"] == "pod-spk0"
+    assert spk["acted-train000"] == "acted-trainspk0" and spk["pod-train000"] == "pod-trainspk0"
     report = json.loads((root / "multi" / "all" / "acted_train" / "map_report.json").read_text())
     assert report["unmapped_classes"] == {"fear": 1} and report["drops"]["dropped"] == {"no_label_after_mapping": 1}
     # the dev set mixes the same way; every corpus's test set is there, mapped
@@ -279,3 +280,16 @@ def test_generated_experiments_union_matrix_and_leave_one_corpus_out(tmp_path):
     decl = multi.load(write_declaration(tmp_path / "d.yaml", body))
     assert "pod" not in decl.experiments["union"] and "only_pod" not in decl.experiments and "without_pod" not in decl.experiments
     assert decl.tests()["pod"] == "pod/test"
+
+
+def test_a_speaker_in_a_corpus_s_training_and_test_sets_is_refused(corpora, tmp_path):
+    root, _, _ = corpora
+    leak = tmp_path / "leak"
+    shutil.copytree(root / "acted", leak / "acted")
+    utts = read_data_dir(leak / "acted" / "test")
+    utts[0].speaker = "trainspk1"  # a training speaker in the test set
+    write_data_dir(utts, leak / "acted" / "test")
+    body = {"corpora": {"acted": {k: DECL["corpora"]["acted"][k] for k in ("train", "dev", "test")} | {"contributes": "emotion"}}}
+    decl = multi.load(write_declaration(tmp_path / "d.yaml", body))
+    with pytest.raises(InputError, match=r"corpora.acted: speaker\(s\) trainspk1 in both its train and its test set"):
+        multi.build(decl, leak, leak / "multi")

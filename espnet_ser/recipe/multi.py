@@ -298,6 +298,17 @@ def build(decl: Declaration, data: PathLike, out_root: PathLike, fold: Optional[
                 map_labels(c, data / d, mapped, decl.classes)
                 d = rel(mapped)
             dirs[c.name][part] = d
+    for c in decl.corpora.values():  # within a corpus no speaker may cross from training or dev into test
+        if dirs[c.name]["test"] is None:
+            continue
+        tested = set(read_table(data / dirs[c.name]["test"] / "utt2spk").values())
+        for part in ("train", "dev"):
+            if dirs[c.name][part] is not None:
+                both = sorted(tested & set(read_table(data / dirs[c.name][part] / "utt2spk").values()))
+                if both:
+                    raise InputError(f"{decl.source}: corpora.{c.name}: speaker(s) {', '.join(both[:5])} in both its {part} "
+                                     f"and its test set ({data / dirs[c.name][part]}, {data / dirs[c.name]['test']}); "
+                                     "use its speaker-independent folds")
     for c in decl.corpora.values():  # subsets after mapping: they draw from what training could use
         if c.train_size is None or dirs[c.name]["train"] is None:
             continue
