@@ -59,6 +59,9 @@ TEST_SETS: Dict[str, TestSet] = {
     "emodb": TestSet("EmoDB", "ua", ("emotion",), ("f1_macro", "wa")),
     "manifest": TestSet("your corpus", "ua", LABEL_TYPES, ("f1_macro", "wa")),
 }
+#: where the data stage (local/data.sh) puts each test set of TEST_SETS, relative to the data root
+TEST_DIRS: Dict[str, str] = {"iemocap": "iemocap/fold{fold}/test", "msp": "msp_podcast/test1", "emovo": "emovo/fold{fold}/test",
+                             "emodb": "emodb/fold{fold}/test", "manifest": "manifest/fold{fold}/test"}
 ALL_FOLDS = (1, 2, 3, 4, 5)  # IEMOCAP's leave-one-session-out folds
 TABLE2_FOLD = 5              # Table 2 tests IEMOCAP on Session 5
 TABLE2_VARIANT = DEFAULT_VARIANT  # default model of Table 2's rows (docs/reproduction.md)

@@ -208,8 +208,7 @@ def load(path: PathLike) -> Declaration:
 def table2(seed: int = 0) -> Declaration:
     """The paper's Table 2 as a declaration: IEMOCAP's fold and MSP-Podcast (its training set a seeded
     subset of the IEMOCAP fold's training-set size), one experiment per row (``espnet_ser.spec``)."""
-    from espnet_ser.recipe.plan import TEST_DIRS
-    from espnet_ser.spec import TABLE2_FOLD, TABLE2_ROWS, table2_sources
+    from espnet_ser.spec import TABLE2_FOLD, TABLE2_ROWS, TEST_DIRS, table2_sources
 
     corpora = {
         "iemocap": Corpus("iemocap", "iemocap/fold{fold}/train", "iemocap/fold{fold}/dev", TEST_DIRS["iemocap"]),

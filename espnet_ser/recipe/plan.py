@@ -12,7 +12,7 @@ Splits (``splits.tsv`` under a data root; paths relative to it), one per line::
   seeded random subset of MSP-Podcast train of the IEMOCAP fold's training-set size
   (``table2/fold<k>/msp_train/subset.json`` records it).
 
-Each split is tested on its recipe's test sets (``espnet_ser.spec.RECIPES``), found at ``TEST_DIRS``
+Each split is tested on its recipe's test sets (``espnet_ser.spec.RECIPES``), found at ``espnet_ser.spec.TEST_DIRS``
 (IEMOCAP: fold k's test session).
 
 An experiment is (variant, split) with tag ``<variant>_<split>``. A job file holds one JSON object per
@@ -34,14 +34,11 @@ from espnet_ser.labels import CORPUS_FILE
 from espnet_ser.inference.conformal import DEFAULT_COVERAGE
 from espnet_ser.recipe import multi
 from espnet_ser.recipe.train_args import collect_stats_args, option, train_args
-from espnet_ser.spec import ALL_FOLDS, TABLE2_ROWS, recipe as recipe_spec, selection_stat, table2_trained_types
+from espnet_ser.spec import (ALL_FOLDS, TABLE2_ROWS, TEST_DIRS, recipe as recipe_spec, selection_stat,
+                              table2_trained_types)
 
 PathLike = Union[str, Path]
 STAGES = ("stats", "train", "inference", "score", "pack")  # the stages whose work is a job file
-#: where the data stage (local/data.sh) puts each test set of espnet_ser.spec.TEST_SETS
-TEST_DIRS = {"iemocap": "iemocap/fold{fold}/test", "msp": "msp_podcast/test1", "emovo": "emovo/fold{fold}/test",
-             "emodb": "emodb/fold{fold}/test",
-             "manifest": "manifest/fold{fold}/test"}
 
 
 @dataclass
