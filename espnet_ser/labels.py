@@ -40,7 +40,7 @@ ANNOTATOR_FILES = {"emotion": "emotion_votes", "vad": "vad_raters"}
 #: every label file a stage passes on with an utterance, in this order
 LABEL_FILES = LABEL_TYPES + tuple(ANNOTATOR_FILES.values())
 #: per utterance, the index of its corpus in a multi-corpus training or dev set (``utt <index>``; written by
-#: :mod:`espnet_ser.recipe.multi`): the dev set's per-corpus scores choose the best epoch
+#: :mod:`espnet_ser.recipe.mixing`): the dev set's per-corpus scores choose the best epoch
 CORPUS_FILE = "corpus"
 #: every per-utterance file a stage passes on with an utterance: the label files and the corpus index
 UTT_FILES = LABEL_FILES + (CORPUS_FILE,)

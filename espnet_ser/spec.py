@@ -114,7 +114,7 @@ RECIPES: Dict[str, Recipe] = {r.name: r for r in (
     # a user's own corpus from a manifest CSV: speaker folds as prepared (folds () = every fold found)
     Recipe("manifest", "manifest", "Your corpus (manifest), speaker-independent folds", ("manifest",), (),
            CLASS_VARIANTS, paper=False),
-    # several corpora, any label types, from a declaration (espnet_ser.recipe.multi): its corpora are its
+    # several corpora, any label types, from a declaration (espnet_ser.recipe.mixing): its corpora are its
     # test sets, its folds the declaration's
     Recipe("multi", "multi", "Multi-corpus training and the cross-corpus matrix", ("manifest",), (),
            ("multitask",), layout="multi", paper=False),

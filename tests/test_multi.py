@@ -13,7 +13,7 @@ import yaml
 
 from espnet_ser.errors import InputError
 from espnet_ser.labels import read_data_dir, read_table, write_data_dir
-from espnet_ser.recipe import multi
+from espnet_ser.recipe import mixing
 from espnet_ser.recipe.combine import combine, size_matched_subset
 from espnet_ser.recipe.plan import make_splits
 from espnet_ser.spec import TABLE2_ROWS
@@ -101,8 +101,8 @@ def corpora(tmp_path_factory):
     _corpus(root, "acted", 10, 0, _classes_only)
     _corpus(root, "pod", 8, 1, _vad_1_to_5)
     _corpus(root, "both", 9, 2, lambda i, u: None)
-    decl = multi.load(write_declaration(root / "decl.yaml", DECL))
-    built = multi.build(decl, root, root / "multi")
+    decl = mixing.load(write_declaration(root / "decl.yaml", DECL))
+    built = mixing.build(decl, root, root / "multi")
     return root, decl, built
 
 
@@ -177,7 +177,7 @@ def test_bad_declarations_name_the_file_and_the_entry(tmp_path):
     for body, where in cases:
         path = write_declaration(tmp_path / "bad.yaml", body)
         with pytest.raises(InputError) as e:
-            multi.load(path)
+            mixing.load(path)
         assert str(e.value).startswith(f"{path}: {where}:"), str(e.value)
     shutil.rmtree(tmp_path)
 
@@ -267,7 +267,7 @@ def test_generated_experiments_union_matrix_and_leave_one_corpus_out(tmp_path):
     body["corpora"]["acted"]["contributes"] = ["emotion"]
     body["corpora"]["pod"]["contributes"] = "vad"
     body["corpora"]["both"]["contributes"] = "both"
-    decl = multi.load(write_declaration(tmp_path / "d.yaml", body))
+    decl = mixing.load(write_declaration(tmp_path / "d.yaml", body))
     assert decl.experiments == {
         "union": {"acted": ("emotion",), "pod": ("vad",), "both": ("emotion", "vad")},
         "only_acted": {"acted": ("emotion",)}, "only_pod": {"pod": ("vad",)}, "only_both": {"both": ("emotion", "vad")},
@@ -275,9 +275,9 @@ def test_generated_experiments_union_matrix_and_leave_one_corpus_out(tmp_path):
         "without_pod": {"acted": ("emotion",), "both": ("emotion", "vad")},
         "without_both": {"acted": ("emotion",), "pod": ("vad",)},
     }
-    assert decl.selection == "pooled" and multi.in_corpus(decl, "pod") == "only_pod"
+    assert decl.selection == "pooled" and mixing.in_corpus(decl, "pod") == "only_pod"
     body["corpora"]["pod"]["contributes"] = "none"  # a test-only corpus: in no experiment
-    decl = multi.load(write_declaration(tmp_path / "d.yaml", body))
+    decl = mixing.load(write_declaration(tmp_path / "d.yaml", body))
     assert "pod" not in decl.experiments["union"] and "only_pod" not in decl.experiments and "without_pod" not in decl.experiments
     assert decl.tests()["pod"] == "pod/test"
 
@@ -290,6 +290,6 @@ def test_a_speaker_in_a_corpus_s_training_and_test_sets_is_refused(corpora, tmp_
     utts[0].speaker = "trainspk1"  # a training speaker in the test set
     write_data_dir(utts, leak / "acted" / "test")
     body = {"corpora": {"acted": {k: DECL["corpora"]["acted"][k] for k in ("train", "dev", "test")} | {"contributes": "emotion"}}}
-    decl = multi.load(write_declaration(tmp_path / "d.yaml", body))
+    decl = mixing.load(write_declaration(tmp_path / "d.yaml", body))
     with pytest.raises(InputError, match=r"corpora.acted: speaker\(s\) trainspk1 in both its train and its test set"):
-        multi.build(decl, leak, leak / "multi")
+        mixing.build(decl, leak, leak / "multi")

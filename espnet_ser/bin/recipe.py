@@ -78,7 +78,7 @@ def main(argv=None) -> int:
         write_splits(splits, args.data / "splits.tsv")
         print(f"{len(splits)} splits -> {args.data / 'splits.tsv'}")
     elif args.cmd == "preps":
-        from espnet_ser.recipe.multi import load
+        from espnet_ser.recipe.mixing import load
 
         print(" ".join(sorted({c.prep for c in load(args.declaration).corpora.values() if c.prep})))
     elif args.cmd == "fact":

@@ -16,7 +16,7 @@ import numpy as np
 
 from espnet_ser.evaluation.runs import Aggregate, Run, by_variant, is_missing
 from espnet_ser.evaluation.tables import LABELS, _header, _legend, cell, mark
-from espnet_ser.spec import VARIANT_TITLES, metric_label_type
+from espnet_ser.spec import LABEL_TYPES, VARIANT_TITLES, metric_label_type
 
 METRICS = ("ua", "ccc_mean")  # the matrix's two kinds of cell: classes, V/A/D
 
@@ -37,7 +37,7 @@ def cross_corpus(runs: Sequence[Run], fig_dir: Path, correction: str = "holm",
     """Markdown, significance details, figures and the aggregates' metrics of a multi-corpus run."""
     tests = list(dict.fromkeys(t for r in runs for t in r.meta.get("tests", {})))
     experiments = _order(sorted({experiment_of(r) for r in runs}), tests)
-    trained = {experiment_of(r): set(r.meta.get("trained", ("emotion", "vad"))) for r in runs}
+    trained = {experiment_of(r): set(r.meta.get("trained", LABEL_TYPES)) for r in runs}
     variants = sorted({r.variant for r in runs})
     details: Dict = {}
     figures: List[Path] = []

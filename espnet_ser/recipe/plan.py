@@ -8,7 +8,7 @@ Splits (``splits.tsv`` under a data root; paths relative to it), one per line::
 * ``msp_podcast``: one split ``msp`` (train / development).
 * ``iemocap_msp``: the paper's Table 2, one split per row (``row<ID>_fold<k>``; the paper: fold 5) whose
   training and dev sets hold exactly the row's label types of each corpus (:mod:`espnet_ser.spec`):
-  the multi-corpus declaration :func:`espnet_ser.recipe.multi.table2`, built from the IEMOCAP fold and a
+  the declaration of mixed corpora :func:`espnet_ser.recipe.mixing.table2`, built from the IEMOCAP fold and a
   seeded random subset of MSP-Podcast train of the IEMOCAP fold's training-set size
   (``table2/fold<k>/msp_train/subset.json`` records it).
 
@@ -32,7 +32,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.labels import CORPUS_FILE
 from espnet_ser.inference.conformal import DEFAULT_COVERAGE
-from espnet_ser.recipe import multi
+from espnet_ser.recipe import mixing
 from espnet_ser.recipe.train_args import collect_stats_args, option, train_args
 from espnet_ser.spec import (ALL_FOLDS, TABLE2_ROWS, TEST_DIRS, recipe as recipe_spec, selection_stat,
                               table2_trained_types)
@@ -67,7 +67,7 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, s
     if spec.layout == "multi":
         if declaration is None:
             raise InputError(f"recipe {recipe} needs a declaration (ser.sh --declaration FILE)")
-        return _multi_splits(multi.load(declaration), data, folds)
+        return _multi_splits(mixing.load(declaration), data, folds)
     allowed = ALL_FOLDS if spec.layout == "mismatched" else spec.folds  # Table 2 may use any IEMOCAP fold
     if spec.layout == "folds" and not spec.folds:  # folds as prepared (a manifest's speaker folds)
         allowed = tuple(sorted(int(p.name[4:]) for p in (data / spec.name).glob("fold*") if p.name[4:].isdigit()))
@@ -85,10 +85,10 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, s
             splits.append(Split(f"fold{k}", k, None, f"{f}/train", f"{f}/dev", test_dirs(k)))
     elif spec.layout == "split":
         splits.append(Split("msp", None, None, "msp_podcast/train", "msp_podcast/development", test_dirs(None)))
-    else:  # Table 2: one multi-corpus declaration (espnet_ser.recipe.multi), one experiment per row
-        decl = multi.table2(seed)
+    else:  # Table 2: one multi-corpus declaration (espnet_ser.recipe.mixing), one experiment per row
+        decl = mixing.table2(seed)
         for k in folds:
-            built = multi.build(decl, data, data / "table2", k)
+            built = mixing.build(decl, data, data / "table2", k)
             for row in TABLE2_ROWS:
                 train, dev = built.experiments[f"row{row}"]
                 splits.append(Split(f"row{row}_fold{k}", k, row, train, dev, test_dirs(k)))
@@ -99,11 +99,11 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, s
     return splits
 
 
-def _multi_splits(decl: "multi.Declaration", data: Path, folds: Sequence[int]) -> List[Split]:
+def _multi_splits(decl: "mixing.Declaration", data: Path, folds: Sequence[int]) -> List[Split]:
     folds = list(folds) or list(decl.folds) or [None]
     splits = []
     for k in folds:
-        built = multi.build(decl, data, data / "multi", k)
+        built = mixing.build(decl, data, data / "multi", k)
         for name, (train, dev) in built.experiments.items():
             splits.append(Split(name if k is None else f"{name}_fold{k}", k, None, train, dev, dict(built.tests)))
     for s in splits:
