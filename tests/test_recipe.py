@@ -93,13 +93,11 @@ def test_recipe_end_to_end(recipe_run):
 def test_rerun_is_a_no_op(recipe_run):
     work, _ = recipe_run
     before = {f: f.stat().st_mtime for f in (work / "exp").rglob("*.pth")}
-    t0 = time.time()
     ser(work, "--folds", "1", "--variants", "baseline_c hierarchical_dc", "--ser_args", "--max_epoch 1", "--nj", "2",
             "--stage", "2", "--stop_stage", "8")
     assert {f: f.stat().st_mtime for f in (work / "exp").rglob("*.pth")} == before
     logs = "".join(f.read_text() for f in (work / "exp" / "logs").glob("train.*.log"))
     assert "skipped" in logs and "done in" not in logs.split("skipped")[-1]
-    assert time.time() - t0 < 120
     # other settings for a finished exp dir: refused, naming the exp dir and the log
     bad = ser(work, "--folds", "1", "--variants", "baseline_c", "--ser_args", "--max_epoch 2", "--stage", "6", "--stop_stage", "6", check=False)
     assert bad.returncode != 0 and "stage train failed" in bad.stderr
@@ -229,9 +227,9 @@ def test_help_lists_every_option():
 
 
 def test_bad_corpus_path_fails_at_once_naming_db_sh(tmp_path):
-    t0 = time.time()
     p = ser(tmp_path, env=env_with(IEMOCAP="/no/such/IEMOCAP"), check=False)
-    assert p.returncode != 0 and time.time() - t0 < 30
+    # at once: before any stage wrote anything (no data, dump or exp dir)
+    assert p.returncode != 0 and not any((tmp_path / d).exists() for d in ("data", "dump", "exp"))
     assert "IEMOCAP=/no/such/IEMOCAP in db.sh does not exist" in p.stderr
     p = ser(tmp_path, env=env_with(IEMOCAP=""), check=False)
     assert p.returncode != 0 and "IEMOCAP is not set: edit db.sh" in p.stderr
