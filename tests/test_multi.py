@@ -252,8 +252,7 @@ def test_corpus_mean_scores_weigh_every_corpus_alike():
     vad_ref[4:] = [[0.2, 0.3, 0.4], [0.6, 0.7, 0.8]]
     vad_pred = np.tile([[0.5, 0.5, 0.5]], (6, 1))
     vad_pred[4:] = vad_ref[4:]
-    outs = [{"pred_cls": pred, "ref_cls": ref, "pred_vad": vad_pred, "ref_vad": vad_ref, "corpus": corpus}]
-    got = corpus_mean_scores(outs, corpus)
+    got = corpus_mean_scores({"pred_cls": pred, "ref_cls": ref, "pred_vad": vad_pred, "ref_vad": vad_ref}, corpus)
     assert got["epoch_ua_corpus_mean"] == pytest.approx(0.75)
     assert selection_scores(pred, ref, None, None)["epoch_ua"] == pytest.approx(0.875)
     assert got["epoch_ccc_mean_corpus_mean"] == pytest.approx(1.0)
@@ -275,7 +274,7 @@ def test_generated_experiments_union_matrix_and_leave_one_corpus_out(tmp_path):
         "without_pod": {"acted": ("emotion",), "both": ("emotion", "vad")},
         "without_both": {"acted": ("emotion",), "pod": ("vad",)},
     }
-    assert decl.selection == "pooled" and mixing.in_corpus(decl, "pod") == "only_pod"
+    assert decl.selection == "pooled" and mixing.only("pod") == "only_pod" and mixing.without("pod") == "without_pod"
     body["corpora"]["pod"]["contributes"] = "none"  # a test-only corpus: in no experiment
     decl = mixing.load(write_declaration(tmp_path / "d.yaml", body))
     assert "pod" not in decl.experiments["union"] and "only_pod" not in decl.experiments and "without_pod" not in decl.experiments

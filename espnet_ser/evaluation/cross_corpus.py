@@ -16,6 +16,7 @@ import numpy as np
 
 from espnet_ser.evaluation.runs import Aggregate, Run, by_variant, is_missing
 from espnet_ser.evaluation.tables import LABELS, _header, _legend, cell, mark
+from espnet_ser.recipe.mixing import LEAVE_OUT_PREFIX, only
 from espnet_ser.spec import LABEL_TYPES, VARIANT_TITLES, metric_label_type
 
 METRICS = ("ua", "ccc_mean")  # the matrix's two kinds of cell: classes, V/A/D
@@ -27,9 +28,9 @@ def experiment_of(r: Run) -> str:
 
 def _order(experiments: Sequence[str], tests: Sequence[str]) -> List[str]:
     """Unions first, then the in-corpus models in the columns' order, then the rest."""
-    only = [f"only_{t}" for t in tests if f"only_{t}" in experiments]
-    return sorted(e for e in experiments if e not in only and not e.startswith("without_")) + only + \
-        sorted(e for e in experiments if e.startswith("without_"))
+    alone = [only(t) for t in tests if only(t) in experiments]
+    left_out = sorted(e for e in experiments if e.startswith(LEAVE_OUT_PREFIX))
+    return sorted(e for e in experiments if e not in alone and e not in left_out) + alone + left_out
 
 
 def cross_corpus(runs: Sequence[Run], fig_dir: Path, correction: str = "holm",
@@ -63,7 +64,7 @@ def cross_corpus(runs: Sequence[Run], fig_dir: Path, correction: str = "holm",
                 if agg is None or metric_label_type(m) not in trained.get(e, ()):
                     row.append("–")
                     continue
-                base = aggs[t].get(f"only_{t}")
+                base = aggs[t].get(only(t))
                 key = f"{v}/{e}/{t}/{m}"
                 text, test_results = cell(agg, m, base)
                 details[key] = test_results

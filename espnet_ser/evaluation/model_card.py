@@ -305,7 +305,7 @@ def _frontend(zip_path: Path) -> Optional[str]:
 
     with zipfile.ZipFile(zip_path) as z:
         conf = yaml.safe_load(z.read("config.yaml")) or {}
-    from espnet_ser.model.frontend.finetune import finetune_mode
+    from espnet_ser.model.frontend.finetune import finetune_layers, finetune_mode
 
     name = conf.get("frontend")
     fconf = conf.get("frontend_conf") or {}
@@ -313,7 +313,7 @@ def _frontend(zip_path: Path) -> Optional[str]:
     mode = finetune_mode(fconf)
     tuned = ""
     if mode != "none":
-        layers = fconf["finetune"].get("layers") if isinstance(fconf["finetune"], dict) else None
+        layers = finetune_layers(fconf)
         tuned = f", upstream fine-tuned ({mode}{f', top {layers} layers' if layers else ''})"
     if source:
         return f"{source}{tuned} (features cached at training)"

@@ -96,13 +96,13 @@ class exportable:
     def __enter__(self):
         for m, stft in self.swapped:
             m.stft = ConvStft(stft)
-        done = []
+        swapped = False
         for parent, name, child in self.twins:
             twin = child.export_twin()
             if twin is not None:
                 setattr(parent, name, twin)
-                done.append(type(child).__name__)
-        if done:
+                swapped = True
+        if swapped:
             self.converted = ("s3prl HuBERT -> transformers HubertModel (same weights)" if self.s3prl
                               else "LoRA adapters merged into the weights")
         return self

@@ -64,25 +64,29 @@ class AtomicCheckpointTrainer(Trainer):
             gathered = [None] * torch.distributed.get_world_size()
             torch.distributed.all_gather_object(gathered, outs)
             outs = [o for part in gathered for o in part]
-        scores = selection_scores(*(_cat(outs, k) for k in ("pred_cls", "ref_cls", "pred_vad", "ref_vad")))
+        cols = {k: _cat(outs, k) for k in OUTPUT_KEYS}
+        scores = selection_scores(*(cols[k] for k in OUTPUT_KEYS))
         corpus = _cat(outs, "corpus")
         if scores and corpus is not None:
-            scores.update(corpus_mean_scores(outs, corpus))
+            scores.update(corpus_mean_scores(cols, corpus))
         if scores:
             reporter.register(scores, 1)
             reporter.next()
 
 
-def corpus_mean_scores(outs, corpus: np.ndarray) -> dict:
+#: a validation pass's outputs, in selection_scores' argument order
+OUTPUT_KEYS = ("pred_cls", "ref_cls", "pred_vad", "ref_vad")
+
+
+def corpus_mean_scores(cols: dict, corpus: np.ndarray) -> dict:
     """``<stat>_corpus_mean``: each set-level stat on every corpus of a multi-corpus dev set alone, then
     averaged over the corpora that have it (each corpus weighs the same, whatever its size); the joint
-    stats are the mean of the class stat and the CCC of those means."""
-    cols = {k: _cat(outs, k) for k in ("pred_cls", "ref_cls", "pred_vad", "ref_vad")}
+    stats are the mean of the class stat and the CCC of those means. ``cols``: the whole dev set's
+    outputs by ``OUTPUT_KEYS`` (None where absent); ``corpus``: each item's corpus index."""
     per = {}
     for c in np.unique(corpus):
         sel = corpus == c
-        part = {k: None if v is None else v[sel] for k, v in cols.items()}
-        for k, v in selection_scores(part["pred_cls"], part["ref_cls"], part["pred_vad"], part["ref_vad"]).items():
+        for k, v in selection_scores(*(None if cols[key] is None else cols[key][sel] for key in OUTPUT_KEYS)).items():
             if np.isfinite(v):
                 per.setdefault(k, []).append(v)
     out = {f"{k}_corpus_mean": float(np.mean(v)) for k, v in per.items() if not k.endswith(("_ua_ccc", "_f1_ccc"))}

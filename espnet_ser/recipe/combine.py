@@ -24,17 +24,22 @@ from espnet_ser.spec import LABEL_TYPES
 
 
 def size_matched_subset(src_dir, like_dir, out_dir, seed: int = 0) -> dict:
-    """A seeded random subset of ``src_dir`` with as many utterances as ``like_dir`` (all of them if fewer).
+    """A seeded random subset of ``src_dir`` with as many utterances as ``like_dir`` (:func:`subset`)."""
+    want = sum(1 for _ in open(Path(like_dir) / "wav.scp"))
+    return subset(src_dir, want, out_dir, seed, size_of=str(like_dir))
 
-    Writes the subset to ``out_dir`` and ``out_dir/subset.json`` (source, size asked, size drawn, seed).
+
+def subset(src_dir, want: int, out_dir, seed: int = 0, **about) -> dict:
+    """A seeded random subset of ``want`` utterances of ``src_dir`` (all of them if fewer).
+
+    Writes the subset to ``out_dir`` and ``out_dir/subset.json`` (source, size asked, size drawn, seed,
+    and ``about``).
     """
     utts = read_data_dir(src_dir)
-    want = sum(1 for _ in open(Path(like_dir) / "wav.scp"))
     rng = np.random.default_rng(seed)
     pick = sorted(rng.choice(len(utts), size=min(want, len(utts)), replace=False).tolist())
     out = write_data_dir([utts[i] for i in pick], out_dir)
-    report = {"source": str(src_dir), "size_of": str(like_dir), "asked": want, "drawn": len(pick), "seed": seed,
-              "available": len(utts)}
+    report = {"source": str(src_dir), **about, "asked": want, "drawn": len(pick), "seed": seed, "available": len(utts)}
     if len(pick) < want:
         report["note"] = f"the source has only {len(utts)} utterances: all taken, fewer than the {want} asked"
         print(f"[combine] WARNING {out}: {report['note']}")

@@ -35,7 +35,7 @@ from espnet_ser import compute_dtype
 from espnet_ser.errors import InputError, read_yaml_mapping
 from espnet_ser.labels import link_table, read_table, safe_child
 from espnet_ser.model.frontend.cached import finetuned, source_features
-from espnet_ser.model.frontend.finetune import reads_audio
+from espnet_ser.model.frontend.finetune import finetune_layers, reads_audio
 from espnet_ser.labels import UTT_FILES
 from espnet_ser.recipe.dump import audio_key, inputs_digest
 
@@ -92,8 +92,8 @@ def cache_key(name: str, fconf: Dict, dtype: str, compute: str = "fp32") -> Dict
         if reads_audio(fconf):
             raise InputError(f"{name} with finetune mode 'all' trains the convolutional encoder: no frozen part to cache; "
                              "train from audio (--feats_type raw)")
-        spec = fconf["finetune"] if isinstance(fconf["finetune"], dict) else {}
-        layers = {"enters_top": spec.get("layers") or "every layer", "lower_layers_too": bool(fconf.get("multilayer_feature"))}
+        layers = {"enters_top": finetune_layers(fconf) or "every layer",
+                  "lower_layers_too": bool(fconf.get("multilayer_feature"))}
         fconf = {k: v for k, v in fconf.items() if k != "finetune"}
     return {"frontend": name, "frontend_conf": fconf, "checkpoint_sha256": digests or None, "layers": layers,
             "fs": int(fconf.get("fs", 16000)), "dtype": dtype, "compute_dtype": compute, "espnet_ser": espnet_ser.__version__}

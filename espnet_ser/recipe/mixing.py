@@ -53,7 +53,7 @@ from espnet_ser import DEFAULT_CLASSES
 from espnet_ser.corpora.drops import DropCounter
 from espnet_ser.errors import InputError, read_yaml_mapping
 from espnet_ser.labels import CORPUS_FILE, LABEL_TYPES, check_name, read_data_dir, read_table, write_data_dir, write_table
-from espnet_ser.recipe.combine import combine, size_matched_subset
+from espnet_ser.recipe.combine import combine, size_matched_subset, subset
 
 PathLike = Union[str, Path]
 PARTS = ("train", "dev", "test")
@@ -167,9 +167,9 @@ def parse(data: Dict, source: str = "<declaration>") -> Declaration:
             raise _fail(source, "corpora", "no corpus contributes a label type to training (contributes:) and no experiments are declared")
         experiments["union"] = dict(givers)
     if data.get("matrix"):
-        experiments.update({f"only_{c}": {c: t} for c, t in givers.items()})
+        experiments.update({only(c): {c: t} for c, t in givers.items()})
     if data.get("loco"):
-        experiments.update({f"without_{c}": {o: t for o, t in givers.items() if o != c} for c in givers if len(givers) > 1})
+        experiments.update({without(c): {o: t for o, t in givers.items() if o != c} for c in givers if len(givers) > 1})
     for ename, exp in experiments.items():
         for cname in exp:
             for part in ("train", "dev"):
@@ -194,15 +194,27 @@ def _types(source: str, where: str, types, allow_none: bool = False) -> Tuple[st
     return tuple(t for t in LABEL_TYPES if t in types)
 
 
-def in_corpus(decl: Declaration, corpus: str) -> Optional[str]:
-    """The experiment that trains on ``corpus`` alone (its declared label types): the reference of the
-    cross-corpus cells of its test set (None: no such experiment)."""
-    want = {corpus: decl.corpora[corpus].contributes}
-    return next((e for e, contrib in decl.experiments.items() if contrib == want), None)
+def only(corpus: str) -> str:
+    """The experiment that trains on ``corpus`` alone (``matrix: true``): the in-corpus reference of the
+    cross-corpus cells of its test set."""
+    return f"only_{corpus}"
+
+
+LEAVE_OUT_PREFIX = "without_"
+
+
+def without(corpus: str) -> str:
+    """The experiment that trains on every contributing corpus but ``corpus`` (``loco: true``)."""
+    return f"{LEAVE_OUT_PREFIX}{corpus}"
 
 
 def load(path: PathLike) -> Declaration:
     return parse(read_yaml_mapping(path, "multi-corpus declaration"), str(path))
+
+
+def table2_experiment(row: int) -> str:
+    """The experiment of :func:`table2` that is the paper's row ``row``."""
+    return f"row{row}"
 
 
 def table2(seed: int = 0) -> Declaration:
@@ -215,7 +227,7 @@ def table2(seed: int = 0) -> Declaration:
         "msp": Corpus("msp", "msp_podcast/train", "msp_podcast/development", TEST_DIRS["msp"],
                       train_size={"like": "iemocap", "seed": seed}),
     }
-    experiments = {f"row{r}": dict(table2_sources(r)) for r in TABLE2_ROWS}
+    experiments = {table2_experiment(r): dict(table2_sources(r)) for r in TABLE2_ROWS}
     # the paper selects on one dev set: its rows' union, pooled
     return Declaration(tuple(DEFAULT_CLASSES), corpora, experiments, (TABLE2_FOLD,), "espnet_ser.spec Table 2", "pooled")
 
@@ -316,7 +328,7 @@ def build(decl: Declaration, data: PathLike, out_root: PathLike, fold: Optional[
         if like is not None:
             size_matched_subset(data / dirs[c.name]["train"], data / dirs[like]["train"], sub, int(c.train_size.get("seed", 0)))
         else:
-            _subset_n(data / dirs[c.name]["train"], int(c.train_size["n"]), sub, int(c.train_size.get("seed", 0)))
+            subset(data / dirs[c.name]["train"], int(c.train_size["n"]), sub, int(c.train_size.get("seed", 0)))
         dirs[c.name]["train"] = rel(sub)
     experiments = {}
     for ename, contrib in decl.experiments.items():
@@ -331,12 +343,3 @@ def build(decl: Declaration, data: PathLike, out_root: PathLike, fold: Optional[
     tests = {c: dirs[c]["test"] for c in decl.corpora if dirs[c]["test"] is not None}
     return Built(fold, experiments, tests)
 
-
-def _subset_n(src: Path, n: int, out: Path, seed: int) -> None:
-    import numpy as np
-
-    utts = read_data_dir(src)
-    pick = sorted(np.random.default_rng(seed).choice(len(utts), size=min(n, len(utts)), replace=False).tolist())
-    write_data_dir([utts[i] for i in pick], out)
-    (out / "subset.json").write_text(json.dumps({"source": str(src), "asked": n, "drawn": len(pick), "seed": seed,
-                                                 "available": len(utts)}, indent=1, sort_keys=True) + "\n")

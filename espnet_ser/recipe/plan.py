@@ -67,8 +67,26 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, s
     if spec.layout == "multi":
         if declaration is None:
             raise InputError(f"recipe {recipe} needs a declaration (ser.sh --declaration FILE)")
-        return _multi_splits(mixing.load(declaration), data, folds)
-    allowed = ALL_FOLDS if spec.layout == "mismatched" else spec.folds  # Table 2 may use any IEMOCAP fold
+        decl = mixing.load(declaration)
+        splits = _declared_splits(decl, data, "multi", list(folds) or list(decl.folds) or [None])
+    elif spec.layout == "mismatched":  # Table 2: one multi-corpus declaration, one experiment per row
+        bad = [k for k in folds if k not in ALL_FOLDS]  # Table 2 may use any IEMOCAP fold
+        if bad:
+            raise InputError(f"{recipe}: folds must be among {ALL_FOLDS}, got {bad}")
+        rows = {mixing.table2_experiment(r): r for r in TABLE2_ROWS}
+        splits = _declared_splits(mixing.table2(seed), data, "table2", folds, rows.get)
+    else:
+        splits = _corpus_splits(spec, recipe, data, folds)
+    for s in splits:
+        for rel in [s.train, s.dev, *s.tests.values()]:
+            if not (data / rel / "wav.scp").exists():
+                raise MissingInput(f"{data / rel}/wav.scp missing: was the data stage (local/data.sh) run?")
+    return splits
+
+
+def _corpus_splits(spec, recipe: str, data: Path, folds: Sequence[int]) -> List[Split]:
+    """One corpus's splits: its folds (``folds`` layout) or its one train/dev split (``split``)."""
+    allowed = spec.folds
     if spec.layout == "folds" and not spec.folds:  # folds as prepared (a manifest's speaker folds)
         allowed = tuple(sorted(int(p.name[4:]) for p in (data / spec.name).glob("fold*") if p.name[4:].isdigit()))
         if not allowed:
@@ -78,38 +96,20 @@ def make_splits(recipe: str, data: PathLike, folds: Sequence[int] = ALL_FOLDS, s
     if bad and spec.layout != "split":
         raise InputError(f"{recipe}: folds must be among {allowed}, got {bad}")
     test_dirs = lambda k: {t: TEST_DIRS[t].format(fold=k) for t in spec.tests}  # noqa: E731
-    splits = []
-    if spec.layout == "folds":
-        for k in folds:
-            f = f"{spec.name}/fold{k}"
-            splits.append(Split(f"fold{k}", k, None, f"{f}/train", f"{f}/dev", test_dirs(k)))
-    elif spec.layout == "split":
-        splits.append(Split("msp", None, None, "msp_podcast/train", "msp_podcast/development", test_dirs(None)))
-    else:  # Table 2: one multi-corpus declaration (espnet_ser.recipe.mixing), one experiment per row
-        decl = mixing.table2(seed)
-        for k in folds:
-            built = mixing.build(decl, data, data / "table2", k)
-            for row in TABLE2_ROWS:
-                train, dev = built.experiments[f"row{row}"]
-                splits.append(Split(f"row{row}_fold{k}", k, row, train, dev, test_dirs(k)))
-    for s in splits:
-        for rel in [s.train, s.dev, *s.tests.values()]:
-            if not (data / rel / "wav.scp").exists():
-                raise MissingInput(f"{data / rel}/wav.scp missing: was the data stage (local/data.sh) run?")
-    return splits
+    if spec.layout == "split":
+        return [Split("msp", None, None, "msp_podcast/train", "msp_podcast/development", test_dirs(None))]
+    return [Split(f"fold{k}", k, None, f"{spec.name}/fold{k}/train", f"{spec.name}/fold{k}/dev", test_dirs(k)) for k in folds]
 
 
-def _multi_splits(decl: "mixing.Declaration", data: Path, folds: Sequence[int]) -> List[Split]:
-    folds = list(folds) or list(decl.folds) or [None]
+def _declared_splits(decl: "mixing.Declaration", data: Path, out: str, folds: Sequence[Optional[int]],
+                     row_of=lambda name: None) -> List[Split]:
+    """A declaration's experiments, one split each per fold (``<experiment>_fold<k>``), built under
+    ``data/out``, tested on every corpus of the declaration; ``row_of`` names Table 2's row of an experiment."""
     splits = []
     for k in folds:
-        built = mixing.build(decl, data, data / "multi", k)
+        built = mixing.build(decl, data, data / out, k)
         for name, (train, dev) in built.experiments.items():
-            splits.append(Split(name if k is None else f"{name}_fold{k}", k, None, train, dev, dict(built.tests)))
-    for s in splits:
-        for rel in [s.train, s.dev, *s.tests.values()]:
-            if not (data / rel / "wav.scp").exists():
-                raise MissingInput(f"{data / rel}/wav.scp missing: was the data stage (local/data.sh) run?")
+            splits.append(Split(name if k is None else f"{name}_fold{k}", k, row_of(name), train, dev, dict(built.tests)))
     return splits
 
 

@@ -49,12 +49,25 @@ SUPPORTED_MODELS = ("hubert", "wav2vec2", "wavlm")
 _LAYER = re.compile(r"(?:^|\.)encoder\.layers\.(\d+)\.")
 
 
-def finetune_mode(frontend_conf: Optional[Dict]) -> str:
-    """The mode a frontend configuration's ``finetune`` entry asks for (``none`` when there is none)."""
+def finetune_entry(frontend_conf: Optional[Dict]) -> Dict:
+    """A frontend configuration's ``finetune`` entry as a mapping (a bare mode name is ``{mode: name}``;
+    none: ``{}``), unchecked (:meth:`Finetune.parse` checks it)."""
     conf = (frontend_conf or {}).get("finetune")
     if conf is None:
-        return "none"
+        return {}
+    return {"mode": conf} if isinstance(conf, str) else conf
+
+
+def finetune_mode(frontend_conf: Optional[Dict]) -> str:
+    """The mode a frontend configuration's ``finetune`` entry asks for (``none`` when there is none)."""
+    conf = finetune_entry(frontend_conf)
     return str(conf.get("mode", "none") if isinstance(conf, dict) else conf)
+
+
+def finetune_layers(frontend_conf: Optional[Dict]) -> Optional[int]:
+    """How many top layers a frontend configuration's ``finetune`` entry names (None: not given)."""
+    conf = finetune_entry(frontend_conf)
+    return conf.get("layers") if isinstance(conf, dict) else None
 
 
 def reads_audio(frontend_conf: Optional[Dict]) -> bool:
@@ -80,10 +93,7 @@ class Finetune:
     def parse(cls, conf: Optional[Dict], num_layers: int) -> "Finetune":
         """``frontend_conf.finetune`` (a mapping, or a mode name) checked against an upstream of
         ``num_layers`` layers; a wrong entry is a ``ValueError`` naming it."""
-        if conf is None:
-            return cls()
-        if isinstance(conf, str):
-            conf = {"mode": conf}
+        conf = finetune_entry({"finetune": conf})
         if not isinstance(conf, dict):
             raise ValueError(f"frontend_conf.finetune must be a mapping or one of {MODES}, got {conf!r}")
         known = {f.name for f in fields(cls)}
@@ -276,18 +286,21 @@ class SplitForward:
         enc = self.upstream.encoder
         return enc.layer_norm(last) if self.upstream.config.do_stable_layer_norm else last
 
-    def split_states(self, wav: torch.Tensor, mask: torch.Tensor, first: Optional[int]) -> Tuple[List[torch.Tensor], torch.Tensor]:
-        """States 0..L from audio: those up to ``first`` (the frozen bottom) under no_grad and detached,
-        the rest with gradients. ``first`` None: everything with gradients."""
-        num_layers = self.upstream.config.num_hidden_layers
-        if first is None:
-            h0, frames = self._encoder_input(wav, mask)
-            return [h0] + self._run_layers(h0, frames, 0, num_layers), frames
+    def bottom_states(self, wav: torch.Tensor, mask: torch.Tensor, first: int) -> Tuple[List[torch.Tensor], torch.Tensor]:
+        """The frozen bottom's states 0..``first`` (the last enters layer ``first``), under no_grad, and the
+        frame mask: what the feature cache stores."""
         with torch.no_grad():
             h0, frames = self._encoder_input(wav, mask)
-            states = [h0] + self._run_layers(h0, frames, 0, first)
-        states = [s.detach() for s in states]
-        return states + self._run_layers(states[-1], frames, first, num_layers), frames
+            return [h0] + self._run_layers(h0, frames, 0, first), frames
+
+    def split_states(self, wav: torch.Tensor, mask: torch.Tensor, first: Optional[int]) -> Tuple[List[torch.Tensor], torch.Tensor]:
+        """States 0..L from audio: those up to ``first`` (the frozen bottom) under no_grad, the rest with
+        gradients. ``first`` None: everything with gradients."""
+        if first is None:
+            h0, frames = self._encoder_input(wav, mask)
+            return [h0] + self._run_layers(h0, frames, 0, self.upstream.config.num_hidden_layers), frames
+        frozen, frames = self.bottom_states(wav, mask, first)
+        return self.top_states(frozen, frames, first), frames
 
     def top_states(self, frozen: List[torch.Tensor], frames: torch.Tensor, first: int) -> List[torch.Tensor]:
         """States 0..L from the cached frozen states (the last of them enters layer ``first``)."""

@@ -119,15 +119,18 @@ class HFHubertFrontend(ft.SplitForward, ComputeDtype, AbsFrontend):
             wav = ((wav - mean) / torch.sqrt(var + self.normalize_eps)).masked_fill(~mask, 0.0)
         return wav.to(self.compute_dtype), mask
 
+    def _frame_counts(self, input_lengths: torch.Tensor, n_frames: int) -> torch.Tensor:
+        """Valid frames per item: the convolutions' output count, at most the padded batch's ``n_frames``."""
+        return frames_from_samples(input_lengths, self._convs).clamp(max=n_frames)
+
     def hidden_states(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[List[torch.Tensor], torch.Tensor]:
         """Every layer's output and the frame counts: frozen ones under no_grad, trainable ones (``finetune``) with gradients."""
+        wav, mask = self._waveform(input, input_lengths)
         if self.finetune.active:
-            wav, mask = self._waveform(input, input_lengths)
-            states, frames = self.split_states(wav, mask, self._first)
+            states, _ = self.split_states(wav, mask, self._first)
             if self.normed_last:
                 states[-1] = self._final(states[-1])
-            return [s.float() for s in states], frames_from_samples(input_lengths, self._convs).clamp(max=states[0].size(1))
-        wav, mask = self._waveform(input, input_lengths)
+            return [s.float() for s in states], self._frame_counts(input_lengths, states[0].size(1))
         with torch.no_grad():
             out = self.upstream(wav, attention_mask=mask.long(), output_hidden_states=True)
         hidden = [h.detach().float() for h in out.hidden_states]
@@ -138,7 +141,7 @@ class HFHubertFrontend(ft.SplitForward, ComputeDtype, AbsFrontend):
             lengths = torch.div(input_lengths - 1, self._hop, rounding_mode="floor") + 1
             idx = torch.arange(lengths.max(), device=input.device).clamp(max=hidden[0].size(1) - 1)
             return [h.index_select(1, idx) for h in hidden], lengths
-        return hidden, frames_from_samples(input_lengths, self._convs).clamp(max=hidden[0].size(1))
+        return hidden, self._frame_counts(input_lengths, hidden[0].size(1))
 
     def forward(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         hidden, lengths = self.hidden_states(input, input_lengths)
@@ -155,12 +158,9 @@ class HFHubertFrontend(ft.SplitForward, ComputeDtype, AbsFrontend):
             raise ValueError("finetune mode 'all' trains the convolutional encoder: nothing below it can be cached "
                              "(the recipe reads audio: --feats_type raw)")
         wav, mask = self._waveform(input, input_lengths)
-        with torch.no_grad():
-            h0, frames = self._encoder_input(wav, mask)
-            states = [h0] + self._run_layers(h0, frames, 0, self._first)
+        states, _ = self.bottom_states(wav, mask, self._first)
         keep = states if self.weighted_sum is not None else states[-1:]
-        lengths = frames_from_samples(input_lengths, self._convs).clamp(max=h0.size(1))
-        return torch.cat([s.float() for s in keep], dim=-1), lengths, len(keep)
+        return torch.cat([s.float() for s in keep], dim=-1), self._frame_counts(input_lengths, states[0].size(1)), len(keep)
 
     def from_cache(self, feats: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """The frontend's output from cached states (:meth:`cache_states`): only the trainable top runs."""
@@ -171,12 +171,6 @@ class HFHubertFrontend(ft.SplitForward, ComputeDtype, AbsFrontend):
         if self.normed_last:
             states[-1] = self._final(states[-1])
         return select_layers([s.float() for s in states], self.layer, self.weighted_sum), lengths
-
-    def cached_layers(self) -> int:
-        """How many states :meth:`cache_states` stores per frame."""
-        if not self.finetune.active:
-            return self.upstream.config.num_hidden_layers + 1 if self.weighted_sum is not None else 1
-        return self._first + 1 if self.weighted_sum is not None else 1
 
     def finetuned(self) -> "HFHubertFrontend":
         """The frontend that runs the fine-tuned upstream (this one)."""

@@ -21,6 +21,7 @@ from espnet2.asr.frontend.abs_frontend import AbsFrontend
 
 from espnet_ser import safe_load
 from espnet_ser.errors import InputError
+from espnet_ser.model.frontend.finetune import finetune_mode
 from espnet_ser.model.frontend.frozen import (
     ComputeDtype,
     LayerWeightedSum,
@@ -77,7 +78,7 @@ class S3prlFrozenFrontend(ComputeDtype, AbsFrontend):
             raise ValueError(f"multilayer_feature needs layers of one size, got {sorted(sizes)}")
         self._size = self.upstream.hidden_sizes[layer] if self.weighted_sum is None else sizes.pop()
         self.tuned = None
-        if finetune is not None and (finetune if isinstance(finetune, str) else finetune.get("mode", "none")) != "none":
+        if finetune_mode({"finetune": finetune}) != "none":
             from espnet_ser.model.frontend.convert import hf_frontend_from_s3prl
 
             self.tuned = hf_frontend_from_s3prl(self, finetune=finetune)
