@@ -1,6 +1,7 @@
 """``frontend: opensmile`` through the toolkit: the feature cache stores openSMILE's own functionals,
 ``speaker_mvn`` z-scores them per speaker (against numpy), and a model trained on them packs, loads
-weights-only and runs inference (the recipe's small-corpus openSMILE config, shrunk to eGeMAPS)."""
+weights-only and runs inference (the recipe's small-corpus openSMILE config, shrunk from ComParE +
+eGeMAPS to GeMAPS + eGeMAPS: two feature sets side by side, one network each)."""
 
 from pathlib import Path
 
@@ -16,21 +17,30 @@ ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf/tuning/train_ser_cpu_opensmile.yaml"
 
 
+SETS = ("GeMAPSv01b", "eGeMAPSv02")
+DIM = 62 + 88  # their functionals
+
+
 def reference_functionals(data_dir: Path) -> dict:
-    """utterance -> eGeMAPSv02 functionals from openSMILE itself (process_file), the independent reference."""
+    """utterance -> GeMAPSv01b then eGeMAPSv02 functionals from openSMILE itself (process_file), the
+    independent reference."""
     import opensmile
 
-    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
-    return {u: np.nan_to_num(smile.process_file(p).to_numpy(np.float64)[0]) for u, p in read_table(data_dir / "wav.scp").items()}
+    smiles = [opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, s), feature_level=opensmile.FeatureLevel.Functionals)
+              for s in SETS]
+    return {u: np.nan_to_num(np.concatenate([m.process_file(p).to_numpy(np.float64)[0] for m in smiles]))
+            for u, p in read_table(data_dir / "wav.scp").items()}
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    """The shipped openSMILE config with eGeMAPS (88) instead of ComParE (6,373): the same model, smaller."""
+    """The shipped openSMILE config with GeMAPS (62) instead of ComParE (6,373): the same model, smaller."""
     root = tmp_path_factory.mktemp("os")
     conf = yaml.safe_load(CONF.read_text())
-    conf["frontend_conf"]["feature_set"] = "eGeMAPSv02"
-    conf["encoder_conf"]["output_size"] = 88
+    assert conf["frontend_conf"]["feature_set"] == ["ComParE_2016", "eGeMAPSv02"]
+    conf["frontend_conf"]["feature_set"] = list(SETS)
+    conf["encoder_conf"]["output_size"] = DIM
+    conf["decoder_conf"]["input_groups"] = [62, 88]
     (root / "conf.yaml").write_text(yaml.safe_dump(conf))
     tr = make_data_dir(root / "train", n=15, seed=0, prefix="tr", dur=(1.0, 1.5))
     dv = make_data_dir(root / "valid", n=6, seed=1, prefix="dv", dur=(1.0, 1.5))
@@ -42,12 +52,12 @@ def test_the_cache_stores_opensmiles_functionals(small):
 
     root, conf, tr, _ = small
     report = extract_features(tr, root / "feats", conf, progress=False)
-    assert report["feat_dim"] == 88 and report["num_layers"] == 1
+    assert report["feat_dim"] == DIM and report["num_layers"] == 1
     ref = reference_functionals(tr)
     for u, path in read_table(root / "feats/feats.scp").items():
         got = np.load(path)
         assert got.dtype == np.float32  # openSMILE's values exceed float16's range: stored as float32 by default
-        assert got.shape == (1, 88) and np.allclose(got[0], ref[u], rtol=1e-5, atol=1e-5), u
+        assert got.shape == (1, DIM) and np.allclose(got[0], ref[u], rtol=1e-5, atol=1e-5), u
     assert "--frontend_conf source=opensmile" in (root / "feats/frontend_args").read_text()
 
 
@@ -76,8 +86,8 @@ def test_speaker_mvn_z_scores_the_functionals_per_speaker(trained):
     written = {u: np.array(v.split(), dtype=float) for u, v in read_table(speaker_stats_files(stats)["train"]).items()}
     for u, v in written.items():
         mine = np.stack([ref[w] for w in ref if spk[w] == spk[u]])   # the speaker's utterance vectors
-        assert np.allclose(v[:88], mine.mean(0), rtol=1e-3, atol=1e-3)
-        assert np.allclose(v[88:], mine.std(0), rtol=1e-3, atol=1e-3)
+        assert np.allclose(v[:DIM], mine.mean(0), rtol=1e-3, atol=1e-3)
+        assert np.allclose(v[DIM:], mine.std(0), rtol=1e-3, atol=1e-3)
 
 
 def test_a_model_trained_on_opensmile_packs_loads_and_predicts(trained, tmp_path):
@@ -120,10 +130,29 @@ def test_a_signal_gives_what_opensmile_gives_for_it():
     from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
 
     x = (0.1 * np.sin(2 * np.pi * 200 * np.arange(16000) / 16000)).astype(np.float32)
-    fe = OpenSmileFrontend("eGeMAPSv02", "functionals")
-    ref = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
-                          feature_level=opensmile.FeatureLevel.Functionals).process_signal(x, 16000)
-    assert np.allclose(fe.features(x)[0], np.nan_to_num(ref.to_numpy(np.float32)[0]), atol=1e-5)
+    ref = {s: np.nan_to_num(opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, s),
+                                            feature_level=opensmile.FeatureLevel.Functionals).process_signal(x, 16000)
+                            .to_numpy(np.float32)[0]) for s in ("ComParE_2016", "eGeMAPSv02")}
+    assert np.allclose(OpenSmileFrontend("eGeMAPSv02", "functionals").features(x)[0], ref["eGeMAPSv02"], atol=1e-5)
+    both = OpenSmileFrontend(["ComParE_2016", "eGeMAPSv02"], "functionals")
+    assert both.output_size() == 6373 + 88 and both.group_sizes == [6373, 88]
+    got = both.features(x)
+    assert got.shape == (1, 6461)
+    assert np.allclose(got[0, :6373], ref["ComParE_2016"], rtol=1e-5, atol=1e-5)
+    assert np.allclose(got[0, 6373:], ref["eGeMAPSv02"], atol=1e-5)
+
+
+@pytest.mark.parametrize("sets, level, match", [
+    (["eGeMAPSv02", "ComParE_2016"], "lld", "only with feature_level functionals"),
+    (["eGeMAPSv02", "eGeMAPSv02"], "functionals", "names a set twice"),
+    (["eGeMAPSv02", "MFCC"], "functionals", "must be one of"),
+    ([], "functionals", "must be one of")])
+def test_bad_feature_set_lists_are_refused(sets, level, match):
+    from espnet_ser.errors import InputError
+    from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
+
+    with pytest.raises(InputError, match=match):
+        OpenSmileFrontend(sets, level)
 
 
 def test_speaker_statistics_from_the_cache_equal_those_from_audio(small, tmp_path):

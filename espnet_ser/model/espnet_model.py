@@ -127,24 +127,11 @@ class ESPnetSERModel(AbsESPnetModel):
         out = self.decoder(*self.encode(speech, speech_lengths, speaker_mvn))
         stats: Dict[str, Optional[torch.Tensor]] = {}
 
-        zero = next(t for t in (out["logits"], out["vad"]) if t is not None).sum() * 0.0
-        loss_ce, acc = zero, None
-        soft = self.class_targets == "soft" and emotion_votes is not None
-        if out["logits"] is not None and (emotion is not None or soft):
-            labels = (emotion.view(batch_size, -1)[:, 0].long() if emotion is not None
-                      else torch.full((batch_size,), -1, dtype=torch.long, device=out["logits"].device))
-            if soft:
-                loss_ce, acc = soft_cross_entropy(out["logits"], emotion_votes.view(batch_size, -1), labels,
-                                                  self.ce_reduction)
-            else:
-                loss_ce, acc = masked_cross_entropy(out["logits"], labels, self.ce_reduction)
-        loss_ccc, cccs = zero, [None] * len(VAD_DIMS)
-        if out["vad"] is not None and vad is not None:
-            weights = None
-            if self.vad_agreement_tau is not None and vad_raters is not None:
-                std = vad_raters.view(batch_size, -1)[:, 3:6].to(out["vad"].dtype)
-                weights = agreement_weights(std, self.vad_agreement_tau)
-            loss_ccc, cccs = ccc_loss(out["vad"], vad.view(batch_size, -1).to(out["vad"].dtype), weights=weights)
+        loss_ce, acc, loss_ccc, cccs = self._head_losses(out, emotion, vad, emotion_votes, vad_raters)
+        if out.get("members"):  # a grouped decoder (decoder_conf input_groups): each group's loss, averaged
+            parts = [self._head_losses(m, emotion, vad, emotion_votes, vad_raters) for m in out["members"]]
+            loss_ce = torch.stack([p[0] for p in parts]).mean()
+            loss_ccc = torch.stack([p[2] for p in parts]).mean()
 
         if self.epoch_outputs is not None and not self.training:
             self.epoch_outputs.append({
@@ -173,6 +160,30 @@ class ESPnetSERModel(AbsESPnetModel):
                     stats[k] = torch.tensor(float("nan"), device=loss.device)
         loss, stats, weight = force_gatherable((loss, stats, batch_size), loss.device)
         return loss, stats, weight
+
+    def _head_losses(self, out, emotion, vad, emotion_votes, vad_raters):
+        """(CE loss, accuracy, CCC loss, per-dimension CCCs) of one decoder output; a loss is a zero that
+        keeps the graph where its head or its labels are missing."""
+        first = next(t for t in (out["logits"], out["vad"]) if t is not None)
+        batch_size, zero = first.shape[0], first.sum() * 0.0
+        loss_ce, acc = zero, None
+        soft = self.class_targets == "soft" and emotion_votes is not None
+        if out["logits"] is not None and (emotion is not None or soft):
+            labels = (emotion.view(batch_size, -1)[:, 0].long() if emotion is not None
+                      else torch.full((batch_size,), -1, dtype=torch.long, device=out["logits"].device))
+            if soft:
+                loss_ce, acc = soft_cross_entropy(out["logits"], emotion_votes.view(batch_size, -1), labels,
+                                                  self.ce_reduction)
+            else:
+                loss_ce, acc = masked_cross_entropy(out["logits"], labels, self.ce_reduction)
+        loss_ccc, cccs = zero, [None] * len(VAD_DIMS)
+        if out["vad"] is not None and vad is not None:
+            weights = None
+            if self.vad_agreement_tau is not None and vad_raters is not None:
+                std = vad_raters.view(batch_size, -1)[:, 3:6].to(out["vad"].dtype)
+                weights = agreement_weights(std, self.vad_agreement_tau)
+            loss_ccc, cccs = ccc_loss(out["vad"], vad.view(batch_size, -1).to(out["vad"].dtype), weights=weights)
+        return loss_ce, acc, loss_ccc, cccs
 
     def collect_feats(
         self, speech: torch.Tensor, speech_lengths: torch.Tensor, **kwargs

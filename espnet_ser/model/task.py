@@ -151,6 +151,15 @@ class SERTask(AbsTask):
             help="The initialization method of the trainable parameters",
         )
         group.add_argument(
+            "--train_on_dev",
+            type=str2bool,
+            default=False,
+            help="Read by the recipes (espnet_ser.recipe.plan): true trains each split on its train and dev sets "
+            "together and keeps the average of the last keep_nbest_models epochs (best_model_criterion "
+            "valid,epoch,max: no held-out speaker picks the epochs); the dev set is then only monitored, and "
+            "no conformal calibration is made from it",
+        )
+        group.add_argument(
             "--model_conf",
             action=NestedDictAction,
             default=get_default_kwargs(ESPnetSERModel),

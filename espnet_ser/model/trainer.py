@@ -10,7 +10,9 @@ Every checkpoint it reads back (resume, n-best averaging) is read weights-only (
 It also reports set-level validation scores once per epoch (``epoch_ua``, ``epoch_f1_macro``,
 ``epoch_ccc_mean``, ``epoch_ua_ccc``, ``epoch_f1_ccc``: :func:`espnet_ser.metrics.selection_scores` over the
 whole dev set), so that ``best_model_criterion`` can pick the epoch by the metric of the paper's table
-instead of a mean of per-batch values (UA and CCC are not averages of per-batch UA and CCC).
+instead of a mean of per-batch values (UA and CCC are not averages of per-batch UA and CCC), and
+``epoch`` (the epoch's number: ``valid,epoch,max`` keeps the last epochs, the selection of a model
+trained on its dev speakers too, ``--train_on_dev``).
 """
 
 import contextlib
@@ -69,9 +71,10 @@ class AtomicCheckpointTrainer(Trainer):
         corpus = _cat(outs, "corpus")
         if scores and corpus is not None:
             scores.update(corpus_mean_scores(cols, corpus))
-        if scores:
-            reporter.register(scores, 1)
-            reporter.next()
+        # the epoch itself, so that best_model_criterion valid,epoch,max keeps the last epochs (train_on_dev)
+        scores["epoch"] = float(reporter.get_epoch())
+        reporter.register(scores, 1)
+        reporter.next()
 
 
 #: a validation pass's outputs, in selection_scores' argument order

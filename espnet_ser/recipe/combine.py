@@ -18,9 +18,57 @@ import numpy as np
 
 from espnet_ser.errors import InputError
 from espnet_ser.corpora.drops import DropCounter
-from espnet_ser.labels import Utterance, check_name, read_data_dir, write_data_dir
+from espnet_ser.labels import UTT_FILES, Utterance, check_name, read_data_dir, read_table, write_data_dir, write_table
 
 from espnet_ser.spec import LABEL_TYPES
+
+
+#: the per-utterance files (``utt value`` lines) of a data dir, a formatted dir or a feature-cache dir
+KEYED_FILES = ("wav.scp", "feats.scp", "utt2spk", "utt2num_samples", "feats_shape", *UTT_FILES)
+
+
+def merge_dirs(dirs: Sequence[Path], out_dir) -> Path:
+    """``out_dir``: the utterances of ``dirs`` (one corpus's sets, e.g. a fold's train and dev) as one dir.
+
+    Every per-utterance file (:data:`KEYED_FILES`) present in the first dir is merged, lines sorted, and
+    ``spk2utt`` rebuilt; ``frontend_args`` (a feature cache's) is copied. The audio or feature files are
+    the sources' own (the scp lines are copied, not the files). A file that some of the dirs lack, a
+    ``frontend_args`` that differs, or an utterance in two dirs is an error naming them (an optional data
+    file lacking an utterance would fail ESPnet's loader mid-training). A file is rewritten only when its
+    content changes, so a merge repeated by a later run leaves the dir as it was.
+    """
+    dirs, out = [Path(d) for d in dirs], Path(out_dir)
+    names = [f for f in KEYED_FILES if (dirs[0] / f).is_file()]
+    for d in dirs[1:]:
+        have = {f for f in KEYED_FILES if (d / f).is_file()}
+        if have != set(names):
+            raise InputError(f"cannot merge {dirs[0]} and {d}: their per-utterance files differ "
+                             f"({sorted(set(names) ^ have)})")
+    args = {(d / "frontend_args").read_text() if (d / "frontend_args").is_file() else None for d in dirs}
+    if len(args) > 1:
+        raise InputError(f"cannot merge {', '.join(map(str, dirs))}: their frontend_args differ (features of other frontends)")
+    tables = {}
+    for f in names:
+        merged: Dict[str, str] = {}
+        for d in dirs:
+            for utt, value in read_table(d / f).items():
+                if utt in merged:
+                    raise InputError(f"{d / f}: utterance {utt} is also in another of the merged dirs ({', '.join(map(str, dirs))})")
+                merged[utt] = value
+        tables[f] = merged
+    spk2utt: Dict[str, list] = {}
+    for utt, spk in sorted(tables["utt2spk"].items()):
+        spk2utt.setdefault(spk, []).append(utt)
+    files = {f: [f"{u} {v}" for u, v in sorted(t.items())] for f, t in tables.items()}
+    files["spk2utt"] = [f"{s} {' '.join(us)}" for s, us in sorted(spk2utt.items())]
+    arg = args.pop()
+    out.mkdir(parents=True, exist_ok=True)
+    for f, lines in files.items():
+        if not (out / f).is_file() or (out / f).read_text(encoding="utf-8").splitlines() != lines:
+            write_table(out / f, lines)
+    if arg is not None and (not (out / "frontend_args").is_file() or (out / "frontend_args").read_text() != arg):
+        (out / "frontend_args").write_text(arg)
+    return out
 
 
 def size_matched_subset(src_dir, like_dir, out_dir, seed: int = 0) -> dict:

@@ -197,6 +197,22 @@ def feats_type(template: str, variants: Sequence[str], asked: str) -> Tuple[str,
     return "cached", "as asked"
 
 
+def trains_on_dev(config: str, args: Sequence[str]) -> bool:
+    """The config's (or the arguments') ``train_on_dev``: train on the train and dev sets together."""
+    value = option(config, args, "train_on_dev", False)
+    return value is True or str(value).lower() in ("true", "1", "yes")
+
+
+def training_dir(data: Path, split: Split, on_dev: bool) -> Path:
+    """The dir a split trains on: its train dir, or, with ``train_on_dev``, its train and dev dirs merged
+    into ``<train>_with_dev`` (text files only: :func:`espnet_ser.recipe.combine.merge_dirs`)."""
+    if not on_dev:
+        return data / split.train
+    from espnet_ser.recipe.combine import merge_dirs
+
+    return merge_dirs([data / split.train, data / split.dev], data / f"{split.train}_with_dev")
+
+
 #: where each experiment's dev-set predictions go (inference/<name>/, beside the test sets'); they
 #: calibrate its conformal sets for conformal.DEFAULT_COVERAGE (README, "Beyond the paper")
 CONFORMAL_DEV = "dev"
@@ -228,11 +244,12 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
         for s in splits:
             out = exp / "stats" / s.name
             cfg = config_for(ser_config, variants[0])
-            args = collect_stats_args(shared_frontend_config(ser_config, variants), data / s.train, data / s.dev, out,
+            train_dir = training_dir(data, s, trains_on_dev(cfg[1], [*cfg[2:], *ser_args]))
+            args = collect_stats_args(shared_frontend_config(ser_config, variants), train_dir, data / s.dev, out,
                                       [*cfg[2:], *ser_args])
             jobs.append(_job("espnet_ser.bin.ser_train", args, out / "collect_stats.log", out / ".done"))
             if option(cfg[1], [*cfg[2:], *ser_args], "normalize") == "speaker_mvn":
-                args = [cfg[1], out, data / s.train, data / s.dev]
+                args = [cfg[1], out, train_dir, data / s.dev]
                 jobs.append(_job("espnet_ser.bin.speaker_stats", args, out / "speaker" / "speaker_stats.log", out / "speaker" / ".done"))
         return jobs
     if num_nodes < 1 or ngpu < 0:
@@ -242,8 +259,9 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
         for v in variants:
             tag = f"ser_{v}_{s.name}"
             e = exp / tag
+            cfg = config_for(ser_config, v)
+            on_dev = trains_on_dev(cfg[1], [*cfg[2:], *ser_args])
             if stage == "train":
-                cfg = config_for(ser_config, v)
                 if s.row is not None:
                     trained = table2_trained_types(s.row)
                 elif recipe_spec(recipe).layout == "multi":  # what the declaration's experiment trains on
@@ -253,20 +271,23 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                 stat = selection_stat(v, recipe_spec(recipe).class_metric, trained)
                 if (data / s.dev / CORPUS_FILE).exists():  # a multi-corpus dev set: each corpus's score, averaged
                     stat += "_corpus_mean"
-                best = ["--best_model_criterion", f"valid,{stat},max"]
+                # trained on its dev set too: no held-out speaker can pick epochs, the last ones are kept
+                best = ["--best_model_criterion", "valid,epoch,max" if on_dev else f"valid,{stat},max"]
+                train_dir = training_dir(data, s, on_dev)
                 nodes, launch = [], {}
                 if num_nodes > 1:
                     init = Path(e).resolve() / ".dist_init"
                     nodes = ["--dist_launcher", "slurm", "--dist_init_method", f"file://{init}"]
                     launch = {"launcher": ["srun", f"--nodes={num_nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1"],
                               "dist_init_file": str(init)}
-                args = train_args(cfg[1], data / s.train, data / s.dev, exp / "stats" / s.name, e,
+                args = train_args(cfg[1], train_dir, data / s.dev, exp / "stats" / s.name, e,
                                   [*cfg[2:], *best, *gpu, *nodes, *ser_args])
                 meta = {"tag": tag, "recipe": recipe, "variant": v, "split": s.name, "fold": s.fold, "row": s.row,
                         "trained": list(trained),
                         **({"experiment": s.name if s.fold is None else s.name[: -len(f"_fold{s.fold}")]}
                            if recipe_spec(recipe).layout == "multi" else {}),
-                        "train": str(data / s.train), "dev": str(data / s.dev),
+                        "train": str(train_dir), "dev": str(data / s.dev),
+                        "selection": "last epochs (trained on dev too)" if on_dev else f"best dev {stat}",
                         "tests": {k: str(evald / t) for k, t in s.tests.items()}}
                 jobs.append(_job("espnet_ser.bin.ser_train", args, e / "train.log", e / ".done.train", "error", meta=meta, **launch))
             elif stage == "pack":
@@ -274,13 +295,14 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                 jobs.append(_job("espnet_ser.bin.pack_model", ["--exp", e, "--out", e / "packed" / "model.zip", *card],
                                  e / "packed" / "pack.log", e / "packed" / ".done"))
             else:
-                # the dev set's predictions calibrate the conformal sets and intervals (espnet_ser.inference.conformal)
+                # the dev set's predictions calibrate the conformal sets and intervals (espnet_ser.inference.conformal);
+                # a model trained on its dev set has no held-out data to calibrate with: none is made
                 dev_hyp = e / "inference" / CONFORMAL_DEV
                 calibrate = ["--cal_ref", data / s.dev, "--cal_hyp", dev_hyp, "--coverage", str(DEFAULT_COVERAGE)]
-                if stage == "inference":
+                if stage == "inference" and not on_dev:
                     args = ["--model", e, "--wav_scp", data / s.dev / "wav.scp", "--out", dev_hyp, "--no_progress", *inference_args]
                     jobs.append(_job("espnet_ser.bin.ser_inference", args, dev_hyp / "inference.log", dev_hyp / ".done"))
-                elif stage == "score":  # the model's own calibration (packed with it), then each test set's coverage
+                elif stage == "score" and not on_dev:  # the model's own calibration (packed with it), then each test set's coverage
                     args = [*calibrate, "--hyp", dev_hyp, "--out", e / "conformal"]
                     jobs.append(_job("espnet_ser.bin.ser_conformal", args, e / "conformal" / "conformal.log", e / "conformal" / ".done"))
                 for name, rel in s.tests.items():
@@ -291,6 +313,8 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                     elif stage == "score":
                         args = ["--ref", data / rel, "--hyp", hyp, "--out", hyp / "score"]
                         jobs.append(_job("espnet_ser.bin.ser_score", args, hyp / "score" / "score.log", hyp / "score" / ".done"))
+                        if on_dev:
+                            continue
                         args = [*calibrate, "--ref", data / rel, "--hyp", hyp, "--out", hyp / "conformal",
                                 "--group", f"speaker={data / rel / 'utt2spk'}"]
                         jobs.append(_job("espnet_ser.bin.ser_conformal", args, hyp / "conformal" / "conformal.log",

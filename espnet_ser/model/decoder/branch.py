@@ -6,10 +6,11 @@ A *branch* is self-attentive (or other) pooling over the encoder output followed
 of embeddings, for the hierarchical variants) to class logits or to V/A/D through a ReLU.
 """
 
-from typing import Dict, Optional, Sequence, Tuple, Type
+from typing import Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import torch
 
+from espnet_ser.errors import InputError
 from espnet_ser.model.decoder.abs_decoder import AbsSERDecoder
 from espnet_ser.model.pooling.abs_pooling import AbsPooling
 from espnet_ser.model.pooling.self_attentive import SelfAttentivePooling
@@ -80,9 +81,32 @@ class BranchedDecoder(AbsSERDecoder):
         dropout: float = 0.2,
         negative_slope: float = 0.01,
         num_dims: int = 3,
-        input_dropout: float = 0.0,
+        input_dropout: Union[float, Sequence[float]] = 0.0,
+        input_groups: Optional[Sequence[int]] = None,
     ):
+        """``input_groups`` (sizes summing to the encoder output size; default: one group) splits each frame
+        into consecutive groups of features (e.g. two openSMILE feature sets side by side), each read by a
+        whole decoder of its own, with its own ``input_dropout`` (one value, or one per group). The groups'
+        class distributions and V/A/D are averaged (``logits`` are then the log of the mean distribution);
+        ``members`` holds each group's outputs, and the model's loss is the mean of the groups' losses, so
+        each group trains as it would alone: an ensemble of per-feature-set models trained in one model."""
         super().__init__()
+        drops = list(input_dropout) if isinstance(input_dropout, (list, tuple)) else None
+        self.group_sizes: List[int] = [int(g) for g in input_groups] if input_groups else []
+        if self.group_sizes:
+            if sum(self.group_sizes) != encoder_output_size or min(self.group_sizes) < 1:
+                raise InputError(f"decoder_conf input_groups {self.group_sizes} must be positive sizes summing to the "
+                                 f"encoder output size {encoder_output_size}")
+            drops = drops if drops is not None else [input_dropout] * len(self.group_sizes)
+            if len(drops) != len(self.group_sizes):
+                raise InputError(f"decoder_conf input_dropout has {len(drops)} values for {len(self.group_sizes)} input_groups")
+            self.members = torch.nn.ModuleList(
+                type(self)(g, num_classes, pooling_class, pooling_conf, hidden_sizes, dropout, negative_slope, num_dims,
+                           float(d)) for g, d in zip(self.group_sizes, drops))
+            self.num_classes, self.num_dims = self.members[0].num_classes, self.members[0].num_dims
+            return
+        if drops is not None:
+            raise InputError(f"decoder_conf input_dropout {drops}: one value per group needs input_groups")
         self.branches = [b for b in ("d", "c") if b in self.class_from + self.vad_from]
         for b in self.branches:
             pooling = pooling_class(encoder_output_size, **(pooling_conf or {}))
@@ -96,6 +120,14 @@ class BranchedDecoder(AbsSERDecoder):
             self.vad_head = VADHead(size(self.vad_from), num_dims)
 
     def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
+        if self.group_sizes:
+            outs = [m(h, hs_lengths) for m, h in zip(self.members, torch.split(hs, self.group_sizes, dim=-1))]
+            logits = vad = None
+            if outs[0]["logits"] is not None:
+                logits = torch.log(torch.stack([torch.softmax(o["logits"], dim=-1) for o in outs]).mean(0))
+            if outs[0]["vad"] is not None:
+                vad = torch.stack([o["vad"] for o in outs]).mean(0)
+            return {"logits": logits, "vad": vad, "members": outs}
         emb = {b: getattr(self, f"branch_{b}")(hs, hs_lengths) for b in self.branches}
         joined = lambda names: emb[names[0]] if len(names) == 1 else torch.cat([emb[b] for b in names], dim=-1)  # noqa: E731
         return {"logits": self.class_head(joined(self.class_from)) if self.class_from else None,

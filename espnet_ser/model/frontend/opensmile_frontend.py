@@ -9,6 +9,10 @@ audEERING's ``opensmile`` package computes them; this class only batches and pad
   (one vector per utterance: 88 for eGeMAPS, 6,373 for ComParE; a sequence of one frame, so any
   pooling passes it through: the pooling-free head of the classical systems).
 
+``feature_set`` may also be a list of sets with ``functionals``: their vectors side by side, in the
+list's order (e.g. ``[ComParE_2016, eGeMAPSv02]``: 6,373 + 88; ``decoder_conf input_groups`` can give
+each its own decoder). Low-level descriptors of several sets are refused: their frames do not align.
+
 It has no trainable parameter and no state, so it goes through the feature cache (``extract_feats``)
 and through ``normalize: speaker_mvn`` like the other frozen frontends: with functionals each speaker's
 statistics are the mean and std of its utterances' vectors, the classical per-speaker z-scoring.
@@ -16,7 +20,7 @@ openSMILE runs on the CPU in its own C++ code, one utterance at a time; it canno
 model does not export to ONNX. A value openSMILE leaves undefined (NaN) is written as 0.
 """
 
-from typing import Tuple
+from typing import Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -29,26 +33,35 @@ FEATURE_LEVELS = {"lld": "LowLevelDescriptors", "lld_deltas": "LowLevelDescripto
 
 
 class OpenSmileFrontend(AbsFrontend):
-    def __init__(self, feature_set: str = "eGeMAPSv02", feature_level: str = "lld", fs: int = 16000):
+    def __init__(self, feature_set: Union[str, Sequence[str]] = "eGeMAPSv02", feature_level: str = "lld", fs: int = 16000):
         super().__init__()
         import opensmile
 
-        if feature_set not in FEATURE_SETS:
-            raise InputError(f"frontend_conf feature_set must be one of {FEATURE_SETS}, got {feature_set!r}")
+        sets = [feature_set] if isinstance(feature_set, str) else list(feature_set)
+        bad = [s for s in sets if s not in FEATURE_SETS]
+        if not sets or bad:
+            raise InputError(f"frontend_conf feature_set must be one of {FEATURE_SETS} or a list of them, got {feature_set!r}")
         if feature_level not in FEATURE_LEVELS:
             raise InputError(f"frontend_conf feature_level must be one of {tuple(FEATURE_LEVELS)}, got {feature_level!r}")
+        if len(sets) > 1 and feature_level != "functionals":
+            raise InputError(f"frontend_conf feature_set {sets}: several sets only with feature_level functionals "
+                             "(the sets' low-level descriptor frames do not align)")
+        if len(set(sets)) < len(sets):
+            raise InputError(f"frontend_conf feature_set {sets} names a set twice")
         self.feature_set, self.feature_level, self.fs = feature_set, feature_level, int(fs)
-        self.smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, feature_set),
-                                     feature_level=getattr(opensmile.FeatureLevel, FEATURE_LEVELS[feature_level]))
-        self._size = len(self.smile.feature_names)
+        self.smiles = [opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, s),
+                                       feature_level=getattr(opensmile.FeatureLevel, FEATURE_LEVELS[feature_level]))
+                       for s in sets]
+        self.group_sizes = [len(m.feature_names) for m in self.smiles]
+        self._size = sum(self.group_sizes)
 
     def output_size(self) -> int:
         return self._size
 
     def features(self, signal: np.ndarray) -> np.ndarray:
-        """(T, D) float32 features of one mono signal at ``fs`` (T = 1 for functionals)."""
-        out = self.smile.process_signal(signal, self.fs).to_numpy(np.float32)
-        return np.nan_to_num(out.reshape(-1, self._size))
+        """(T, D) float32 features of one mono signal at ``fs`` (T = 1 for functionals; several sets side by side)."""
+        parts = [m.process_signal(signal, self.fs).to_numpy(np.float32) for m in self.smiles]
+        return np.nan_to_num(np.concatenate([p.reshape(-1, n) for p, n in zip(parts, self.group_sizes)], axis=1))
 
     def forward(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         arrays = [self.features(x[: int(n)].detach().float().cpu().numpy()) for x, n in zip(input, input_lengths)]
