@@ -166,3 +166,56 @@ def test_ce_reduction_rejects_other_values():
 
     with pytest.raises(InputError, match="ce_reduction must be one of"):
         build("multitask", "--model_conf", "ce_reduction=batch")
+
+
+def test_a_grouped_decoder_is_an_ensemble_of_one_decoder_per_group():
+    """decoder_conf input_groups: each group of features has a whole decoder; the class distribution is the
+    mean of theirs (numpy), V/A/D the mean of theirs, the CE loss the mean of each group's own CE (a literal
+    -log softmax), and each group's gradient is that of its decoder trained alone on its slice (times 1/2,
+    the mean): an ensemble of per-feature-set models trained in one model."""
+    import copy
+
+    import numpy as np
+
+    torch.manual_seed(0)
+    model = build("multitask", "--decoder_conf", "input_groups=[40, 24]", "--decoder_conf", "input_dropout=[0.5, 0.2]",
+                  "--decoder_conf", "hidden_sizes=[8]")
+    model.eval()  # no dropout: the comparisons are exact
+    dec, slices = model.decoder, [(0, 40), (40, 64)]
+    assert [m.branch_d.mlp[0].p for m in dec.members] == [0.5, 0.2]
+    assert [m.branch_d.pooling.output_size() for m in dec.members] == [40, 24]
+    b = batch("full")
+    with torch.no_grad():
+        hs, lens = model.encode(b["speech"], b["speech_lengths"])
+        out = dec(hs, lens)
+        alone = [dec.members[k](hs[..., lo:hi], lens) for k, (lo, hi) in enumerate(slices)]
+    logits = [o["logits"].numpy().astype(np.float64) for o in alone]
+    probs = [np.exp(x) / np.exp(x).sum(1, keepdims=True) for x in logits]
+    assert np.allclose(np.exp(out["logits"].numpy()), (probs[0] + probs[1]) / 2, atol=1e-6)
+    assert np.allclose(out["vad"].numpy(), (alone[0]["vad"].numpy() + alone[1]["vad"].numpy()) / 2, atol=1e-6)
+
+    labels = b["emotion"].view(-1).numpy()
+    ce = [float(np.mean(-np.log(p[np.arange(4), labels]))) for p in probs]
+    loss, stats, _ = model(**b)
+    assert stats["loss_ce"].item() == pytest.approx((ce[0] + ce[1]) / 2, rel=1e-5)
+    model.zero_grad()
+    loss.backward()
+    for k, (lo, hi) in enumerate(slices):
+        member = copy.deepcopy(dec.members[k])  # the group's decoder alone, on its slice of the same frames
+        member.zero_grad()
+        ce_k, _, ccc_k, _ = model._head_losses(member(hs[..., lo:hi], lens), b["emotion"], b["vad"], None, None)
+        assert ce_k.item() == pytest.approx(ce[k], rel=1e-5)
+        (model.alpha * ccc_k + model.beta * ce_k).backward()
+        for (name, p), (_, q) in zip(dec.members[k].named_parameters(), member.named_parameters()):
+            assert torch.allclose(p.grad * 2, q.grad, rtol=1e-4, atol=1e-7), name
+
+
+@pytest.mark.parametrize("conf, match", [
+    (["input_groups=[40, 20]"], "summing to the encoder output size 64"),
+    (["input_groups=[40, 24]", "input_dropout=[0.5]"], "1 values for 2 input_groups"),
+    (["input_dropout=[0.5, 0.2]"], "needs input_groups")])
+def test_bad_input_groups_are_refused(conf, match):
+    from espnet_ser.errors import InputError
+
+    with pytest.raises(InputError, match=match):
+        build("baseline_d", *[a for c in conf for a in ("--decoder_conf", c)])
