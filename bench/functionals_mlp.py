@@ -1,0 +1,106 @@
+"""In-process exploration of the CPU openSMILE configuration (docs/reproduction.md, docs/benchmarks.md).
+
+    python bench/functionals_mlp.py MANIFEST_CSV [--fuse ComParE_2016,eGeMAPSv02] [--select last|ua] [--train_on_dev]
+                                    [--seeds 0,1,2] [--cache DIR]
+
+The same features as the recipe (openSMILE functionals, z-scored per speaker over that speaker's
+utterances) and the same network as ``conf/tuning/train_ser_cpu_opensmile.yaml`` (per feature-set group:
+input dropout, one hidden layer of 64 with LeakyReLU and dropout 0.3, a linear class layer; Adam 1e-3,
+batch 16, 40 epochs; the average of 5 epochs' weights), without ESPnet: a few seconds per fold, so that
+choices can be compared over seeds on both corpora. Folds: leave one speaker out, one dev speaker drawn
+per fold (seeded by seed and fold). ``--fuse A,B``: one network per comma-separated group (``A+B``:
+one network on the two sets concatenated), their class probabilities averaged. ``--select ua``: the 5
+best dev-UA epochs; ``last``: the last 5. ``--train_on_dev``: the dev speaker trains too (use with
+``last``). Prints the pooled UA per seed and their mean. Features come from ``bench/classical_opensmile.py``'s
+cache (run it once on the manifest first, or this computes them).
+"""
+
+import argparse
+import csv
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.classical_opensmile import functionals, speaker_z  # noqa: E402
+
+DROPOUT = {"ComParE_2016": 0.5, "eGeMAPSv02": 0.2, "GeMAPSv01b": 0.2}
+
+
+def network(size: int, dropout: float, classes: int) -> torch.nn.Module:
+    return torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(size, 64), torch.nn.LeakyReLU(0.01),
+                               torch.nn.Dropout(0.3), torch.nn.Linear(64, classes))
+
+
+def fit(X, Y, train, dev, seed, dropout, classes, select, epochs=40, keep=5):
+    torch.manual_seed(seed)
+    net = network(X.shape[1], dropout, classes)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    Xt, Yt = X[train], torch.tensor(Y[train])
+    g = torch.Generator().manual_seed(seed)
+    states, scores = [], []
+    for _ in range(epochs):
+        net.train()
+        perm = torch.randperm(len(Xt), generator=g)
+        for i in range(0, len(Xt), 16):
+            b = perm[i:i + 16]
+            loss = torch.nn.functional.cross_entropy(net(Xt[b]), Yt[b])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        net.eval()
+        with torch.no_grad():
+            scores.append(ua(Y[dev], net(X[dev]).argmax(-1).numpy()))
+        states.append({k: v.clone() for k, v in net.state_dict().items()})
+    best = range(epochs - keep, epochs) if select == "last" else np.argsort(scores, kind="stable")[-keep:]
+    net.load_state_dict({k: sum(states[i][k] for i in best) / len(best) for k in states[0]})
+    return net.eval()
+
+
+def ua(truth, pred) -> float:
+    from sklearn.metrics import balanced_accuracy_score
+
+    return balanced_accuracy_score(truth, pred)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("manifest")
+    p.add_argument("--fuse", default="ComParE_2016,eGeMAPSv02")
+    p.add_argument("--select", default="last", choices=("last", "ua"))
+    p.add_argument("--train_on_dev", action="store_true")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--cache", default="/tmp/espnet_ser_opensmile_cache")
+    a = p.parse_args(argv)
+    torch.set_num_threads(1)
+    root = os.path.dirname(os.path.abspath(a.manifest))
+    with open(a.manifest, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["emotion"]]
+    paths = [os.path.join(root, r["path"]) for r in rows]
+    spk = np.array([r["speaker"] for r in rows])
+    names = sorted({r["emotion"] for r in rows})
+    Y = np.array([names.index(r["emotion"]) for r in rows])
+    groups = [g.split("+") for g in a.fuse.split(",")]
+    feats = [torch.tensor(speaker_z(np.concatenate([functionals(paths, s, a.cache) for s in g], 1), spk), dtype=torch.float32)
+             for g in groups]
+    speakers, results = sorted(set(spk)), []
+    for seed in [int(s) for s in a.seeds.split(",")]:
+        pred = np.empty_like(Y)
+        for k, s in enumerate(speakers):
+            dev = np.random.RandomState(seed * 1000 + k).choice([t for t in speakers if t != s])
+            train = (spk != s) & ((spk != dev) | a.train_on_dev)
+            prob = 0
+            for j, (X, g) in enumerate(zip(feats, groups)):
+                net = fit(X, Y, train, spk == dev, seed * 100 + j, max(DROPOUT[n] for n in g), len(names), a.select)
+                with torch.no_grad():
+                    prob = prob + torch.softmax(net(X[spk == s]), -1)
+            pred[spk == s] = prob.argmax(-1).numpy()
+        results.append(ua(Y, pred))
+    print(os.path.basename(root), vars(a), [round(r, 3) for r in results], "mean", round(float(np.mean(results)), 3), flush=True)
+
+
+if __name__ == "__main__":
+    main()
