@@ -5,7 +5,7 @@
 
 The same features as the recipe (openSMILE functionals, z-scored per speaker over that speaker's
 utterances) and the same network as ``conf/tuning/train_ser_cpu_opensmile.yaml`` (per feature-set group:
-input dropout, one hidden layer of 64 with LeakyReLU and dropout 0.3, a linear class layer; Adam 1e-3,
+the config's input dropout, one hidden layer of 64 with LeakyReLU and dropout 0.3, a linear class layer; Adam 1e-3,
 batch 16, 40 epochs; the average of 5 epochs' weights), without ESPnet: a few seconds per fold, so that
 choices can be compared over seeds on both corpora. Folds: leave one speaker out, one dev speaker drawn
 per fold (seeded by seed and fold). ``--fuse A,B``: one network per comma-separated group (``A+B``:
@@ -27,7 +27,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.classical_opensmile import functionals, speaker_z  # noqa: E402
 
-DROPOUT = {"ComParE_2016": 0.5, "eGeMAPSv02": 0.2, "GeMAPSv01b": 0.2}
+CONFIG = Path(__file__).resolve().parents[1] / "conf/tuning/train_ser_cpu_opensmile.yaml"
+
+
+def config_dropout() -> dict:
+    """feature set -> the input dropout the recipe's config gives its group (the config is the one place)."""
+    import yaml
+
+    conf = yaml.safe_load(CONFIG.read_text())
+    return dict(zip(conf["frontend_conf"]["feature_set"], conf["decoder_conf"]["input_dropout"]))
 
 
 def network(size: int, dropout: float, classes: int) -> torch.nn.Module:
@@ -86,6 +94,7 @@ def main(argv=None) -> None:
     groups = [g.split("+") for g in a.fuse.split(",")]
     feats = [torch.tensor(speaker_z(np.concatenate([functionals(paths, s, a.cache) for s in g], 1), spk), dtype=torch.float32)
              for g in groups]
+    dropout = config_dropout()
     speakers, results = sorted(set(spk)), []
     for seed in [int(s) for s in a.seeds.split(",")]:
         pred = np.empty_like(Y)
@@ -94,7 +103,7 @@ def main(argv=None) -> None:
             train = (spk != s) & ((spk != dev) | a.train_on_dev)
             prob = 0
             for j, (X, g) in enumerate(zip(feats, groups)):
-                net = fit(X, Y, train, spk == dev, seed * 100 + j, max(DROPOUT[n] for n in g), len(names), a.select)
+                net = fit(X, Y, train, spk == dev, seed * 100 + j, max(dropout[n] for n in g), len(names), a.select)
                 with torch.no_grad():
                     prob = prob + torch.softmax(net(X[spk == s]), -1)
             pred[spk == s] = prob.argmax(-1).numpy()
