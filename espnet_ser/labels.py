@@ -129,6 +129,18 @@ def format_raters(raters) -> str:
     return f"{format_vad(means)} {format_vad(stds)} {n}"
 
 
+def spk2utt_lines(utt2spk: Iterable[Tuple[str, str]]) -> List[str]:
+    """``spk2utt`` lines (``speaker utt utt ...``, speakers sorted, each one's ids sorted) of (utt, speaker) pairs.
+
+    >>> spk2utt_lines([("b1", "s2"), ("a2", "s1"), ("a1", "s1")])
+    ['s1 a1 a2', 's2 b1']
+    """
+    spk2utt: Dict[str, List[str]] = {}
+    for utt, spk in sorted(utt2spk):
+        spk2utt.setdefault(spk, []).append(utt)
+    return [f"{s} {' '.join(us)}" for s, us in sorted(spk2utt.items())]
+
+
 def write_data_dir(utts: Iterable[Utterance], out_dir: Union[str, Path]) -> Path:
     """Write wav.scp, utt2spk, spk2utt and the label files of ``utts`` (sorted by id) into ``out_dir``."""
     utts = sorted(utts, key=lambda u: u.utt_id)
@@ -143,10 +155,7 @@ def write_data_dir(utts: Iterable[Utterance], out_dir: Union[str, Path]) -> Path
     out.mkdir(parents=True, exist_ok=True)
     write_table(out / "wav.scp", [f"{u.utt_id} {u.path}" for u in utts])
     write_table(out / "utt2spk", [f"{u.utt_id} {u.speaker}" for u in utts])
-    spk2utt: Dict[str, List[str]] = {}
-    for u in utts:
-        spk2utt.setdefault(u.speaker, []).append(u.utt_id)
-    write_table(out / "spk2utt", [f"{s} {' '.join(us)}" for s, us in sorted(spk2utt.items())])
+    write_table(out / "spk2utt", spk2utt_lines((u.utt_id, u.speaker) for u in utts))
     for name, present, fmt in (
         ("emotion", lambda u: u.emotion is not None, lambda u: u.emotion if u.emotion is not None else MISSING),
         ("vad", Utterance.has_vad, lambda u: format_vad(u.vad)),

@@ -18,7 +18,8 @@ import numpy as np
 
 from espnet_ser.errors import InputError
 from espnet_ser.corpora.drops import DropCounter
-from espnet_ser.labels import UTT_FILES, Utterance, check_name, read_data_dir, read_table, write_data_dir, write_table
+from espnet_ser.labels import (UTT_FILES, Utterance, check_name, read_data_dir, read_table, spk2utt_lines, write_data_dir,
+                               write_table)
 
 from espnet_ser.spec import LABEL_TYPES
 
@@ -56,11 +57,8 @@ def merge_dirs(dirs: Sequence[Path], out_dir) -> Path:
                     raise InputError(f"{d / f}: utterance {utt} is also in another of the merged dirs ({', '.join(map(str, dirs))})")
                 merged[utt] = value
         tables[f] = merged
-    spk2utt: Dict[str, list] = {}
-    for utt, spk in sorted(tables["utt2spk"].items()):
-        spk2utt.setdefault(spk, []).append(utt)
     files = {f: [f"{u} {v}" for u, v in sorted(t.items())] for f, t in tables.items()}
-    files["spk2utt"] = [f"{s} {' '.join(us)}" for s, us in sorted(spk2utt.items())]
+    files["spk2utt"] = spk2utt_lines(tables["utt2spk"].items())
     arg = args.pop()
     out.mkdir(parents=True, exist_ok=True)
     for f, lines in files.items():
