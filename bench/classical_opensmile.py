@@ -2,14 +2,16 @@
 
     python bench/classical_opensmile.py MANIFEST_CSV [--folds DIR] [--cache DIR] [--speaker_norm features|none]
 
-Features per five-class utterance: openSMILE's eGeMAPSv02 (88) and ComParE_2016 (6,373) functionals
-(the ``opensmile`` package, audEERING's). ``--speaker_norm features`` (default) z-scores every feature
+Features per five-class utterance: openSMILE's eGeMAPSv02 (88), ComParE_2016 (6,373) and emobase (988)
+functionals (the ``opensmile`` package, audEERING's). ``--speaker_norm features`` (default) z-scores every feature
 per speaker over that speaker's five-class utterances, test speakers included and without their labels:
 the transductive normalisation our ``normalize: speaker_mvn`` uses. Then, per test speaker:
 
 * eGeMAPSv02 + SVM (RBF and linear kernels; as nkululeko runs it: StandardScaler, ``SVC``);
 * ComParE_2016 + logistic regression;
-* their late fusion (the two tuned systems' class probabilities averaged; the SVM's from Platt scaling);
+* emobase + SVM (RBF kernel);
+* late fusions: the tuned systems' class probabilities averaged (an SVM's from Platt scaling), the
+  eGeMAPS SVM with the ComParE logistic regression, and those two with the emobase SVM;
 
 each with C chosen by an inner leave-one-speaker-out search over the training speakers only
 (``GridSearchCV`` with ``LeaveOneGroupOut``, balanced accuracy), the test speaker never seen. ``--folds
@@ -33,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import fold_training_mask  # noqa: E402
 
-SETS = ("eGeMAPSv02", "ComParE_2016")
+SETS = ("eGeMAPSv02", "ComParE_2016", "emobase")
 
 
 def functionals(paths, feature_set: str, cache: str) -> np.ndarray:
@@ -67,9 +69,14 @@ def speaker_z(X: np.ndarray, spk: np.ndarray) -> np.ndarray:
     return X
 
 
-#: the two systems whose probabilities the classical late fusion averages, and its name
-FUSED = ("eGeMAPSv02 + SVM (rbf)", "ComParE_2016 + logistic regression")
-FUSION = "fusion: eGeMAPSv02 SVM (rbf) + ComParE_2016 LR, probabilities averaged"
+#: the classical late fusions: name -> the systems whose class probabilities it averages
+FUSIONS = {
+    "fusion: eGeMAPSv02 SVM (rbf) + ComParE_2016 LR, probabilities averaged":
+        ("eGeMAPSv02 + SVM (rbf)", "ComParE_2016 + logistic regression"),
+    "fusion: eGeMAPSv02 SVM (rbf) + ComParE_2016 LR + emobase SVM (rbf), probabilities averaged":
+        ("eGeMAPSv02 + SVM (rbf)", "ComParE_2016 + logistic regression", "emobase + SVM (rbf)"),
+}
+FUSED = {n for members in FUSIONS.values() for n in members}
 
 
 def systems():
@@ -86,6 +93,8 @@ def systems():
         "eGeMAPSv02 + SVM (linear)": ("eGeMAPSv02", make_pipeline(StandardScaler(), SVC(kernel="linear")), {"svc__C": cs}),
         "ComParE_2016 + logistic regression": ("ComParE_2016", make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
                                                {"logisticregression__C": cs}),
+        "emobase + SVM (rbf)": ("emobase", make_pipeline(StandardScaler(), SVC(kernel="rbf", probability=True, random_state=0)),
+                                {"svc__C": cs[1:]}),
     }
 
 
@@ -109,7 +118,7 @@ def main(argv=None) -> None:
     ids = np.array([r["utt_id"] for r in rows])
     feats, probs = {}, {}
     for name, (fset, model, grid) in systems().items():
-        if a.systems and name not in a.systems and not (FUSION in a.systems and name in FUSED):
+        if a.systems and name not in a.systems and not any(f in a.systems and name in m for f, m in FUSIONS.items()):
             continue
         if fset not in feats:
             X = functionals(paths, fset, a.cache)
@@ -126,14 +135,16 @@ def main(argv=None) -> None:
                 prob[s], classes = search.predict_proba(X[spk == s]), list(search.classes_)
         probs[name] = (prob, classes)
         report(a, name, y, spk, pred, start)
-    if FUSION in (a.systems or [FUSION]) and all(n in probs for n in FUSED):
-        # the classical late fusion: the two systems' class probabilities averaged (each tuned as above)
-        (p1, c1), (p2, c2) = (probs[n] for n in FUSED)
-        assert c1 == c2
+    for fusion, members in FUSIONS.items():
+        if a.systems and fusion not in a.systems:
+            continue
+        # a classical late fusion: the systems' class probabilities averaged (each tuned as above)
+        classes = probs[members[0]][1]
+        assert all(probs[n][1] == classes for n in members)
         pred = np.empty_like(y)
-        for s in p1:
-            pred[spk == s] = np.array(c1)[((p1[s] + p2[s]) / 2).argmax(1)]
-        report(a, FUSION, y, spk, pred, time.time())
+        for s in probs[members[0]][0]:
+            pred[spk == s] = np.array(classes)[np.mean([probs[n][0][s] for n in members], 0).argmax(1)]
+        report(a, fusion, y, spk, pred, time.time())
 
 
 def report(a, name, y, spk, pred, start) -> None:

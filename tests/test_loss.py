@@ -80,3 +80,22 @@ def test_ce_sum_is_the_mean_times_the_labelled_items_and_soft_ce_follows():
     votes = torch.full((5, 4), float("nan"))  # no votes: the hard classes
     assert soft_cross_entropy(logits, votes, labels, "sum")[0].item() == pytest.approx(hand, rel=1e-6)
     assert soft_cross_entropy(logits, votes, labels, "mean")[0].item() == pytest.approx(hand / 3, rel=1e-6)
+
+
+def test_label_smoothing_is_the_uniform_mixture_by_hand_and_espnet_cls_reads_it_so():
+    """lsm_weight e: target (1 - e) * one_hot + e / K, written out by hand; ESPnet's cls task builds
+    ``nn.CrossEntropyLoss(label_smoothing=lsm_weight)``, and a soft target q becomes (1 - e) q + e / K."""
+    from espnet_ser.model.loss import soft_cross_entropy
+
+    torch.manual_seed(2)
+    logits = torch.randn(4, 5)
+    labels = torch.tensor([0, 3, IGNORE_INDEX, 4])
+    logp = torch.log_softmax(logits, -1).tolist()
+    e, K = 0.2, 5
+    hand = [-sum(((1 - e) * (k == c) + e / K) * logp[i][k] for k in range(K)) for i, c in ((0, 0), (1, 3), (3, 4))]
+    assert masked_cross_entropy(logits, labels, label_smoothing=e)[0].item() == pytest.approx(sum(hand) / 3, rel=1e-6)
+    assert masked_cross_entropy(logits, labels, "sum", label_smoothing=e)[0].item() == pytest.approx(sum(hand), rel=1e-6)
+    votes = torch.tensor([[3.0, 1.0, 0, 0, 0]] + [[float("nan")] * 5] * 3)  # item 0: q = (3/4, 1/4, 0, 0, 0)
+    q0 = [(1 - e) * v + e / K for v in (0.75, 0.25, 0, 0, 0)]
+    soft_hand = [-sum(q0[k] * logp[0][k] for k in range(K))] + hand[1:]
+    assert soft_cross_entropy(logits, votes, labels, label_smoothing=e)[0].item() == pytest.approx(sum(soft_hand) / 3, rel=1e-6)

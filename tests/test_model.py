@@ -161,6 +161,24 @@ def test_ce_reduction_mean_or_sum_over_the_labelled_items(reduction):
     assert stats["loss"].item() == pytest.approx(stats["loss_ccc"].item() + want, rel=1e-4)
 
 
+def test_lsm_weight_smooths_the_class_targets_of_the_loss():
+    """``model_conf lsm_weight: e``: the CE term is -sum_k ((1 - e) [k = class] + e / K) log p_k over the
+    labelled utterances, from the model's own probabilities; out of [0, 1) is refused."""
+    from espnet_ser.errors import InputError
+
+    b = batch("mixed")  # items 0 and 2 carry a class
+    model = build("multitask", "--model_conf", "lsm_weight=0.1").eval()
+    with torch.no_grad():
+        logp = torch.log(model.predict(b["speech"], b["speech_lengths"])["probs"].double())
+        stats = model(**b)[1]
+    K = logp.shape[1]
+    want = sum(-sum((0.9 * (k == c) + 0.1 / K) * logp[i, k].item() for k in range(K)) for i, c in ((0, 0), (2, 2))) / 2
+    assert stats["loss_ce"].item() == pytest.approx(want, rel=1e-4)
+    for bad in ("1.0", "-0.1"):
+        with pytest.raises(InputError, match="lsm_weight"):
+            build("multitask", "--model_conf", f"lsm_weight={bad}")
+
+
 def test_ce_reduction_rejects_other_values():
     from espnet_ser.errors import InputError
 

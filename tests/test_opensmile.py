@@ -1,7 +1,7 @@
 """``frontend: opensmile`` through the toolkit: the feature cache stores openSMILE's own functionals,
 ``speaker_mvn`` z-scores them per speaker (against numpy), and a model trained on them packs, loads
 weights-only and runs inference (the recipe's small-corpus openSMILE config, shrunk from ComParE +
-eGeMAPS to GeMAPS + eGeMAPS: two feature sets side by side, one network each)."""
+eGeMAPS + emobase to GeMAPS + eGeMAPS + emobase: three feature sets side by side, one network each)."""
 
 from pathlib import Path
 
@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf/tuning/train_ser_cpu_opensmile.yaml"
 
 
-SETS = ("GeMAPSv01b", "eGeMAPSv02")
-DIM = 62 + 88  # their functionals
+SETS = ("GeMAPSv01b", "eGeMAPSv02", "emobase")
+DIM = 62 + 88 + 988  # their functionals
 
 
 def reference_functionals(data_dir: Path) -> dict:
-    """utterance -> GeMAPSv01b then eGeMAPSv02 functionals from openSMILE itself (process_file), the
+    """utterance -> GeMAPSv01b, eGeMAPSv02 then emobase functionals from openSMILE itself (process_file), the
     independent reference."""
     import opensmile
 
@@ -37,10 +37,10 @@ def small(tmp_path_factory):
     """The shipped openSMILE config with GeMAPS (62) instead of ComParE (6,373): the same model, smaller."""
     root = tmp_path_factory.mktemp("os")
     conf = yaml.safe_load(CONF.read_text())
-    assert conf["frontend_conf"]["feature_set"] == ["ComParE_2016", "eGeMAPSv02"]
+    assert conf["frontend_conf"]["feature_set"] == ["ComParE_2016", "eGeMAPSv02", "emobase"]
     conf["frontend_conf"]["feature_set"] = list(SETS)
     conf["encoder_conf"]["output_size"] = DIM
-    conf["decoder_conf"]["input_groups"] = [62, 88]
+    conf["decoder_conf"]["input_groups"] = [62, 88, 988]
     (root / "conf.yaml").write_text(yaml.safe_dump(conf))
     tr = make_data_dir(root / "train", n=15, seed=0, prefix="tr", dur=(1.0, 1.5))
     dv = make_data_dir(root / "valid", n=6, seed=1, prefix="dv", dur=(1.0, 1.5))
@@ -132,7 +132,7 @@ def test_a_signal_gives_what_opensmile_gives_for_it():
     x = (0.1 * np.sin(2 * np.pi * 200 * np.arange(16000) / 16000)).astype(np.float32)
     ref = {s: np.nan_to_num(opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, s),
                                             feature_level=opensmile.FeatureLevel.Functionals).process_signal(x, 16000)
-                            .to_numpy(np.float32)[0]) for s in ("ComParE_2016", "eGeMAPSv02")}
+                            .to_numpy(np.float32)[0]) for s in ("ComParE_2016", "eGeMAPSv02", "emobase")}
     assert np.allclose(OpenSmileFrontend("eGeMAPSv02", "functionals").features(x)[0], ref["eGeMAPSv02"], atol=1e-5)
     both = OpenSmileFrontend(["ComParE_2016", "eGeMAPSv02"], "functionals")
     assert both.output_size() == 6373 + 88 and both.group_sizes == [6373, 88]
@@ -140,6 +140,10 @@ def test_a_signal_gives_what_opensmile_gives_for_it():
     assert got.shape == (1, 6461)
     assert np.allclose(got[0, :6373], ref["ComParE_2016"], rtol=1e-5, atol=1e-5)
     assert np.allclose(got[0, 6373:], ref["eGeMAPSv02"], atol=1e-5)
+    three = OpenSmileFrontend(["ComParE_2016", "eGeMAPSv02", "emobase"], "functionals")
+    assert three.group_sizes == [6373, 88, 988]
+    got = three.features(x)[0]
+    assert np.allclose(got[6373 + 88:], ref["emobase"], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("sets, level, match", [

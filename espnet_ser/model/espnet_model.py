@@ -13,7 +13,9 @@ the whole dev set: :func:`espnet_ser.metrics.selection_scores`) can choose the b
 Annotator targets (``model_conf``; defaults keep the paper's losses): ``class_targets: soft`` trains the
 class head against the evaluators' vote distribution (``emotion_votes``; items without votes use their
 hard class); ``ce_reduction: mean|sum``: CE as the mean over a batch's labelled utterances (default)
-or their sum (the paper's eq. 1; docs/reproduction.md); ``vad_agreement_tau: 0.1`` weights each item's CCC terms by ``tau / (tau + rater std)``
+or their sum (the paper's eq. 1; docs/reproduction.md); ``lsm_weight: 0.1``: label smoothing of the
+class targets, ``(1 - e) * target + e / K`` (ESPnet's name and PyTorch's formula, as ESPnet's cls task
+uses them; 0, the paper's, by default); ``vad_agreement_tau: 0.1`` weights each item's CCC terms by ``tau / (tau + rater std)``
 (``vad_raters``). Without those data files both fall back to the hard losses.
 """
 
@@ -51,8 +53,12 @@ class ESPnetSERModel(AbsESPnetModel):
         class_targets: str = "hard",
         vad_agreement_tau: Optional[float] = None,
         ce_reduction: str = "mean",
+        lsm_weight: float = 0.0,
     ):
         super().__init__()
+        if not 0.0 <= lsm_weight < 1.0:
+            raise InputError(f"model_conf lsm_weight (label smoothing) must be in [0, 1), got {lsm_weight!r}")
+        self.lsm_weight = float(lsm_weight)
         if ce_reduction not in CE_REDUCTIONS:
             raise InputError(f"model_conf ce_reduction must be one of {CE_REDUCTIONS}, got {ce_reduction!r}")
         self.ce_reduction = ce_reduction
@@ -173,9 +179,9 @@ class ESPnetSERModel(AbsESPnetModel):
                       else torch.full((batch_size,), -1, dtype=torch.long, device=out["logits"].device))
             if soft:
                 loss_ce, acc = soft_cross_entropy(out["logits"], emotion_votes.view(batch_size, -1), labels,
-                                                  self.ce_reduction)
+                                                  self.ce_reduction, self.lsm_weight)
             else:
-                loss_ce, acc = masked_cross_entropy(out["logits"], labels, self.ce_reduction)
+                loss_ce, acc = masked_cross_entropy(out["logits"], labels, self.ce_reduction, self.lsm_weight)
         loss_ccc, cccs = zero, [None] * len(VAD_DIMS)
         if out["vad"] is not None and vad is not None:
             weights = None

@@ -94,31 +94,37 @@ def ccc_loss(
 CE_REDUCTIONS = ("mean", "sum")
 
 
-def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor,
-                         reduction: str = "mean") -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, reduction: str = "mean",
+                         label_smoothing: float = 0.0) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """CE over the items whose label is not ``IGNORE_INDEX`` (their mean, or with ``reduction="sum"``
-    their sum); exactly 0 when there are none.
+    their sum); exactly 0 when there are none. ``label_smoothing`` e (``model_conf lsm_weight``, as in
+    ESPnet's cls task): the target is ``(1 - e) * one_hot + e / K`` over the K classes.
 
     Returns the loss and the accuracy on the labelled items (None when there are none).
 
     >>> logits = torch.zeros(3, 2); labels = torch.tensor([0, 1, -1])   # -log(1/2) per labelled item
     >>> round(masked_cross_entropy(logits, labels)[0].item(), 4), round(masked_cross_entropy(logits, labels, "sum")[0].item(), 4)
     (0.6931, 1.3863)
+    >>> # K=5, e=0.1: target (0.92, 0.02, 0.02, 0.02, 0.02); p = (e^2, 1, 1, 1, 1) / (e^2 + 4)
+    >>> # -(0.92 log p_0 + 0.08 log p_1) = 0.92 * 0.43265 + 0.08 * 2.43265
+    >>> round(masked_cross_entropy(torch.tensor([[2.0, 0, 0, 0, 0]]), torch.tensor([0]), label_smoothing=0.1)[0].item(), 4)
+    0.5927
     """
     if reduction not in CE_REDUCTIONS:
         raise ValueError(f"reduction must be one of {CE_REDUCTIONS}, got {reduction!r}")
     mask = labels != IGNORE_INDEX
     if not bool(mask.any()):
         return logits.sum() * 0.0, None
-    loss = F.cross_entropy(logits[mask], labels[mask], reduction=reduction)
+    loss = F.cross_entropy(logits[mask], labels[mask], reduction=reduction, label_smoothing=label_smoothing)
     acc = (logits[mask].argmax(-1) == labels[mask]).float().mean().detach()
     return loss, acc
 
 
-def soft_cross_entropy(logits: torch.Tensor, votes: torch.Tensor, labels: torch.Tensor,
-                       reduction: str = "mean") -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+def soft_cross_entropy(logits: torch.Tensor, votes: torch.Tensor, labels: torch.Tensor, reduction: str = "mean",
+                       label_smoothing: float = 0.0) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """Mean (or with ``reduction="sum"`` sum) of ``-sum_k q_k log softmax(logits)_k`` with q the vote distribution of each row of ``votes``
     (B, C) (NaN or all-zero rows: the one-hot of ``labels``; neither: left out); exactly 0 with none.
+    ``label_smoothing`` e mixes q with the uniform distribution: ``(1 - e) * q + e / C``.
 
     Returns the loss and the accuracy against the hard labels (None where no item has one).
     """
@@ -128,6 +134,7 @@ def soft_cross_entropy(logits: torch.Tensor, votes: torch.Tensor, labels: torch.
     has_label = labels != IGNORE_INDEX
     onehot = F.one_hot(labels.clamp(min=0), logits.size(-1)).to(logits.dtype)
     q = torch.where(has_votes.unsqueeze(-1), torch.nan_to_num(votes, nan=0.0) / total.clamp(min=1e-12), onehot)
+    q = (1.0 - label_smoothing) * q + label_smoothing / logits.size(-1)
     mask = has_votes | has_label
     acc = (logits[has_label].argmax(-1) == labels[has_label]).float().mean().detach() if bool(has_label.any()) else None
     if not bool(mask.any()):

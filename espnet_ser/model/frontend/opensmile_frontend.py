@@ -3,7 +3,7 @@
 audEERING's ``opensmile`` package computes them; this class only batches and pads:
 
 * ``feature_set``: ``eGeMAPSv02`` (the extended Geneva minimalistic set), ``ComParE_2016`` (the
-  Interspeech ComParE set) or ``GeMAPSv01b``;
+  Interspeech ComParE set), ``emobase`` (openSMILE's emotion set: 988 functionals) or ``GeMAPSv01b``;
 * ``feature_level``: ``lld`` (low-level descriptors, one frame per 10 ms: 25 for eGeMAPS, 65 for
   ComParE, for the conformer/pooling path), ``lld_deltas`` (their deltas, ComParE) or ``functionals``
   (one vector per utterance: 88 for eGeMAPS, 6,373 for ComParE; a sequence of one frame, so any
@@ -28,7 +28,7 @@ from espnet2.asr.frontend.abs_frontend import AbsFrontend
 
 from espnet_ser.errors import InputError
 
-FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016", "GeMAPSv01b")
+FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016", "emobase", "GeMAPSv01b")
 FEATURE_LEVELS = {"lld": "LowLevelDescriptors", "lld_deltas": "LowLevelDescriptors_Deltas", "functionals": "Functionals"}
 
 
