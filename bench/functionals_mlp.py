@@ -1,18 +1,19 @@
 """In-process exploration of the CPU openSMILE configuration (docs/reproduction.md, docs/benchmarks.md).
 
-    python bench/functionals_mlp.py MANIFEST_CSV [--fuse ComParE_2016,eGeMAPSv02] [--select last|ua] [--train_on_dev]
-                                    [--seeds 0,1,2] [--cache DIR]
+    python bench/functionals_mlp.py MANIFEST_CSV [--fuse ComParE_2016,eGeMAPSv02,emobase] [--select last|ua]
+                                    [--train_on_dev] [--lsm_weight E] [--seeds 0,1,2] [--cache DIR]
 
 The same features as the recipe (openSMILE functionals, z-scored per speaker over that speaker's
 utterances) and the same network as ``conf/tuning/train_ser_cpu_opensmile.yaml`` (per feature-set group:
-the config's input dropout, one hidden layer of 64 with LeakyReLU and dropout 0.3, a linear class layer; Adam 1e-3,
-batch 16, 40 epochs; the average of 5 epochs' weights), without ESPnet: a few seconds per fold, so that
+the config's input dropout, one hidden layer of 64 with LeakyReLU and dropout 0.3, a linear class layer; CE
+with the config's label smoothing; Adam 1e-3, batch 16, 40 epochs; the average of 5 epochs' weights), without ESPnet: a few seconds per fold, so that
 choices can be compared over seeds on both corpora. Folds: leave one speaker out, one dev speaker drawn
 per fold (seeded by seed and fold). ``--fuse A,B``: one network per comma-separated group (``A+B``:
 one network on the two sets concatenated), their class probabilities averaged. ``--select ua``: the 5
 best dev-UA epochs; ``last``: the last 5. ``--train_on_dev``: the dev speaker trains too (use with
 ``last``). Prints the pooled UA per seed and their mean. Features come from ``bench/classical_opensmile.py``'s
-cache (run it once on the manifest first, or this computes them).
+cache (run it once on the manifest first, or this computes them). ``--fuse`` and ``--lsm_weight`` default
+to the config's feature sets and ``lsm_weight``.
 """
 
 import argparse
@@ -30,11 +31,15 @@ from bench.classical_opensmile import functionals, speaker_z  # noqa: E402
 CONFIG = Path(__file__).resolve().parents[1] / "conf/tuning/train_ser_cpu_opensmile.yaml"
 
 
-def config_dropout() -> dict:
-    """feature set -> the input dropout the recipe's config gives its group (the config is the one place)."""
+def config() -> dict:
     import yaml
 
-    conf = yaml.safe_load(CONFIG.read_text())
+    return yaml.safe_load(CONFIG.read_text())
+
+
+def config_dropout() -> dict:
+    """feature set -> the input dropout the recipe's config gives its group (the config is the one place)."""
+    conf = config()
     return dict(zip(conf["frontend_conf"]["feature_set"], conf["decoder_conf"]["input_dropout"]))
 
 
@@ -43,7 +48,7 @@ def network(size: int, dropout: float, classes: int) -> torch.nn.Module:
                                torch.nn.Dropout(0.3), torch.nn.Linear(64, classes))
 
 
-def fit(X, Y, train, dev, seed, dropout, classes, select, epochs=40, keep=5):
+def fit(X, Y, train, dev, seed, dropout, classes, select, lsm_weight=0.0, epochs=40, keep=5):
     torch.manual_seed(seed)
     net = network(X.shape[1], dropout, classes)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -55,7 +60,7 @@ def fit(X, Y, train, dev, seed, dropout, classes, select, epochs=40, keep=5):
         perm = torch.randperm(len(Xt), generator=g)
         for i in range(0, len(Xt), 16):
             b = perm[i:i + 16]
-            loss = torch.nn.functional.cross_entropy(net(Xt[b]), Yt[b])
+            loss = torch.nn.functional.cross_entropy(net(Xt[b]), Yt[b], label_smoothing=lsm_weight)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -77,7 +82,9 @@ def ua(truth, pred) -> float:
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("manifest")
-    p.add_argument("--fuse", default="ComParE_2016,eGeMAPSv02")
+    conf = config()
+    p.add_argument("--fuse", default=",".join(conf["frontend_conf"]["feature_set"]))
+    p.add_argument("--lsm_weight", type=float, default=conf["model_conf"].get("lsm_weight", 0.0))
     p.add_argument("--select", default="last", choices=("last", "ua"))
     p.add_argument("--train_on_dev", action="store_true")
     p.add_argument("--seeds", default="0,1,2")
@@ -103,7 +110,8 @@ def main(argv=None) -> None:
             train = (spk != s) & ((spk != dev) | a.train_on_dev)
             prob = 0
             for j, (X, g) in enumerate(zip(feats, groups)):
-                net = fit(X, Y, train, spk == dev, seed * 100 + j, max(dropout[n] for n in g), len(names), a.select)
+                net = fit(X, Y, train, spk == dev, seed * 100 + j, max(dropout[n] for n in g), len(names), a.select,
+                          a.lsm_weight)
                 with torch.no_grad():
                     prob = prob + torch.softmax(net(X[spk == s]), -1)
             pred[spk == s] = prob.argmax(-1).numpy()

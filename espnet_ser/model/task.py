@@ -165,7 +165,7 @@ class SERTask(AbsTask):
             default=get_default_kwargs(ESPnetSERModel),
             help="ESPnetSERModel options: alpha (CCC-loss weight), beta (CE-loss weight), "
             "ce_reduction (mean|sum: CE over a batch's labelled utterances), class_targets (hard|soft), "
-            "vad_agreement_tau, extract_feats_in_collect_stats",
+            "lsm_weight (label smoothing of the class targets, 0-1), vad_agreement_tau, extract_feats_in_collect_stats",
         )
         group = parser.add_argument_group(description="Preprocess related")
         group.add_argument(
