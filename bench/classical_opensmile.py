@@ -35,8 +35,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import fold_training_mask  # noqa: E402
 
-SETS = ("eGeMAPSv02", "ComParE_2016", "emobase")
-
 
 def functionals(paths, feature_set: str, cache: str) -> np.ndarray:
     """(N, D) openSMILE functionals of ``paths`` (cached in ``cache`` by feature set and path list)."""

@@ -37,9 +37,8 @@ def config() -> dict:
     return yaml.safe_load(CONFIG.read_text())
 
 
-def config_dropout() -> dict:
-    """feature set -> the input dropout the recipe's config gives its group (the config is the one place)."""
-    conf = config()
+def config_dropout(conf: dict) -> dict:
+    """feature set -> the input dropout the recipe's config ``conf`` gives its group (the config is the one place)."""
     return dict(zip(conf["frontend_conf"]["feature_set"], conf["decoder_conf"]["input_dropout"]))
 
 
@@ -101,7 +100,7 @@ def main(argv=None) -> None:
     groups = [g.split("+") for g in a.fuse.split(",")]
     feats = [torch.tensor(speaker_z(np.concatenate([functionals(paths, s, a.cache) for s in g], 1), spk), dtype=torch.float32)
              for g in groups]
-    dropout = config_dropout()
+    dropout = config_dropout(conf)
     speakers, results = sorted(set(spk)), []
     for seed in [int(s) for s in a.seeds.split(",")]:
         pred = np.empty_like(Y)

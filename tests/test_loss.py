@@ -82,9 +82,10 @@ def test_ce_sum_is_the_mean_times_the_labelled_items_and_soft_ce_follows():
     assert soft_cross_entropy(logits, votes, labels, "mean")[0].item() == pytest.approx(hand / 3, rel=1e-6)
 
 
-def test_label_smoothing_is_the_uniform_mixture_by_hand_and_espnet_cls_reads_it_so():
-    """lsm_weight e: target (1 - e) * one_hot + e / K, written out by hand; ESPnet's cls task builds
-    ``nn.CrossEntropyLoss(label_smoothing=lsm_weight)``, and a soft target q becomes (1 - e) q + e / K."""
+def test_label_smoothing_is_the_uniform_mixture_written_out_by_hand():
+    """lsm_weight e: target (1 - e) * one_hot + e / K (the formula of ESPnet's cls task, which builds
+    ``nn.CrossEntropyLoss(label_smoothing=lsm_weight)``), written out by hand; a soft target q becomes
+    (1 - e) q + e / K."""
     from espnet_ser.model.loss import soft_cross_entropy
 
     torch.manual_seed(2)
