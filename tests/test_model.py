@@ -228,10 +228,62 @@ def test_a_grouped_decoder_is_an_ensemble_of_one_decoder_per_group():
             assert torch.allclose(p.grad * 2, q.grad, rtol=1e-4, atol=1e-7), name
 
 
+def test_random_fourier_features_approximate_the_rbf_kernel():
+    """z(x) . z(y) is close to exp(-|x - y|^2 / D) (gamma = 1 / D) for inputs at several distances (numpy), and
+    the random draws are buffers: saved with the model, never trained."""
+    import numpy as np
+
+    from espnet_ser.model.decoder.branch import RandomFourierFeatures
+
+    torch.manual_seed(0)
+    rff = RandomFourierFeatures(16, 40000)
+    x = torch.randn(6, 16) * torch.tensor([0.1, 0.3, 0.5, 1.0, 1.5, 2.0]).unsqueeze(1)
+    z = rff(x).double().numpy()
+    xn = x.double().numpy()
+    exact = np.exp(-((xn[:, None] - xn[None]) ** 2).sum(-1) / 16)
+    assert exact.min() < 0.2 and np.abs(z @ z.T - exact).max() < 0.03
+    assert list(rff.parameters()) == [] and set(rff.state_dict()) == {"weight", "phase"}
+
+
+def test_rbf_features_add_a_kernel_member_to_a_group():
+    """decoder_conf rbf_features [0, N]: a third member reads the second group: sqrt(2/N) cos(x W + b) of its
+    pooled vector (numpy), then the class layer, its only trained weights after the pooling; the class distribution is the
+    mean of the three members' (numpy)."""
+    import numpy as np
+
+    torch.manual_seed(0)
+    model = build("baseline_d", "--decoder_conf", "input_groups=[40, 24]", "--decoder_conf", "rbf_features=[0, 300]",
+                  "--decoder_conf", "hidden_sizes=[8]")
+    model.eval()
+    dec = model.decoder
+    assert dec.member_groups == [0, 1, 1] and len(dec.members) == 3
+    kernel = dec.members[2]
+    trained = {n for n, _ in kernel.named_parameters() if not n.startswith("branch_d.pooling.")}
+    assert trained == {"class_head.weight", "class_head.bias"}  # and the pooling's: nothing between them
+    b = batch("full")
+    with torch.no_grad():
+        hs, lens = model.encode(b["speech"], b["speech_lengths"])
+        out = dec(hs, lens)
+        pooled = kernel.branch_d.pooling(hs[..., 40:], lens).double().numpy()
+        alone = [dec.members[k](hs[..., lo:hi], lens)["logits"].double().numpy() for k, (lo, hi) in
+                 enumerate([(0, 40), (40, 64)])]
+    rff = kernel.branch_d.mlp[0]
+    z = np.sqrt(2 / 300) * np.cos(pooled @ rff.weight.double().numpy() + rff.phase.double().numpy())
+    head = kernel.class_head
+    logits = alone + [z @ head.weight.detach().double().numpy().T + head.bias.detach().double().numpy()]
+    probs = [np.exp(x) / np.exp(x).sum(1, keepdims=True) for x in logits]
+    assert np.allclose(np.exp(out["logits"].numpy()), sum(probs) / 3, atol=1e-5)
+    assert np.allclose(out["members"][2]["logits"].numpy(), logits[2], atol=1e-4)
+
+
 @pytest.mark.parametrize("conf, match", [
     (["input_groups=[40, 20]"], "summing to the encoder output size 64"),
     (["input_groups=[40, 24]", "input_dropout=[0.5]"], "1 values for 2 input_groups"),
-    (["input_dropout=[0.5, 0.2]"], "needs input_groups")])
+    (["input_dropout=[0.5, 0.2]"], "needs input_groups"),
+    (["input_groups=[40, 24]", "rbf_features=[100]"], "one size .0 or more. per group"),
+    (["input_groups=[40, 24]", "rbf_features=[100, -1]"], "one size .0 or more. per group"),
+    (["rbf_features=[0, 100]"], "needs input_groups"),
+    (["rbf_features=-5"], "must be 0 .none. or a number of features")])
 def test_bad_input_groups_are_refused(conf, match):
     from espnet_ser.errors import InputError
 

@@ -100,6 +100,7 @@ def test_a_model_trained_on_opensmile_packs_loads_and_predicts(trained, tmp_path
     assert yaml.safe_load((exp / "config.yaml").read_text())["frontend"] == "opensmile"
     z = pack_model(exp, tmp_path / "model.zip", best_model_pth(exp))
     s2e = Speech2Emotion.from_pretrained(z)
+    assert s2e.model.decoder.member_groups == [0, 1, 2, 1]  # the config's eGeMAPS kernel member comes back too
     te = make_data_dir(root / "test", n=4, seed=2, prefix="te", dur=(1.0, 1.5))
     stats = s2e.speaker_statistics(sorted(read_table(te / "wav.scp").items()), read_table(te / "utt2spk"))
     out = s2e.predict_file(read_table(te / "wav.scp")["te000"], speaker_mvn=stats["te000"])

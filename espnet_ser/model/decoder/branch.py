@@ -6,6 +6,7 @@ A *branch* is self-attentive (or other) pooling over the encoder output followed
 of embeddings, for the hierarchical variants) to class logits or to V/A/D through a ReLU.
 """
 
+import math
 from typing import Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import torch
@@ -16,18 +17,50 @@ from espnet_ser.model.pooling.abs_pooling import AbsPooling
 from espnet_ser.model.pooling.self_attentive import SelfAttentivePooling
 
 
+class RandomFourierFeatures(torch.nn.Module):
+    """Random Fourier features of a Gaussian (RBF) kernel (Rahimi and Recht, 2007), fixed, not trained.
+
+    ``z(x) = sqrt(2 / n) * cos(x W + b)`` with ``W ~ N(0, 2 gamma)`` (``input_size`` x ``n``) and ``b ~ U(0, 2 pi)``,
+    so that ``z(x) . z(y)`` approximates ``exp(-gamma * |x - y|^2)``; ``gamma = 1 / input_size`` by default
+    (scikit-learn's ``gamma="scale"`` on standardised inputs, as its RBF SVM uses). A linear layer on
+    ``z`` is then a kernel machine whose only trained weights are that layer's. ``W`` and ``b`` are drawn
+    from torch's generator when the model is built (seeded by ``--seed``) and are saved with the model.
+
+    >>> _ = torch.manual_seed(0)
+    >>> rff = RandomFourierFeatures(4, 20000)
+    >>> x, y = torch.zeros(1, 4), torch.full((1, 4), 0.5)
+    >>> round(float(rff(x) @ rff(y).T), 2), round(math.exp(-(4 * 0.5 ** 2) / 4), 2)
+    (0.78, 0.78)
+    """
+
+    def __init__(self, input_size: int, n: int, gamma: Optional[float] = None):
+        super().__init__()
+        gamma = 1.0 / input_size if gamma is None else float(gamma)
+        self.register_buffer("weight", torch.randn(input_size, n) * math.sqrt(2.0 * gamma))
+        self.register_buffer("phase", torch.rand(n) * 2.0 * math.pi)
+        self.n = int(n)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return math.sqrt(2.0 / self.n) * torch.cos(x @ self.weight.to(x.dtype) + self.phase.to(x.dtype))
+
+
 class EmbeddingBranch(torch.nn.Module):
     """pooling -> [Dropout(input_dropout)] -> [Linear -> LeakyReLU -> Dropout] per hidden size; gives a
     task embedding. ``input_dropout`` (default 0: no such layer, the paper's) drops pooled inputs, the
-    regulariser of wide utterance vectors (6,373 openSMILE functionals) on a few hundred utterances."""
+    regulariser of wide utterance vectors (6,373 openSMILE functionals) on a few hundred utterances.
+    ``rbf_features`` N > 0 replaces the hidden layers with N fixed random Fourier features of an RBF kernel
+    (:class:`RandomFourierFeatures`) -> Dropout: the heads on it are then a kernel machine."""
 
     def __init__(self, pooling: AbsPooling, hidden_sizes: Sequence[int], dropout: float, negative_slope: float,
-                 input_dropout: float = 0.0):
+                 input_dropout: float = 0.0, rbf_features: int = 0):
         super().__init__()
-        if not hidden_sizes:
+        if not hidden_sizes and not rbf_features:
             raise ValueError("hidden_sizes must name at least one layer size")
         self.pooling = pooling
         layers, size = ([torch.nn.Dropout(input_dropout)] if input_dropout > 0 else []), self.pooling.output_size()
+        if rbf_features:
+            layers += [RandomFourierFeatures(size, rbf_features), torch.nn.Dropout(dropout)]
+            size, hidden_sizes = rbf_features, ()
         for h in hidden_sizes:
             layers += [torch.nn.Linear(size, h), torch.nn.LeakyReLU(negative_slope), torch.nn.Dropout(dropout)]
             size = h
@@ -83,15 +116,23 @@ class BranchedDecoder(AbsSERDecoder):
         num_dims: int = 3,
         input_dropout: Union[float, Sequence[float]] = 0.0,
         input_groups: Optional[Sequence[int]] = None,
+        rbf_features: Union[int, Sequence[int]] = 0,
     ):
         """``input_groups`` (sizes summing to the encoder output size; default: one group) splits each frame
         into consecutive groups of features (e.g. two openSMILE feature sets side by side), each read by a
         whole decoder of its own, with its own ``input_dropout`` (one value, or one per group). The groups'
         class distributions and V/A/D are averaged (``logits`` are then the log of the mean distribution);
         ``members`` holds each group's outputs, and the model's loss is the mean of the groups' losses, so
-        each group trains as it would alone: an ensemble of per-feature-set models trained in one model."""
+        each group trains as it would alone: an ensemble of per-feature-set models trained in one model.
+
+        ``rbf_features`` N > 0 gives the branches N fixed random Fourier features of an RBF kernel in place of
+        their hidden layers (:class:`EmbeddingBranch`). With ``input_groups`` it is one value per group, and
+        a group's N > 0 *adds* a member: a kernel machine on that group's features (N random Fourier
+        features, no input dropout) beside the group's network, its distribution averaged with theirs
+        (members: the groups' networks in order, then the kernel members in their groups' order)."""
         super().__init__()
         drops = list(input_dropout) if isinstance(input_dropout, (list, tuple)) else None
+        rbf = [int(n) for n in rbf_features] if isinstance(rbf_features, (list, tuple)) else None
         self.group_sizes: List[int] = [int(g) for g in input_groups] if input_groups else []
         if self.group_sizes:
             if sum(self.group_sizes) != encoder_output_size or min(self.group_sizes) < 1:
@@ -100,17 +141,29 @@ class BranchedDecoder(AbsSERDecoder):
             drops = drops if drops is not None else [input_dropout] * len(self.group_sizes)
             if len(drops) != len(self.group_sizes):
                 raise InputError(f"decoder_conf input_dropout has {len(drops)} values for {len(self.group_sizes)} input_groups")
-            self.members = torch.nn.ModuleList(
-                type(self)(g, num_classes, pooling_class, pooling_conf, hidden_sizes, dropout, negative_slope, num_dims,
-                           float(d)) for g, d in zip(self.group_sizes, drops))
+            rbf = rbf if rbf is not None else [int(rbf_features)] * len(self.group_sizes)
+            if len(rbf) != len(self.group_sizes) or min(rbf) < 0:
+                raise InputError(f"decoder_conf rbf_features {rbf}: one size (0 or more) per group of input_groups "
+                                 f"{self.group_sizes}")
+            # member k reads group self.member_groups[k]: each group's network, then each kernel member
+            self.member_groups = list(range(len(self.group_sizes))) + [k for k, n in enumerate(rbf) if n]
+            member = lambda k, d, n: type(self)(self.group_sizes[k], num_classes, pooling_class, pooling_conf,  # noqa: E731
+                                                hidden_sizes, dropout, negative_slope, num_dims, float(d), rbf_features=n)
+            self.members = torch.nn.ModuleList([member(k, d, 0) for k, d in enumerate(drops)]
+                                               + [member(k, 0.0, n) for k, n in enumerate(rbf) if n])
             self.num_classes, self.num_dims = self.members[0].num_classes, self.members[0].num_dims
             return
         if drops is not None:
             raise InputError(f"decoder_conf input_dropout {drops}: one value per group needs input_groups")
+        if rbf is not None:
+            raise InputError(f"decoder_conf rbf_features {rbf}: one value per group needs input_groups")
+        if int(rbf_features) < 0:
+            raise InputError(f"decoder_conf rbf_features must be 0 (none) or a number of features, got {rbf_features}")
         self.branches = [b for b in ("d", "c") if b in self.class_from + self.vad_from]
         for b in self.branches:
             pooling = pooling_class(encoder_output_size, **(pooling_conf or {}))
-            setattr(self, f"branch_{b}", EmbeddingBranch(pooling, tuple(hidden_sizes), dropout, negative_slope, input_dropout))
+            setattr(self, f"branch_{b}", EmbeddingBranch(pooling, tuple(hidden_sizes), dropout, negative_slope, input_dropout,
+                                                         int(rbf_features)))
         size = lambda names: sum(getattr(self, f"branch_{b}").output_size() for b in names)  # noqa: E731
         if self.class_from:
             self.num_classes = num_classes
@@ -121,7 +174,8 @@ class BranchedDecoder(AbsSERDecoder):
 
     def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
         if self.group_sizes:
-            outs = [m(h, hs_lengths) for m, h in zip(self.members, torch.split(hs, self.group_sizes, dim=-1))]
+            groups = torch.split(hs, self.group_sizes, dim=-1)
+            outs = [m(groups[k], hs_lengths) for m, k in zip(self.members, self.member_groups)]
             logits = vad = None
             if outs[0]["logits"] is not None:
                 logits = torch.log(torch.stack([torch.softmax(o["logits"], dim=-1) for o in outs]).mean(0))
