@@ -5,7 +5,8 @@
 
 The same features as the recipe (openSMILE functionals, z-scored per speaker over that speaker's
 utterances) and the same network as ``conf/tuning/train_ser_cpu_opensmile.yaml`` (per feature-set group:
-the config's input dropout, one hidden layer of 64 with LeakyReLU and dropout 0.3, a linear class layer; CE
+the config's input dropout, one hidden layer of 64 with LeakyReLU and dropout 0.3, a linear class layer; and
+for a set with ``rbf_features``, a kernel member: that many fixed random Fourier features, dropout 0.3, the class layer; CE
 with the config's label smoothing; Adam 1e-3, batch 16, 40 epochs; the average of 5 epochs' weights), without ESPnet: a few seconds per fold, so that
 choices can be compared over seeds on both corpora. Folds: leave one speaker out, one dev speaker drawn
 per fold (seeded by seed and fold). ``--fuse A,B``: one network per comma-separated group (``A+B``:
@@ -13,7 +14,7 @@ one network on the two sets concatenated), their class probabilities averaged. `
 best dev-UA epochs; ``last``: the last 5. ``--train_on_dev``: the dev speaker trains too (use with
 ``last``). Prints the pooled UA per seed and their mean. Features come from ``bench/classical_opensmile.py``'s
 cache (run it once on the manifest first, or this computes them). ``--fuse`` and ``--lsm_weight`` default
-to the config's feature sets and ``lsm_weight``.
+to the config's feature sets and ``lsm_weight``; ``--no_rbf`` leaves the kernel members out.
 """
 
 import argparse
@@ -42,14 +43,26 @@ def config_dropout(conf: dict) -> dict:
     return dict(zip(conf["frontend_conf"]["feature_set"], conf["decoder_conf"]["input_dropout"]))
 
 
-def network(size: int, dropout: float, classes: int) -> torch.nn.Module:
+def config_rbf(conf: dict) -> dict:
+    """feature set -> the number of random Fourier features of its kernel member (0: none), from ``conf``."""
+    sets = conf["frontend_conf"]["feature_set"]
+    return dict(zip(sets, conf["decoder_conf"].get("rbf_features", [0] * len(sets))))
+
+
+def network(size: int, dropout: float, classes: int, rbf: int = 0) -> torch.nn.Module:
+    """The config's member: input dropout, 64 units, dropout 0.3, the class layer; ``rbf`` N > 0: the kernel
+    member instead (N fixed random Fourier features, dropout 0.3, the class layer)."""
+    from espnet_ser.model.decoder.branch import RandomFourierFeatures
+
+    if rbf:
+        return torch.nn.Sequential(RandomFourierFeatures(size, rbf), torch.nn.Dropout(0.3), torch.nn.Linear(rbf, classes))
     return torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(size, 64), torch.nn.LeakyReLU(0.01),
                                torch.nn.Dropout(0.3), torch.nn.Linear(64, classes))
 
 
-def fit(X, Y, train, dev, seed, dropout, classes, select, lsm_weight=0.0, epochs=40, keep=5):
+def fit(X, Y, train, dev, seed, dropout, classes, select, lsm_weight=0.0, epochs=40, keep=5, rbf=0):
     torch.manual_seed(seed)
-    net = network(X.shape[1], dropout, classes)
+    net = network(X.shape[1], dropout, classes, rbf)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     Xt, Yt = X[train], torch.tensor(Y[train])
     g = torch.Generator().manual_seed(seed)
@@ -86,6 +99,7 @@ def main(argv=None) -> None:
     p.add_argument("--lsm_weight", type=float, default=conf["model_conf"].get("lsm_weight", 0.0))
     p.add_argument("--select", default="last", choices=("last", "ua"))
     p.add_argument("--train_on_dev", action="store_true")
+    p.add_argument("--no_rbf", action="store_true", help="without the config's kernel members (rbf_features)")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--cache", default="/tmp/espnet_ser_opensmile_cache")
     a = p.parse_args(argv)
@@ -100,7 +114,10 @@ def main(argv=None) -> None:
     groups = [g.split("+") for g in a.fuse.split(",")]
     feats = [torch.tensor(speaker_z(np.concatenate([functionals(paths, s, a.cache) for s in g], 1), spk), dtype=torch.float32)
              for g in groups]
-    dropout = config_dropout(conf)
+    dropout, rbf = config_dropout(conf), ({} if a.no_rbf else config_rbf(conf))
+    # members: each group's network, then a kernel member per group with rbf_features (one-set groups only)
+    members = [(j, 0) for j in range(len(groups))] + [(j, rbf.get(g[0], 0)) for j, g in enumerate(groups)
+                                                      if len(g) == 1 and rbf.get(g[0], 0)]
     speakers, results = sorted(set(spk)), []
     for seed in [int(s) for s in a.seeds.split(",")]:
         pred = np.empty_like(Y)
@@ -108,9 +125,10 @@ def main(argv=None) -> None:
             dev = np.random.RandomState(seed * 1000 + k).choice([t for t in speakers if t != s])
             train = (spk != s) & ((spk != dev) | a.train_on_dev)
             prob = 0
-            for j, (X, g) in enumerate(zip(feats, groups)):
-                net = fit(X, Y, train, spk == dev, seed * 100 + j, max(dropout[n] for n in g), len(names), a.select,
-                          a.lsm_weight)
+            for i, (j, n_rbf) in enumerate(members):
+                X = feats[j]
+                net = fit(X, Y, train, spk == dev, seed * 100 + i, max(dropout[n] for n in groups[j]), len(names), a.select,
+                          a.lsm_weight, rbf=n_rbf)
                 with torch.no_grad():
                     prob = prob + torch.softmax(net(X[spk == s]), -1)
             pred[spk == s] = prob.argmax(-1).numpy()
