@@ -10,8 +10,9 @@ the transductive normalisation our ``normalize: speaker_mvn`` uses. Then, per te
 * eGeMAPSv02 + SVM (RBF and linear kernels; as nkululeko runs it: StandardScaler, ``SVC``);
 * ComParE_2016 + logistic regression;
 * emobase + SVM (RBF kernel);
+* ComParE_2016 + SVM (RBF kernel);
 * late fusions: the tuned systems' class probabilities averaged (an SVM's from Platt scaling), the
-  eGeMAPS SVM with the ComParE logistic regression, and those two with the emobase SVM;
+  eGeMAPS SVM with the ComParE logistic regression, those two with the emobase SVM, and the three RBF SVMs;
 
 each with C chosen by an inner leave-one-speaker-out search over the training speakers only
 (``GridSearchCV`` with ``LeaveOneGroupOut``, balanced accuracy), the test speaker never seen. ``--folds
@@ -73,6 +74,8 @@ FUSIONS = {
         ("eGeMAPSv02 + SVM (rbf)", "ComParE_2016 + logistic regression"),
     "fusion: eGeMAPSv02 SVM (rbf) + ComParE_2016 LR + emobase SVM (rbf), probabilities averaged":
         ("eGeMAPSv02 + SVM (rbf)", "ComParE_2016 + logistic regression", "emobase + SVM (rbf)"),
+    "fusion: eGeMAPSv02 + ComParE_2016 + emobase RBF SVMs, probabilities averaged":
+        ("eGeMAPSv02 + SVM (rbf)", "ComParE_2016 + SVM (rbf)", "emobase + SVM (rbf)"),
 }
 FUSED = {n for members in FUSIONS.values() for n in members}
 
@@ -93,6 +96,9 @@ def systems():
                                                {"logisticregression__C": cs}),
         "emobase + SVM (rbf)": ("emobase", make_pipeline(StandardScaler(), SVC(kernel="rbf", probability=True, random_state=0)),
                                 {"svc__C": cs[1:]}),
+        # C up to 100: on ComParE the inner search picks the grid's top (10) in every fold of both corpora
+        "ComParE_2016 + SVM (rbf)": ("ComParE_2016", make_pipeline(StandardScaler(), SVC(kernel="rbf", probability=True, random_state=0)),
+                                     {"svc__C": cs[2:] + [100]}),
     }
 
 
