@@ -134,7 +134,7 @@ class ESPnetSERModel(AbsESPnetModel):
         stats: Dict[str, Optional[torch.Tensor]] = {}
 
         loss_ce, acc, loss_ccc, cccs = self._head_losses(out, emotion, vad, emotion_votes, vad_raters)
-        if out.get("members"):  # a grouped decoder (decoder_conf input_groups): each group's loss, averaged
+        if out.get("members"):  # a grouped decoder (decoder_conf input_groups): each member's loss, averaged
             parts = [self._head_losses(m, emotion, vad, emotion_votes, vad_raters) for m in out["members"]]
             loss_ce = torch.stack([p[0] for p in parts]).mean()
             loss_ccc = torch.stack([p[2] for p in parts]).mean()
