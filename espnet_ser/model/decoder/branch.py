@@ -44,23 +44,80 @@ class RandomFourierFeatures(torch.nn.Module):
         return math.sqrt(2.0 / self.n) * torch.cos(x @ self.weight.to(x.dtype) + self.phase.to(x.dtype))
 
 
+class LandmarkKernel(torch.nn.Module):
+    """An exact RBF kernel against up to ``n`` stored training inputs (landmarks), each column standardised.
+
+    ``(exp(-gamma * |x - l_j|^2) - mean_j) * scale_j`` for landmark ``l_j``, where ``mean_j`` and ``1 / scale_j``
+    are that kernel column's mean and standard deviation over the landmarks (``scale_j = 0`` where it is
+    constant); ``gamma = 1 / input_size`` by default, as for :class:`RandomFourierFeatures`. A linear layer on
+    it is a kernel machine over the training utterances themselves (an empirical kernel map, as in Nystroem's
+    method without its whitening): on wide inputs (emobase's 988 functionals) random Fourier features
+    approximate the kernel too coarsely, and the standardisation lets Adam train the layer in 40 epochs.
+
+    The landmarks are the first ``n`` inputs the module sees in training mode (the first epoch's batches, in
+    the sampler's shuffled order: every training utterance of a small corpus, a random subset of a large
+    one), frozen after that; the statistics are recomputed as they are added. Empty slots give 0. All are
+    buffers, saved with the model (the float ``filled`` marks the stored slots: ESPnet's checkpoint
+    averaging sums integer buffers). Meant for frozen inputs (a frozen frontend, an identity encoder): a
+    trained encoder would leave the landmarks behind its outputs.
+
+    >>> k = LandmarkKernel(2, 3)
+    >>> _ = k.train()(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))  # two landmarks stored; the third slot stays empty
+    >>> z = k.eval()(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))  # exp(-1) or 1, standardised over the two landmarks
+    >>> [[round(v, 4) for v in row] for row in z.tolist()]
+    [[1.0, -1.0, 0.0], [-1.0, 1.0, 0.0]]
+    """
+
+    def __init__(self, input_size: int, n: int, gamma: Optional[float] = None):
+        super().__init__()
+        self.gamma = 1.0 / input_size if gamma is None else float(gamma)
+        self.n = int(n)
+        self.register_buffer("landmarks", torch.zeros(self.n, input_size))
+        self.register_buffer("filled", torch.zeros(self.n))
+        self.register_buffer("mean", torch.zeros(self.n))
+        self.register_buffer("scale", torch.zeros(self.n))
+
+    def kernel(self, x: torch.Tensor, landmarks: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-self.gamma * torch.cdist(x, landmarks).pow(2))
+
+    @torch.no_grad()
+    def _store(self, x: torch.Tensor) -> None:
+        have = int(self.filled.sum().item())
+        end = have + min(self.n - have, x.shape[0])
+        self.landmarks[have:end] = x[:end - have].to(self.landmarks.dtype)
+        self.filled[have:end] = 1.0
+        k = self.kernel(self.landmarks[:end], self.landmarks[:end])
+        std = k.std(0, unbiased=False)
+        self.mean[:end] = k.mean(0)
+        self.scale[:end] = torch.where(std > 1e-6, 1.0 / std.clamp_min(1e-6), torch.zeros_like(std))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and self.filled[-1] == 0:
+            self._store(x.detach())
+        k = self.kernel(x, self.landmarks.to(x.dtype))
+        return (k - self.mean.to(x.dtype)) * self.scale.to(x.dtype)
+
+
 class EmbeddingBranch(torch.nn.Module):
     """pooling -> [Dropout(input_dropout)] -> [Linear -> LeakyReLU -> Dropout] per hidden size; gives a
     task embedding. ``input_dropout`` (default 0: no such layer, the paper's) drops pooled inputs, the
     regulariser of wide utterance vectors (6,373 openSMILE functionals) on a few hundred utterances.
     ``rbf_features`` N > 0 replaces the hidden layers with N fixed random Fourier features of an RBF kernel
-    (:class:`RandomFourierFeatures`) -> Dropout: the heads on it are then a kernel machine."""
+    (:class:`RandomFourierFeatures`) -> Dropout: the heads on it are then a kernel machine;
+    ``kernel_landmarks`` N > 0 does the same with the exact kernel against N stored training inputs
+    (:class:`LandmarkKernel`)."""
 
     def __init__(self, pooling: AbsPooling, hidden_sizes: Sequence[int], dropout: float, negative_slope: float,
-                 input_dropout: float = 0.0, rbf_features: int = 0):
+                 input_dropout: float = 0.0, rbf_features: int = 0, kernel_landmarks: int = 0):
         super().__init__()
-        if not hidden_sizes and not rbf_features:
+        if not hidden_sizes and not rbf_features and not kernel_landmarks:
             raise ValueError("hidden_sizes must name at least one layer size")
         self.pooling = pooling
         layers, size = ([torch.nn.Dropout(input_dropout)] if input_dropout > 0 else []), self.pooling.output_size()
-        if rbf_features:
-            layers += [RandomFourierFeatures(size, rbf_features), torch.nn.Dropout(dropout)]
-            size, hidden_sizes = rbf_features, ()
+        if rbf_features or kernel_landmarks:
+            kernel = RandomFourierFeatures(size, rbf_features) if rbf_features else LandmarkKernel(size, kernel_landmarks)
+            layers += [kernel, torch.nn.Dropout(dropout)]
+            size, hidden_sizes = rbf_features or kernel_landmarks, ()
         for h in hidden_sizes:
             layers += [torch.nn.Linear(size, h), torch.nn.LeakyReLU(negative_slope), torch.nn.Dropout(dropout)]
             size = h
@@ -117,6 +174,7 @@ class BranchedDecoder(AbsSERDecoder):
         input_dropout: Union[float, Sequence[float]] = 0.0,
         input_groups: Optional[Sequence[int]] = None,
         rbf_features: Union[int, Sequence[int]] = 0,
+        kernel_landmarks: Union[int, Sequence[int]] = 0,
     ):
         """``input_groups`` (sizes summing to the encoder output size; default: one group) splits each frame
         into consecutive groups of features (e.g. two openSMILE feature sets side by side), each read by a
@@ -129,10 +187,13 @@ class BranchedDecoder(AbsSERDecoder):
         their hidden layers (:class:`EmbeddingBranch`). With ``input_groups`` it is one value per group, and
         a group's N > 0 *adds* a member: a kernel machine on that group's features (N random Fourier
         features, no input dropout) beside the group's network, its distribution averaged with theirs
-        (members: the groups' networks in order, then the kernel members in their groups' order)."""
+        (members: the groups' networks in order, then the kernel members in their groups' order).
+
+        ``kernel_landmarks`` is the same with the exact RBF kernel against up to N training inputs stored
+        while training (:class:`LandmarkKernel`); with ``input_groups`` its members come after the
+        ``rbf_features`` ones. A branch without groups takes one of the two, not both."""
         super().__init__()
         drops = list(input_dropout) if isinstance(input_dropout, (list, tuple)) else None
-        rbf = [int(n) for n in rbf_features] if isinstance(rbf_features, (list, tuple)) else None
         self.group_sizes: List[int] = [int(g) for g in input_groups] if input_groups else []
         if self.group_sizes:
             if sum(self.group_sizes) != encoder_output_size or min(self.group_sizes) < 1:
@@ -141,29 +202,32 @@ class BranchedDecoder(AbsSERDecoder):
             drops = drops if drops is not None else [input_dropout] * len(self.group_sizes)
             if len(drops) != len(self.group_sizes):
                 raise InputError(f"decoder_conf input_dropout has {len(drops)} values for {len(self.group_sizes)} input_groups")
-            rbf = rbf if rbf is not None else [int(rbf_features)] * len(self.group_sizes)
-            if len(rbf) != len(self.group_sizes) or min(rbf) < 0:
-                raise InputError(f"decoder_conf rbf_features {rbf}: one size (0 or more) per group of input_groups "
-                                 f"{self.group_sizes}")
+            rbf = self._sizes_per_group("rbf_features", rbf_features)
+            landmarks = self._sizes_per_group("kernel_landmarks", kernel_landmarks)
             # member k reads group self.member_groups[k]: each group's network, then each kernel member
-            self.member_groups = list(range(len(self.group_sizes))) + [k for k, n in enumerate(rbf) if n]
-            member = lambda k, d, n: type(self)(self.group_sizes[k], num_classes, pooling_class, pooling_conf,  # noqa: E731
-                                                hidden_sizes, dropout, negative_slope, num_dims, float(d), rbf_features=n)
-            self.members = torch.nn.ModuleList([member(k, d, 0) for k, d in enumerate(drops)]
-                                               + [member(k, 0.0, n) for k, n in enumerate(rbf) if n])
+            kernels = [(k, n, 0) for k, n in enumerate(rbf) if n] + [(k, 0, n) for k, n in enumerate(landmarks) if n]
+            self.member_groups = list(range(len(self.group_sizes))) + [k for k, _, _ in kernels]
+            member = lambda k, d, n, m: type(self)(self.group_sizes[k], num_classes, pooling_class, pooling_conf,  # noqa: E731
+                                                   hidden_sizes, dropout, negative_slope, num_dims, float(d),
+                                                   rbf_features=n, kernel_landmarks=m)
+            self.members = torch.nn.ModuleList([member(k, d, 0, 0) for k, d in enumerate(drops)]
+                                               + [member(k, 0.0, n, m) for k, n, m in kernels])
             self.num_classes, self.num_dims = self.members[0].num_classes, self.members[0].num_dims
             return
         if drops is not None:
             raise InputError(f"decoder_conf input_dropout {drops}: one value per group needs input_groups")
-        if rbf is not None:
-            raise InputError(f"decoder_conf rbf_features {rbf}: one value per group needs input_groups")
-        if int(rbf_features) < 0:
-            raise InputError(f"decoder_conf rbf_features must be 0 (none) or a number of features, got {rbf_features}")
+        for name, value in (("rbf_features", rbf_features), ("kernel_landmarks", kernel_landmarks)):
+            if isinstance(value, (list, tuple)):
+                raise InputError(f"decoder_conf {name} {list(value)}: one value per group needs input_groups")
+            if int(value) < 0:
+                raise InputError(f"decoder_conf {name} must be 0 (none) or a number of features, got {value}")
+        if int(rbf_features) and int(kernel_landmarks):
+            raise InputError("decoder_conf rbf_features and kernel_landmarks: a branch without input_groups takes one")
         self.branches = [b for b in ("d", "c") if b in self.class_from + self.vad_from]
         for b in self.branches:
             pooling = pooling_class(encoder_output_size, **(pooling_conf or {}))
             setattr(self, f"branch_{b}", EmbeddingBranch(pooling, tuple(hidden_sizes), dropout, negative_slope, input_dropout,
-                                                         int(rbf_features)))
+                                                         int(rbf_features), int(kernel_landmarks)))
         size = lambda names: sum(getattr(self, f"branch_{b}").output_size() for b in names)  # noqa: E731
         if self.class_from:
             self.num_classes = num_classes
@@ -171,6 +235,15 @@ class BranchedDecoder(AbsSERDecoder):
         if self.vad_from:
             self.num_dims = num_dims
             self.vad_head = VADHead(size(self.vad_from), num_dims)
+
+    def _sizes_per_group(self, name: str, value: Union[int, Sequence[int]]) -> List[int]:
+        """``value`` (one size, or one per group of ``input_groups``) as one size per group; refused in one line
+        unless there is one size, 0 or more, per group."""
+        sizes = [int(n) for n in value] if isinstance(value, (list, tuple)) else [int(value)] * len(self.group_sizes)
+        if len(sizes) != len(self.group_sizes) or min(sizes) < 0:
+            raise InputError(f"decoder_conf {name} {sizes}: one size (0 or more) per group of input_groups "
+                             f"{self.group_sizes}")
+        return sizes
 
     def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
         if self.group_sizes:
