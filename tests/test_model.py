@@ -276,6 +276,61 @@ def test_rbf_features_add_a_kernel_member_to_a_group():
     assert np.allclose(out["members"][2]["logits"].numpy(), logits[2], atol=1e-4)
 
 
+def test_landmark_kernel_stores_the_first_training_inputs_and_standardises_the_exact_kernel():
+    """Training forwards store the first N distinct inputs (then no more; an input seen again, as in a later
+    epoch, is not stored twice); in eval, the output is exp(-|x - l|^2 / D)
+    against them, each column z-scored with its mean and (population) std over the landmarks (numpy); all
+    buffers, nothing trained."""
+    import numpy as np
+
+    from espnet_ser.model.decoder.branch import LandmarkKernel
+
+    torch.manual_seed(0)
+    k = LandmarkKernel(16, 50).train()
+    seen = [torch.randn(20, 16) * 2 for _ in range(4)]
+    for x in seen:
+        k(x)
+    first = torch.cat(seen)[:50].numpy()
+    assert np.array_equal(k.landmarks.numpy(), first) and k.filled.sum().item() == 50
+    x = torch.randn(7, 16) * 2
+    got = k.eval()(x).double().numpy()
+    sq = lambda a, b: ((a[:, None].astype(np.float64) - b[None]) ** 2).sum(-1)  # noqa: E731
+    kl, kx = np.exp(-sq(first, first) / 16), np.exp(-sq(x.numpy(), first) / 16)
+    assert np.allclose(got, (kx - kl.mean(0)) / kl.std(0), atol=1e-4)
+    assert list(k.parameters()) == [] and set(k.state_dict()) == {"landmarks", "filled", "mean", "scale"}
+    half = LandmarkKernel(16, 50).train()
+    for epoch in range(3):
+        half(torch.cat([seen[0], seen[0][:3]]))  # and three repeated in the batch
+    assert half.filled.sum().item() == 20 and np.array_equal(half.landmarks[:20].numpy(), seen[0].numpy()) and np.allclose(half.eval()(x).numpy()[:, 20:], 0)  # empty slots give 0
+
+
+def test_kernel_landmarks_add_an_exact_kernel_member_to_a_group():
+    """decoder_conf kernel_landmarks [0, N]: a third member reads the second group: its pooled training inputs
+    become the landmarks; the class distribution is the mean of the three members' (numpy)."""
+    import numpy as np
+
+    torch.manual_seed(0)
+    model = build("baseline_d", "--decoder_conf", "input_groups=[40, 24]", "--decoder_conf", "kernel_landmarks=[0, 100]",
+                  "--decoder_conf", "hidden_sizes=[8]")
+    dec = model.decoder
+    assert dec.member_groups == [0, 1, 1] and len(dec.members) == 3
+    b = batch("full")
+    model.train()
+    with torch.no_grad():
+        hs, lens = model.encode(b["speech"], b["speech_lengths"])
+        dec(hs, lens)
+        kernel = dec.members[2]
+        pooled = kernel.branch_d.pooling(hs[..., 40:], lens)
+    n = len(pooled)
+    assert torch.equal(kernel.branch_d.mlp[0].landmarks[:n], pooled) and kernel.branch_d.mlp[0].filled.sum() == n
+    model.eval()
+    with torch.no_grad():
+        out = dec(hs, lens)
+        probs = [torch.softmax(dec.members[k](hs[..., lo:hi], lens)["logits"], -1).numpy()
+                 for k, (lo, hi) in enumerate([(0, 40), (40, 64), (40, 64)])]
+    assert np.allclose(np.exp(out["logits"].numpy()), sum(probs) / 3, atol=1e-5)
+
+
 @pytest.mark.parametrize("conf, match", [
     (["input_groups=[40, 20]"], "summing to the encoder output size 64"),
     (["input_groups=[40, 24]", "input_dropout=[0.5]"], "1 values for 2 input_groups"),
@@ -283,7 +338,11 @@ def test_rbf_features_add_a_kernel_member_to_a_group():
     (["input_groups=[40, 24]", "rbf_features=[100]"], "one size .0 or more. per group"),
     (["input_groups=[40, 24]", "rbf_features=[100, -1]"], "one size .0 or more. per group"),
     (["rbf_features=[0, 100]"], "needs input_groups"),
-    (["rbf_features=-5"], "must be 0 .none. or a number of features")])
+    (["rbf_features=-5"], "must be 0 .none. or a number of features"),
+    (["input_groups=[40, 24]", "kernel_landmarks=[100]"], "kernel_landmarks .100.: one size .0 or more. per group"),
+    (["kernel_landmarks=[0, 100]"], "needs input_groups"),
+    (["kernel_landmarks=-1"], "must be 0 .none. or a number of features"),
+    (["rbf_features=10", "kernel_landmarks=10"], "a branch without input_groups takes one")])
 def test_bad_input_groups_are_refused(conf, match):
     from espnet_ser.errors import InputError
 

@@ -96,11 +96,26 @@ def test_a_model_trained_on_opensmile_packs_loads_and_predicts(trained, tmp_path
     from espnet_ser.inference.predictions import read_predictions
     from espnet_ser.inference.speech2emotion import Speech2Emotion
 
-    root, _, _, _, _, exp = trained
+    root, _, tr, _, _, exp = trained
     assert yaml.safe_load((exp / "config.yaml").read_text())["frontend"] == "opensmile"
     z = pack_model(exp, tmp_path / "model.zip", best_model_pth(exp))
     s2e = Speech2Emotion.from_pretrained(z)
-    assert s2e.model.decoder.member_groups == [0, 1, 2, 1]  # the config's eGeMAPS kernel member comes back too
+    dec = s2e.model.decoder
+    assert dec.member_groups == [0, 1, 2, 1, 1, 2]  # the config's kernel members come back too (rbf, then landmarks)
+    # the eGeMAPS landmark member stored every training utterance's eGeMAPS vector, z-scored over its speaker (numpy)
+    ref, spk = reference_functionals(tr), read_table(tr / "utt2spk")
+    lo, hi = 62, 62 + 88
+
+    def z_scored(u):
+        mine = np.stack([ref[w] for w in ref if spk[w] == spk[u]])[:, lo:hi]
+        return (ref[u][lo:hi] - mine.mean(0)) / mine.std(0)
+
+    kernel = dec.members[4].branch_d.mlp[0]
+    n = int(kernel.filled.sum())
+    assert n == len(ref) and np.allclose(kernel.filled[n:].numpy(), 0)
+    stored = kernel.landmarks[:n].double().numpy()
+    for u in ref:
+        assert np.abs(stored - z_scored(u)).max(1).min() < 1e-2, u
     te = make_data_dir(root / "test", n=4, seed=2, prefix="te", dur=(1.0, 1.5))
     stats = s2e.speaker_statistics(sorted(read_table(te / "wav.scp").items()), read_table(te / "utt2spk"))
     out = s2e.predict_file(read_table(te / "wav.scp")["te000"], speaker_mvn=stats["te000"])

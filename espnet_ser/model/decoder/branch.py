@@ -54,15 +54,17 @@ class LandmarkKernel(torch.nn.Module):
     method without its whitening): on wide inputs (emobase's 988 functionals) random Fourier features
     approximate the kernel too coarsely, and the standardisation lets Adam train the layer in 40 epochs.
 
-    The landmarks are the first ``n`` inputs the module sees in training mode (the first epoch's batches, in
-    the sampler's shuffled order: every training utterance of a small corpus, a random subset of a large
-    one), frozen after that; the statistics are recomputed as they are added. Empty slots give 0. All are
+    The landmarks are the first ``n`` distinct inputs the module sees in training mode (the first epoch's
+    batches, in the sampler's shuffled order: every training utterance of a small corpus once, a random
+    subset of a large one); an input equal to a stored one (the same utterance in a later epoch) is not
+    stored again. The statistics are recomputed as landmarks are added. Empty slots give 0. All are
     buffers, saved with the model (the float ``filled`` marks the stored slots: ESPnet's checkpoint
     averaging sums integer buffers). Meant for frozen inputs (a frozen frontend, an identity encoder): a
     trained encoder would leave the landmarks behind its outputs.
 
     >>> k = LandmarkKernel(2, 3)
-    >>> _ = k.train()(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))  # two landmarks stored; the third slot stays empty
+    >>> for epoch in range(2):  # two landmarks stored once; the third slot stays empty
+    ...     _ = k.train()(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))
     >>> z = k.eval()(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))  # exp(-1) or 1, standardised over the two landmarks
     >>> [[round(v, 4) for v in row] for row in z.tolist()]
     [[1.0, -1.0, 0.0], [-1.0, 1.0, 0.0]]
@@ -82,9 +84,18 @@ class LandmarkKernel(torch.nn.Module):
 
     @torch.no_grad()
     def _store(self, x: torch.Tensor) -> None:
+        """Store the rows of ``x`` not stored yet (exact comparison: the next epochs bring the same inputs
+        again), while slots are left; then recompute the columns' statistics."""
         have = int(self.filled.sum().item())
+        x = x.to(self.landmarks.dtype)
+        exact = lambda a, b: torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")  # noqa: E731
+        new = exact(x, self.landmarks[:have]).min(1).values > 0 if have else torch.ones(len(x), dtype=torch.bool)
+        x = x[new]
+        x = x[~(exact(x, x) == 0).triu(1).any(0)]  # a row repeated within the batch once
         end = have + min(self.n - have, x.shape[0])
-        self.landmarks[have:end] = x[:end - have].to(self.landmarks.dtype)
+        if end == have:
+            return
+        self.landmarks[have:end] = x[:end - have]
         self.filled[have:end] = 1.0
         k = self.kernel(self.landmarks[:end], self.landmarks[:end])
         std = k.std(0, unbiased=False)
