@@ -6,7 +6,9 @@
 The same features as the recipe (openSMILE functionals, z-scored per speaker over that speaker's
 utterances) and the same network as ``conf/tuning/train_ser_cpu_opensmile.yaml`` (per feature-set group:
 the config's input dropout, one hidden layer of 64 with LeakyReLU and dropout 0.3, a linear class layer; and
-for a set with ``rbf_features``, a kernel member: that many fixed random Fourier features, dropout 0.3, the class layer; CE
+for a set with ``rbf_features``, a kernel member: that many fixed random Fourier features, dropout 0.3, the class layer;
+for a set with ``kernel_landmarks``, an exact-kernel member: the kernel against the fold's training vectors, columns
+standardised, dropout 0.3, the class layer; CE
 with the config's label smoothing; Adam 1e-3, batch 16, 40 epochs; the average of 5 epochs' weights), without ESPnet: a few seconds per fold, so that
 choices can be compared over seeds on both corpora. Folds: leave one speaker out, one dev speaker drawn
 per fold (seeded by seed and fold). ``--fuse A,B``: one network per comma-separated group (``A+B``:
@@ -14,7 +16,8 @@ one network on the two sets concatenated), their class probabilities averaged. `
 best dev-UA epochs; ``last``: the last 5. ``--train_on_dev``: the dev speaker trains too (use with
 ``last``). Prints the pooled UA per seed and their mean. Features come from ``bench/classical_opensmile.py``'s
 cache (run it once on the manifest first, or this computes them). ``--fuse`` and ``--lsm_weight`` default
-to the config's feature sets and ``lsm_weight``; ``--no_rbf`` leaves the kernel members out.
+to the config's feature sets and ``lsm_weight``; ``--no_rbf`` leaves the random-feature kernel members out,
+``--no_landmarks`` the exact-kernel ones.
 """
 
 import argparse
@@ -49,20 +52,28 @@ def config_rbf(conf: dict) -> dict:
     return dict(zip(sets, conf["decoder_conf"].get("rbf_features", [0] * len(sets))))
 
 
-def network(size: int, dropout: float, classes: int, rbf: int = 0) -> torch.nn.Module:
-    """The config's member: input dropout, 64 units, dropout 0.3, the class layer; ``rbf`` N > 0: the kernel
-    member instead (N fixed random Fourier features, dropout 0.3, the class layer)."""
-    from espnet_ser.model.decoder.branch import RandomFourierFeatures
+def config_landmarks(conf: dict) -> dict:
+    """feature set -> the landmark capacity of its exact-kernel member (0: none), from ``conf``."""
+    sets = conf["frontend_conf"]["feature_set"]
+    return dict(zip(sets, conf["decoder_conf"].get("kernel_landmarks", [0] * len(sets))))
 
-    if rbf:
-        return torch.nn.Sequential(RandomFourierFeatures(size, rbf), torch.nn.Dropout(0.3), torch.nn.Linear(rbf, classes))
+
+def network(size: int, dropout: float, classes: int, rbf: int = 0, landmarks: int = 0) -> torch.nn.Module:
+    """The config's member: input dropout, 64 units, dropout 0.3, the class layer; ``rbf`` N > 0: the kernel
+    member instead (N fixed random Fourier features, dropout 0.3, the class layer); ``landmarks`` N > 0: the
+    exact-kernel member (the kernel against up to N training vectors, stored by the first epoch)."""
+    from espnet_ser.model.decoder.branch import LandmarkKernel, RandomFourierFeatures
+
+    if rbf or landmarks:
+        kernel = RandomFourierFeatures(size, rbf) if rbf else LandmarkKernel(size, landmarks)
+        return torch.nn.Sequential(kernel, torch.nn.Dropout(0.3), torch.nn.Linear(rbf or landmarks, classes))
     return torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(size, 64), torch.nn.LeakyReLU(0.01),
                                torch.nn.Dropout(0.3), torch.nn.Linear(64, classes))
 
 
-def fit(X, Y, train, dev, seed, dropout, classes, select, lsm_weight=0.0, epochs=40, keep=5, rbf=0):
+def fit(X, Y, train, dev, seed, dropout, classes, select, lsm_weight=0.0, epochs=40, keep=5, rbf=0, landmarks=0):
     torch.manual_seed(seed)
-    net = network(X.shape[1], dropout, classes, rbf)
+    net = network(X.shape[1], dropout, classes, rbf, landmarks)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     Xt, Yt = X[train], torch.tensor(Y[train])
     g = torch.Generator().manual_seed(seed)
@@ -100,6 +111,7 @@ def main(argv=None) -> None:
     p.add_argument("--select", default="last", choices=("last", "ua"))
     p.add_argument("--train_on_dev", action="store_true")
     p.add_argument("--no_rbf", action="store_true", help="without the config's kernel members (rbf_features)")
+    p.add_argument("--no_landmarks", action="store_true", help="without the config's exact-kernel members (kernel_landmarks)")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--cache", default="/tmp/espnet_ser_opensmile_cache")
     a = p.parse_args(argv)
@@ -115,9 +127,12 @@ def main(argv=None) -> None:
     feats = [torch.tensor(speaker_z(np.concatenate([functionals(paths, s, a.cache) for s in g], 1), spk), dtype=torch.float32)
              for g in groups]
     dropout, rbf = config_dropout(conf), ({} if a.no_rbf else config_rbf(conf))
-    # members: each group's network, then a kernel member per group with rbf_features (one-set groups only)
-    members = [(j, 0) for j in range(len(groups))] + [(j, rbf.get(g[0], 0)) for j, g in enumerate(groups)
-                                                      if len(g) == 1 and rbf.get(g[0], 0)]
+    landmarks = {} if a.no_landmarks else config_landmarks(conf)
+    # members (group, rbf, landmarks), in the decoder's order: each group's network, then a kernel member per
+    # group with rbf_features, then one per group with kernel_landmarks (one-set groups only)
+    one = [(j, g[0]) for j, g in enumerate(groups) if len(g) == 1]
+    members = ([(j, 0, 0) for j in range(len(groups))] + [(j, rbf[s], 0) for j, s in one if rbf.get(s, 0)]
+               + [(j, 0, landmarks[s]) for j, s in one if landmarks.get(s, 0)])
     speakers, results = sorted(set(spk)), []
     for seed in [int(s) for s in a.seeds.split(",")]:
         pred = np.empty_like(Y)
@@ -125,10 +140,10 @@ def main(argv=None) -> None:
             dev = np.random.RandomState(seed * 1000 + k).choice([t for t in speakers if t != s])
             train = (spk != s) & ((spk != dev) | a.train_on_dev)
             prob = 0
-            for i, (j, n_rbf) in enumerate(members):
+            for i, (j, n_rbf, n_landmarks) in enumerate(members):
                 X = feats[j]
                 net = fit(X, Y, train, spk == dev, seed * 100 + i, max(dropout[n] for n in groups[j]), len(names), a.select,
-                          a.lsm_weight, rbf=n_rbf)
+                          a.lsm_weight, rbf=n_rbf, landmarks=n_landmarks)
                 with torch.no_grad():
                     prob = prob + torch.softmax(net(X[spk == s]), -1)
             pred[spk == s] = prob.argmax(-1).numpy()

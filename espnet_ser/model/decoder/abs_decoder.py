@@ -5,7 +5,7 @@ A decoder maps encoder frames (B, T, D) with lengths to the model outputs:
 * ``logits``: (B, num_classes) class scores, or None for a decoder without a discrete head;
 * ``vad``: (B, 3) valence/arousal/dominance (>= 0 through ReLU), or None without a continuous head;
 * ``members`` (a decoder with ``input_groups`` only): each member's own outputs (one decoder per group,
-  then a kernel member per group with ``rbf_features``), whose losses the model averages (``logits`` are
+  then a kernel member per group with ``rbf_features``, then one per group with ``kernel_landmarks``), whose losses the model averages (``logits`` are
   then the log of the members' mean class distribution).
 """
 
