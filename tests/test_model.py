@@ -298,6 +298,8 @@ def test_landmark_kernel_stores_the_first_training_inputs_and_standardises_the_e
     kl, kx = np.exp(-sq(first, first) / 16), np.exp(-sq(x.numpy(), first) / 16)
     assert np.allclose(got, (kx - kl.mean(0)) / kl.std(0), atol=1e-4)
     assert list(k.parameters()) == [] and set(k.state_dict()) == {"landmarks", "filled", "mean", "scale"}
+    low = k(x.bfloat16())  # bfloat16 inputs (torch's cdist has none on CPUs): computed in float32, given back as bfloat16
+    assert low.dtype == torch.bfloat16 and np.allclose(low.double().numpy(), got, atol=0.05)
     half = LandmarkKernel(16, 50).train()
     for epoch in range(3):
         half(torch.cat([seen[0], seen[0][:3]]))  # and three repeated in the batch

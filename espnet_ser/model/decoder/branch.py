@@ -80,22 +80,23 @@ class LandmarkKernel(torch.nn.Module):
         self.register_buffer("scale", torch.zeros(self.n))
 
     def kernel(self, x: torch.Tensor, landmarks: torch.Tensor) -> torch.Tensor:
-        return torch.exp(-self.gamma * torch.cdist(x, landmarks).pow(2))
+        """exp(-gamma |x - l|^2), computed in float32 (torch's cdist has no bfloat16 on CPUs)."""
+        return torch.exp(-self.gamma * torch.cdist(x.float(), landmarks.float()).pow(2))
 
     @torch.no_grad()
     def _store(self, x: torch.Tensor) -> None:
         """Store the rows of ``x`` not stored yet (exact comparison: the next epochs bring the same inputs
         again), while slots are left; then recompute the columns' statistics."""
         have = int(self.filled.sum().item())
-        x = x.to(self.landmarks.dtype)
-        exact = lambda a, b: torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")  # noqa: E731
+        x = x.to(self.landmarks.dtype).float()
+        exact = lambda a, b: torch.cdist(a, b.float(), compute_mode="donot_use_mm_for_euclid_dist")  # noqa: E731
         new = exact(x, self.landmarks[:have]).min(1).values > 0 if have else torch.ones(len(x), dtype=torch.bool)
         x = x[new]
         x = x[~(exact(x, x) == 0).triu(1).any(0)]  # a row repeated within the batch once
         end = have + min(self.n - have, x.shape[0])
         if end == have:
             return
-        self.landmarks[have:end] = x[:end - have]
+        self.landmarks[have:end] = x[:end - have].to(self.landmarks.dtype)
         self.filled[have:end] = 1.0
         k = self.kernel(self.landmarks[:end], self.landmarks[:end])
         std = k.std(0, unbiased=False)
@@ -105,8 +106,8 @@ class LandmarkKernel(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training and self.filled[-1] == 0:
             self._store(x.detach())
-        k = self.kernel(x, self.landmarks.to(x.dtype))
-        return (k - self.mean.to(x.dtype)) * self.scale.to(x.dtype)
+        k = self.kernel(x, self.landmarks)
+        return ((k - self.mean.float()) * self.scale.float()).to(x.dtype)
 
 
 class EmbeddingBranch(torch.nn.Module):
