@@ -57,7 +57,8 @@ class LandmarkKernel(torch.nn.Module):
     The landmarks are the first ``n`` distinct inputs the module sees in training mode (the first epoch's
     batches, in the sampler's shuffled order: every training utterance of a small corpus once, a random
     subset of a large one); an input equal to a stored one (the same utterance in a later epoch) is not
-    stored again. The statistics are recomputed as landmarks are added. Empty slots give 0. All are
+    stored again (with inputs that change between epochs, augmented ones, later epochs fill the slots left).
+    The statistics are recomputed as landmarks are added. Empty slots give 0. All are
     buffers, saved with the model (the float ``filled`` marks the stored slots: ESPnet's checkpoint
     averaging sums integer buffers). Meant for frozen inputs (a frozen frontend, an identity encoder): a
     trained encoder would leave the landmarks behind its outputs.
@@ -92,7 +93,7 @@ class LandmarkKernel(torch.nn.Module):
         exact = lambda a, b: torch.cdist(a, b.float(), compute_mode="donot_use_mm_for_euclid_dist")  # noqa: E731
         new = exact(x, self.landmarks[:have]).min(1).values > 0 if have else torch.ones(len(x), dtype=torch.bool)
         x = x[new]
-        x = x[~(exact(x, x) == 0).triu(1).any(0)]  # a row repeated within the batch once
+        x = x[~(exact(x, x) == 0).triu(1).any(0)]  # of rows repeated within the batch, the first only
         end = have + min(self.n - have, x.shape[0])
         if end == have:
             return
