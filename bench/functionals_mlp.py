@@ -41,21 +41,12 @@ def config() -> dict:
     return yaml.safe_load(CONFIG.read_text())
 
 
-def config_dropout(conf: dict) -> dict:
-    """feature set -> the input dropout the recipe's config ``conf`` gives its group (the config is the one place)."""
-    return dict(zip(conf["frontend_conf"]["feature_set"], conf["decoder_conf"]["input_dropout"]))
-
-
-def config_rbf(conf: dict) -> dict:
-    """feature set -> the number of random Fourier features of its kernel member (0: none), from ``conf``."""
+def config_per_set(conf: dict, key: str) -> dict:
+    """feature set -> what the recipe's config ``conf`` gives its group in ``decoder_conf[key]``, a list with one
+    value per set (``input_dropout``, ``rbf_features``, ``kernel_landmarks``; 0 for each where the key is
+    absent): the config is the one place."""
     sets = conf["frontend_conf"]["feature_set"]
-    return dict(zip(sets, conf["decoder_conf"].get("rbf_features", [0] * len(sets))))
-
-
-def config_landmarks(conf: dict) -> dict:
-    """feature set -> the landmark capacity of its exact-kernel member (0: none), from ``conf``."""
-    sets = conf["frontend_conf"]["feature_set"]
-    return dict(zip(sets, conf["decoder_conf"].get("kernel_landmarks", [0] * len(sets))))
+    return dict(zip(sets, conf["decoder_conf"].get(key, [0] * len(sets))))
 
 
 def network(size: int, dropout: float, classes: int, rbf: int = 0, landmarks: int = 0) -> torch.nn.Module:
@@ -126,8 +117,9 @@ def main(argv=None) -> None:
     groups = [g.split("+") for g in a.fuse.split(",")]
     feats = [torch.tensor(speaker_z(np.concatenate([functionals(paths, s, a.cache) for s in g], 1), spk), dtype=torch.float32)
              for g in groups]
-    dropout, rbf = config_dropout(conf), ({} if a.no_rbf else config_rbf(conf))
-    landmarks = {} if a.no_landmarks else config_landmarks(conf)
+    dropout = config_per_set(conf, "input_dropout")
+    rbf = {} if a.no_rbf else config_per_set(conf, "rbf_features")
+    landmarks = {} if a.no_landmarks else config_per_set(conf, "kernel_landmarks")
     # members (group, rbf, landmarks), in the decoder's order: each group's network, then a kernel member per
     # group with rbf_features, then one per group with kernel_landmarks (one-set groups only)
     one = [(j, g[0]) for j, g in enumerate(groups) if len(g) == 1]
