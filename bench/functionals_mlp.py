@@ -8,7 +8,8 @@ utterances) and the same network as ``conf/tuning/train_ser_cpu_opensmile.yaml``
 the config's input dropout, one hidden layer of 64 with LeakyReLU and dropout 0.3, a linear class layer; and
 for a set with ``rbf_features``, a kernel member: that many fixed random Fourier features, dropout 0.3, the class layer;
 for a set with ``kernel_landmarks``, an exact-kernel member: the kernel against the fold's training vectors, columns
-standardised, dropout 0.3, the class layer; CE
+standardised, dropout 0.3, the class layer; for a set with ``kernel_ridge``, a kernel ridge member solved in
+closed form over the fold's training vectors (the config's ``ridge`` and ``ridge_temperature``); CE
 with the config's label smoothing; Adam 1e-3, batch 16, 40 epochs; the average of 5 epochs' weights), without ESPnet: a few seconds per fold, so that
 choices can be compared over seeds on both corpora. Folds: leave one speaker out, one dev speaker drawn
 per fold (seeded by seed and fold). ``--fuse A,B``: one network per comma-separated group (``A+B``:
@@ -17,7 +18,7 @@ best dev-UA epochs; ``last``: the last 5. ``--train_on_dev``: the dev speaker tr
 ``last``). Prints the pooled UA per seed and their mean. Features come from ``bench/classical_opensmile.py``'s
 cache (run it once on the manifest first, or this computes them). ``--fuse`` and ``--lsm_weight`` default
 to the config's feature sets and ``lsm_weight``; ``--no_rbf`` leaves the random-feature kernel members out,
-``--no_landmarks`` the exact-kernel ones.
+``--no_landmarks`` the exact-kernel ones, ``--no_ridge`` the kernel ridge ones.
 """
 
 import argparse
@@ -43,7 +44,7 @@ def config() -> dict:
 
 def config_per_set(conf: dict, key: str) -> dict:
     """feature set -> what the recipe's config ``conf`` gives its group in ``decoder_conf[key]``, a list with one
-    value per set (``input_dropout``, ``rbf_features``, ``kernel_landmarks``; 0 for each where the key is
+    value per set (``input_dropout``, ``rbf_features``, ``kernel_landmarks``, ``kernel_ridge``; 0 for each where the key is
     absent): the config is the one place."""
     sets = conf["frontend_conf"]["feature_set"]
     return dict(zip(sets, conf["decoder_conf"].get(key, [0] * len(sets))))
@@ -87,6 +88,17 @@ def fit(X, Y, train, dev, seed, dropout, classes, select, lsm_weight=0.0, epochs
     return net.eval()
 
 
+def ridge_member(X, Y, train, n, classes, decoder_conf):
+    """The config's kernel ridge member: the training vectors (up to ``n``) and their classes, solved in closed
+    form with the config's ``ridge`` and ``ridge_temperature`` (the decoder's defaults where absent)."""
+    from espnet_ser.model.decoder.branch import KernelRidge
+
+    conf = {k: decoder_conf[k2] for k, k2 in (("ridge", "ridge"), ("temperature", "ridge_temperature")) if k2 in decoder_conf}
+    net = KernelRidge(X.shape[1], n, classes, **conf)
+    net.train().observe(X[train], torch.tensor(Y[train]))
+    return net.eval()
+
+
 def ua(truth, pred) -> float:
     from sklearn.metrics import balanced_accuracy_score
 
@@ -103,6 +115,7 @@ def main(argv=None) -> None:
     p.add_argument("--train_on_dev", action="store_true")
     p.add_argument("--no_rbf", action="store_true", help="without the config's kernel members (rbf_features)")
     p.add_argument("--no_landmarks", action="store_true", help="without the config's exact-kernel members (kernel_landmarks)")
+    p.add_argument("--no_ridge", action="store_true", help="without the config's kernel ridge members (kernel_ridge)")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--cache", default="/tmp/espnet_ser_opensmile_cache")
     a = p.parse_args(argv)
@@ -120,11 +133,14 @@ def main(argv=None) -> None:
     dropout = config_per_set(conf, "input_dropout")
     rbf = {} if a.no_rbf else config_per_set(conf, "rbf_features")
     landmarks = {} if a.no_landmarks else config_per_set(conf, "kernel_landmarks")
-    # members (group, rbf, landmarks), in the decoder's order: each group's network, then a kernel member per
-    # group with rbf_features, then one per group with kernel_landmarks (one-set groups only)
+    ridges = {} if a.no_ridge else config_per_set(conf, "kernel_ridge")
+    # members (group, rbf, landmarks, ridge), in the decoder's order: each group's network, then a kernel member
+    # per group with rbf_features, then one per group with kernel_landmarks, then one with kernel_ridge (one-set
+    # groups only)
     one = [(j, g[0]) for j, g in enumerate(groups) if len(g) == 1]
-    members = ([(j, 0, 0) for j in range(len(groups))] + [(j, rbf[s], 0) for j, s in one if rbf.get(s, 0)]
-               + [(j, 0, landmarks[s]) for j, s in one if landmarks.get(s, 0)])
+    members = ([(j, 0, 0, 0) for j in range(len(groups))] + [(j, rbf[s], 0, 0) for j, s in one if rbf.get(s, 0)]
+               + [(j, 0, landmarks[s], 0) for j, s in one if landmarks.get(s, 0)]
+               + [(j, 0, 0, ridges[s]) for j, s in one if ridges.get(s, 0)])
     speakers, results = sorted(set(spk)), []
     for seed in [int(s) for s in a.seeds.split(",")]:
         pred = np.empty_like(Y)
@@ -132,10 +148,13 @@ def main(argv=None) -> None:
             dev = np.random.RandomState(seed * 1000 + k).choice([t for t in speakers if t != s])
             train = (spk != s) & ((spk != dev) | a.train_on_dev)
             prob = 0
-            for i, (j, n_rbf, n_landmarks) in enumerate(members):
+            for i, (j, n_rbf, n_landmarks, n_ridge) in enumerate(members):
                 X = feats[j]
-                net = fit(X, Y, train, spk == dev, seed * 100 + i, max(dropout[n] for n in groups[j]), len(names), a.select,
-                          a.lsm_weight, rbf=n_rbf, landmarks=n_landmarks)
+                if n_ridge:
+                    net = ridge_member(X, Y, train, n_ridge, len(names), conf["decoder_conf"])
+                else:
+                    net = fit(X, Y, train, spk == dev, seed * 100 + i, max(dropout[n] for n in groups[j]), len(names),
+                              a.select, a.lsm_weight, rbf=n_rbf, landmarks=n_landmarks)
                 with torch.no_grad():
                     prob = prob + torch.softmax(net(X[spk == s]), -1)
             pred[spk == s] = prob.argmax(-1).numpy()

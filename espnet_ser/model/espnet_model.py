@@ -130,7 +130,8 @@ class ESPnetSERModel(AbsESPnetModel):
         **kwargs,
     ) -> Tuple[torch.Tensor, Dict[str, Optional[torch.Tensor]], torch.Tensor]:
         batch_size = speech.shape[0]
-        out = self.decoder(*self.encode(speech, speech_lengths, speaker_mvn))
+        labels = emotion.view(batch_size, -1)[:, 0].long() if emotion is not None and self.training else None
+        out = self.decoder(*self.encode(speech, speech_lengths, speaker_mvn), labels=labels)  # labels: kernel ridge members
         stats: Dict[str, Optional[torch.Tensor]] = {}
 
         loss_ce, acc, loss_ccc, cccs = self._head_losses(out, emotion, vad, emotion_votes, vad_raters)

@@ -85,20 +85,25 @@ class LandmarkKernel(torch.nn.Module):
         return torch.exp(-self.gamma * torch.cdist(x.float(), landmarks.float()).pow(2))
 
     @torch.no_grad()
-    def _store(self, x: torch.Tensor) -> None:
+    def _store(self, x: torch.Tensor) -> torch.Tensor:
         """Store the rows of ``x`` not stored yet (exact comparison: the next epochs bring the same inputs
-        again), while slots are left; then recompute the columns' statistics."""
+        again), while slots are left; then :meth:`_added`. Gives the indices of the rows of ``x`` stored."""
         have = int(self.filled.sum().item())
         x = x.to(self.landmarks.dtype).float()
         exact = lambda a, b: torch.cdist(a, b.float(), compute_mode="donot_use_mm_for_euclid_dist")  # noqa: E731
         new = exact(x, self.landmarks[:have]).min(1).values > 0 if have else torch.ones(len(x), dtype=torch.bool)
-        x = x[new]
-        x = x[~(exact(x, x) == 0).triu(1).any(0)]  # of rows repeated within the batch, the first only
-        end = have + min(self.n - have, x.shape[0])
-        if end == have:
-            return
-        self.landmarks[have:end] = x[:end - have].to(self.landmarks.dtype)
-        self.filled[have:end] = 1.0
+        rows = torch.arange(len(x), device=x.device)[new]
+        first = ~(exact(x[rows], x[rows]) == 0).triu(1).any(0)  # of rows repeated within the batch, the first only
+        rows = rows[first][: self.n - have]
+        end = have + len(rows)
+        if end > have:
+            self.landmarks[have:end] = x[rows].to(self.landmarks.dtype)
+            self.filled[have:end] = 1.0
+            self._added(have, end)
+        return rows
+
+    def _added(self, start: int, end: int) -> None:
+        """Landmarks ``start:end`` were stored: recompute the columns' statistics over the ``end`` stored."""
         k = self.kernel(self.landmarks[:end], self.landmarks[:end])
         std = k.std(0, unbiased=False)
         self.mean[:end] = k.mean(0)
@@ -109,6 +114,91 @@ class LandmarkKernel(torch.nn.Module):
             self._store(x.detach())
         k = self.kernel(x, self.landmarks)
         return ((k - self.mean.float()) * self.scale.float()).to(x.dtype)
+
+
+class KernelRidge(LandmarkKernel):
+    """Kernel ridge regression of the class targets over stored labelled training inputs: a kernel machine
+    solved in closed form, not trained by the optimiser (a least-squares SVM).
+
+    The landmarks are stored as :class:`LandmarkKernel` stores them, but only from :meth:`observe`, with each
+    one's class (inputs whose class is unknown, -1, are not stored). With ``K`` the RBF kernel among the ``m``
+    stored landmarks, ``Y`` their one-hot classes and ``y`` its column means, the scores of ``x`` are
+    ``k(x) (K + ridge I)^-1 (Y - y) + y`` (``k(x)``: its kernel against the landmarks), and the output is the
+    scores times ``temperature``: logits, whose softmax is averaged with the other members' distributions.
+    The solution is recomputed after landmarks are added or loaded (in float64). Meant for frozen inputs, as
+    :class:`LandmarkKernel` is.
+
+    >>> r = KernelRidge(1, 2, num_classes=2, ridge=1.0, temperature=1.0)
+    >>> _ = r.train().observe(torch.tensor([[0.0], [3.0], [5.0]]), torch.tensor([0, -1, 1]))
+    >>> r.landmarks.tolist(), r.targets.tolist()  # the unlabelled input is not stored
+    ([[0.0], [5.0]], [[1.0, 0.0], [0.0, 1.0]])
+    >>> [round(v, 4) for v in r.eval()(torch.tensor([[0.0]]))[0].tolist()]  # (K + I)^-1 (Y - 0.5) + 0.5 at x = 0
+    [0.75, 0.25]
+    """
+
+    def __init__(self, input_size: int, n: int, num_classes: int, ridge: float = 0.03, temperature: float = 10.0,
+                 gamma: Optional[float] = None):
+        super().__init__(input_size, n, gamma)
+        if not ridge > 0 or not temperature > 0:
+            raise InputError(f"decoder_conf ridge {ridge!r} and ridge_temperature {temperature!r} must be positive")
+        self.ridge, self.temperature = float(ridge), float(temperature)
+        self.register_buffer("targets", torch.zeros(self.n, num_classes))
+        self._solution: Optional[Tuple[int, torch.device, torch.Tensor, torch.Tensor]] = None
+
+    @torch.no_grad()
+    def observe(self, x: torch.Tensor, labels: torch.Tensor) -> "KernelRidge":
+        """In training mode, store the labelled rows of ``x`` (``labels`` (B,), -1 where unknown) not stored yet."""
+        if self.training and self.filled[-1] == 0:
+            known = labels >= 0
+            rows = self._store(x.detach()[known])
+            if len(rows):
+                have = int(self.filled.sum().item())
+                self.targets[have - len(rows):have] = torch.nn.functional.one_hot(
+                    labels[known][rows].long(), self.targets.shape[1]).to(self.targets.dtype)
+        return self
+
+    def _added(self, start: int, end: int) -> None:
+        self._solution = None  # the landmarks' statistics of LandmarkKernel are not used
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._solution = None
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def _solve(self) -> Tuple[torch.Tensor, torch.Tensor]:
+        m = int(self.filled.sum().item())
+        if self._solution is None or self._solution[:2] != (m, self.landmarks.device):
+            y = self.targets[:m].double()
+            offset = y.mean(0) if m else torch.zeros_like(self.targets[0], dtype=torch.float64)
+            k = self.kernel(self.landmarks[:m], self.landmarks[:m]).double()
+            coef = torch.linalg.solve(k + self.ridge * torch.eye(m, dtype=k.dtype, device=k.device), y - offset)
+            self._solution = (m, self.landmarks.device, coef.float(), offset.float())
+        return self._solution[2], self._solution[3]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        coef, offset = self._solve()
+        scores = self.kernel(x, self.landmarks[: len(coef)]) @ coef + offset
+        return (scores * self.temperature).to(x.dtype)
+
+
+class RidgeMember(torch.nn.Module):
+    """A member of a grouped decoder (:class:`BranchedDecoder` ``kernel_ridge``): pooling -> :class:`KernelRidge`.
+    It has class logits only (``vad`` None) and nothing the optimiser trains; the decoder passes it each
+    training batch's classes (:meth:`observe`)."""
+
+    num_dims = 0
+
+    def __init__(self, pooling: AbsPooling, n: int, num_classes: int, ridge: float, temperature: float):
+        super().__init__()
+        self.pooling = pooling
+        self.ridge = KernelRidge(pooling.output_size(), n, num_classes, ridge, temperature)
+        self.num_classes = num_classes
+
+    def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor,
+                labels: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
+        pooled = self.pooling(hs, hs_lengths)
+        if labels is not None:
+            self.ridge.observe(pooled, labels)
+        return {"logits": self.ridge(pooled), "vad": None}
 
 
 class EmbeddingBranch(torch.nn.Module):
@@ -188,6 +278,9 @@ class BranchedDecoder(AbsSERDecoder):
         input_groups: Optional[Sequence[int]] = None,
         rbf_features: Union[int, Sequence[int]] = 0,
         kernel_landmarks: Union[int, Sequence[int]] = 0,
+        kernel_ridge: Union[int, Sequence[int]] = 0,
+        ridge: float = 0.03,
+        ridge_temperature: float = 10.0,
     ):
         """``input_groups`` (sizes summing to the encoder output size; default: one group) splits each frame
         into consecutive groups of features (e.g. two openSMILE feature sets side by side), each read by a
@@ -204,7 +297,12 @@ class BranchedDecoder(AbsSERDecoder):
 
         ``kernel_landmarks`` is the same with the exact RBF kernel against up to N training inputs stored
         while training (:class:`LandmarkKernel`); with ``input_groups`` its members come after the
-        ``rbf_features`` ones. A branch without groups takes one of the two, not both."""
+        ``rbf_features`` ones. A branch without groups takes one of the two, not both.
+
+        ``kernel_ridge`` (one value per group, ``input_groups`` only; a class head only) adds, for a group's
+        N > 0, a kernel ridge member after those: the RBF kernel against up to N labelled training inputs,
+        solved in closed form with ``ridge`` (:class:`KernelRidge`), its scores times ``ridge_temperature``
+        as logits."""
         super().__init__()
         drops = list(input_dropout) if isinstance(input_dropout, (list, tuple)) else None
         self.group_sizes: List[int] = [int(g) for g in input_groups] if input_groups else []
@@ -217,6 +315,9 @@ class BranchedDecoder(AbsSERDecoder):
                 raise InputError(f"decoder_conf input_dropout has {len(drops)} values for {len(self.group_sizes)} input_groups")
             rbf = self._sizes_per_group("rbf_features", rbf_features)
             landmarks = self._sizes_per_group("kernel_landmarks", kernel_landmarks)
+            ridges = self._sizes_per_group("kernel_ridge", kernel_ridge)
+            if any(ridges) and self.vad_from:
+                raise InputError("decoder_conf kernel_ridge fits class targets: a decoder with a V/A/D head takes none")
             # member k reads group self.member_groups[k]: each group's network, then each kernel member
             kernels = [(k, n, 0) for k, n in enumerate(rbf) if n] + [(k, 0, n) for k, n in enumerate(landmarks) if n]
             self.member_groups = list(range(len(self.group_sizes))) + [k for k, _, _ in kernels]
@@ -226,9 +327,16 @@ class BranchedDecoder(AbsSERDecoder):
             self.members = torch.nn.ModuleList([member(k, d, 0, 0) for k, d in enumerate(drops)]
                                                + [member(k, 0.0, n, m) for k, n, m in kernels])
             self.num_classes, self.num_dims = self.members[0].num_classes, self.members[0].num_dims
+            for k, n in enumerate(ridges):  # then a kernel ridge member per group with kernel_ridge
+                if n:
+                    pooling = pooling_class(self.group_sizes[k], **(pooling_conf or {}))
+                    self.members.append(RidgeMember(pooling, n, num_classes, ridge, ridge_temperature))
+                    self.member_groups.append(k)
             return
         if drops is not None:
             raise InputError(f"decoder_conf input_dropout {drops}: one value per group needs input_groups")
+        if kernel_ridge != 0:
+            raise InputError(f"decoder_conf kernel_ridge {kernel_ridge}: kernel ridge members need input_groups")
         for name, value in (("rbf_features", rbf_features), ("kernel_landmarks", kernel_landmarks)):
             if isinstance(value, (list, tuple)):
                 raise InputError(f"decoder_conf {name} {list(value)}: one value per group needs input_groups")
@@ -258,10 +366,13 @@ class BranchedDecoder(AbsSERDecoder):
                              f"{self.group_sizes}")
         return sizes
 
-    def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
+    def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor,
+                labels: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
+        """``labels`` (B,): a training batch's classes, -1 where unknown, for the kernel ridge members."""
         if self.group_sizes:
             groups = torch.split(hs, self.group_sizes, dim=-1)
-            outs = [m(groups[k], hs_lengths) for m, k in zip(self.members, self.member_groups)]
+            outs = [m(groups[k], hs_lengths, labels) if isinstance(m, RidgeMember) else m(groups[k], hs_lengths)
+                    for m, k in zip(self.members, self.member_groups)]
             logits = vad = None
             if outs[0]["logits"] is not None:
                 logits = torch.log(torch.stack([torch.softmax(o["logits"], dim=-1) for o in outs]).mean(0))
