@@ -333,6 +333,73 @@ def test_kernel_landmarks_add_an_exact_kernel_member_to_a_group():
     assert np.allclose(np.exp(out["logits"].numpy()), sum(probs) / 3, atol=1e-5)
 
 
+def test_kernel_ridge_solves_a_ridge_regression_of_the_stored_classes():
+    """observe() in training mode stores the labelled distinct inputs (not those of class -1, nor repeats, nor
+    in eval mode) with their one-hot classes; the output is T (k(x) (K + r I)^-1 (Y - mean Y) + mean Y) over
+    them, K the RBF kernel exp(-|a - b|^2 / D) (numpy); nothing trained; a loaded copy gives the same."""
+    import numpy as np
+
+    from espnet_ser.model.decoder.branch import KernelRidge
+
+    torch.manual_seed(0)
+    k = KernelRidge(16, 60, num_classes=3, ridge=0.1, temperature=10.0).train()
+    xs = [torch.randn(20, 16) * 2 for _ in range(2)]
+    ys = [torch.tensor([c % 3 if c % 4 else -1 for c in range(20)]) for _ in range(2)]
+    for epoch in range(2):
+        for x, y in zip(xs, ys):
+            k.observe(torch.cat([x, x[:2]]), torch.cat([y, y[:2]]))  # two repeated within the batch too
+    k.eval().observe(torch.randn(5, 16), torch.zeros(5, dtype=torch.long))  # not stored: eval mode
+    known = [x[y >= 0] for x, y in zip(xs, ys)]
+    land, cls = torch.cat(known).numpy(), torch.cat([y[y >= 0] for y in ys]).numpy()
+    m = len(land)
+    assert m == 30 and k.filled.sum().item() == m and np.array_equal(k.landmarks[:m].numpy(), land)
+    assert np.array_equal(k.targets[:m].numpy(), np.eye(3)[cls]) and np.allclose(k.targets[m:].numpy(), 0)
+    x = torch.randn(7, 16) * 2
+    sq = lambda a, b: ((a[:, None].astype(np.float64) - b[None]) ** 2).sum(-1)  # noqa: E731
+    Y = np.eye(3)[cls]
+    coef = np.linalg.solve(np.exp(-sq(land, land) / 16) + 0.1 * np.eye(m), Y - Y.mean(0))
+    want = 10.0 * (np.exp(-sq(x.numpy(), land) / 16) @ coef + Y.mean(0))
+    assert np.allclose(k(x).double().numpy(), want, atol=1e-3)
+    assert list(k.parameters()) == []
+    copy = KernelRidge(16, 60, num_classes=3, ridge=0.1, temperature=10.0).eval()
+    copy(x)  # solved once over no landmarks, then loaded: solved again
+    copy.load_state_dict(k.state_dict())
+    assert np.allclose(copy(x).double().numpy(), want, atol=1e-3)
+
+
+def test_kernel_ridge_adds_a_member_that_stores_the_training_batch_classes():
+    """decoder_conf kernel_ridge [0, N]: a third member reads the second group; the model's training forward
+    stores its labelled pooled inputs with their classes (not the unlabelled ones); the loss trains the others
+    only; in eval the class distribution is the mean of the three members' (numpy)."""
+    import numpy as np
+
+    torch.manual_seed(0)
+    model = build("baseline_d", "--decoder_conf", "input_groups=[40, 24]", "--decoder_conf", "kernel_ridge=[0, 100]",
+                  "--decoder_conf", "hidden_sizes=[8]")
+    dec = model.decoder
+    assert dec.member_groups == [0, 1, 1] and len(dec.members) == 3
+    b = batch("mixed")  # classes [0, -1, 2, -1]
+    model.train()
+    seen = []
+    hook = dec.members[2].pooling.register_forward_hook(lambda mod, inp, out: seen.append(out.detach()))
+    loss, _, _ = model(**b)
+    hook.remove()
+    loss.backward()
+    ridge, pooled = dec.members[2].ridge, seen[0]
+    with torch.no_grad():
+        hs, lens = model.encode(b["speech"], b["speech_lengths"])
+    assert ridge.filled.sum() == 2 and torch.allclose(ridge.landmarks[:2], pooled[[0, 2]], atol=1e-6)
+    assert ridge.targets[:2].argmax(1).tolist() == [0, 2] and list(ridge.parameters()) == []
+    assert all(p.grad is None for p in dec.members[2].parameters())  # its loss trains nothing, not even its pooling
+    assert all(p.grad is not None for p in dec.members[1].parameters())
+    model.eval()
+    with torch.no_grad():
+        out = dec(hs, lens)
+        probs = [torch.softmax(dec.members[k](hs[..., lo:hi], lens)["logits"], -1).numpy()
+                 for k, (lo, hi) in enumerate([(0, 40), (40, 64), (40, 64)])]
+    assert np.allclose(np.exp(out["logits"].numpy()), sum(probs) / 3, atol=1e-5)
+
+
 @pytest.mark.parametrize("conf, match", [
     (["input_groups=[40, 20]"], "summing to the encoder output size 64"),
     (["input_groups=[40, 24]", "input_dropout=[0.5]"], "1 values for 2 input_groups"),
@@ -344,9 +411,14 @@ def test_kernel_landmarks_add_an_exact_kernel_member_to_a_group():
     (["input_groups=[40, 24]", "kernel_landmarks=[100]"], "kernel_landmarks .100.: one size .0 or more. per group"),
     (["kernel_landmarks=[0, 100]"], "needs input_groups"),
     (["kernel_landmarks=-1"], "must be 0 .none. or a number of features"),
-    (["rbf_features=10", "kernel_landmarks=10"], "a branch without input_groups takes one")])
+    (["rbf_features=10", "kernel_landmarks=10"], "a branch without input_groups takes one"),
+    (["input_groups=[40, 24]", "kernel_ridge=[100]"], "kernel_ridge .100.: one size .0 or more. per group"),
+    (["kernel_ridge=100"], "kernel ridge members need input_groups"),
+    (["input_groups=[40, 24]", "kernel_ridge=[0, 100]", "ridge=0"], "must be positive"),
+    (["input_groups=[40, 24]", "kernel_ridge=[0, 100]"], "fits class targets: a decoder with a V/A/D head takes none")])
 def test_bad_input_groups_are_refused(conf, match):
     from espnet_ser.errors import InputError
 
+    variant = "multitask" if "V/A/D" in match else "baseline_d"
     with pytest.raises(InputError, match=match):
-        build("baseline_d", *[a for c in conf for a in ("--decoder_conf", c)])
+        build(variant, *[a for c in conf for a in ("--decoder_conf", c)])

@@ -101,7 +101,8 @@ def test_a_model_trained_on_opensmile_packs_loads_and_predicts(trained, tmp_path
     z = pack_model(exp, tmp_path / "model.zip", best_model_pth(exp))
     s2e = Speech2Emotion.from_pretrained(z)
     dec = s2e.model.decoder
-    assert dec.member_groups == [0, 1, 2, 1, 1, 2]  # the config's kernel members come back too (rbf, then landmarks)
+    # the config's kernel members come back too (rbf, then landmarks, then kernel ridge)
+    assert dec.member_groups == [0, 1, 2, 1, 1, 2, 0, 1, 2]
     # the eGeMAPS landmark member stored every training utterance's eGeMAPS vector, z-scored over its speaker (numpy)
     ref, spk = reference_functionals(tr), read_table(tr / "utt2spk")
     lo, hi = 62, 62 + 88
@@ -120,6 +121,12 @@ def test_a_model_trained_on_opensmile_packs_loads_and_predicts(trained, tmp_path
     for u in ref:
         assert np.abs(stored[:, varies] - z_scored(u)[varies]).max(1).min() < 1e-2, u
     assert varies.sum() > 40
+    # the eGeMAPS kernel ridge member stored the same vectors, each with its utterance's class
+    ridge, classes = dec.members[7].ridge, read_table(tr / "emotion")
+    assert int(ridge.filled.sum()) == len(ref)
+    for u in ref:
+        row = np.abs(ridge.landmarks[:n].double().numpy()[:, varies] - z_scored(u)[varies]).max(1).argmin()
+        assert ridge.targets[row].tolist() == [float(c == classes[u]) for c in s2e.class_list], u
     te = make_data_dir(root / "test", n=4, seed=2, prefix="te", dur=(1.0, 1.5))
     stats = s2e.speaker_statistics(sorted(read_table(te / "wav.scp").items()), read_table(te / "utt2spk"))
     out = s2e.predict_file(read_table(te / "wav.scp")["te000"], speaker_mvn=stats["te000"])

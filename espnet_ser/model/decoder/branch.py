@@ -182,8 +182,9 @@ class KernelRidge(LandmarkKernel):
 
 class RidgeMember(torch.nn.Module):
     """A member of a grouped decoder (:class:`BranchedDecoder` ``kernel_ridge``): pooling -> :class:`KernelRidge`.
-    It has class logits only (``vad`` None) and nothing the optimiser trains; the decoder passes it each
-    training batch's classes (:meth:`observe`)."""
+    It has class logits only (``vad`` None); it runs without gradients, so its loss trains nothing (neither its
+    pooling nor the encoder): meant for frozen inputs and a pooling without weights (mean), as the openSMILE
+    configuration has. The decoder passes it each training batch's classes (:meth:`KernelRidge.observe`)."""
 
     num_dims = 0
 
@@ -195,10 +196,11 @@ class RidgeMember(torch.nn.Module):
 
     def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor,
                 labels: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
-        pooled = self.pooling(hs, hs_lengths)
-        if labels is not None:
-            self.ridge.observe(pooled, labels)
-        return {"logits": self.ridge(pooled), "vad": None}
+        with torch.no_grad():  # solved in closed form: its loss trains nothing
+            pooled = self.pooling(hs, hs_lengths)
+            if labels is not None:
+                self.ridge.observe(pooled, labels)
+            return {"logits": self.ridge(pooled), "vad": None}
 
 
 class EmbeddingBranch(torch.nn.Module):
