@@ -276,6 +276,17 @@ def test_rbf_features_add_a_kernel_member_to_a_group():
     assert np.allclose(out["members"][2]["logits"].numpy(), logits[2], atol=1e-4)
 
 
+def assert_fused_is_the_members_mean(dec, hs, lens, spans):
+    """In eval, the grouped decoder's class distribution is the mean of its members' softmax, member k reading
+    the features spans[k] (numpy)."""
+    import numpy as np
+
+    with torch.no_grad():
+        out = dec(hs, lens)
+        probs = [torch.softmax(dec.members[k](hs[..., lo:hi], lens)["logits"], -1).numpy() for k, (lo, hi) in enumerate(spans)]
+    assert np.allclose(np.exp(out["logits"].numpy()), sum(probs) / len(spans), atol=1e-5)
+
+
 def test_landmark_kernel_stores_the_first_training_inputs_and_standardises_the_exact_kernel():
     """Training forwards store the first N distinct inputs (then no more; an input seen again, as in a later
     epoch, is not stored twice); in eval, the output is exp(-|x - l|^2 / D)
@@ -309,8 +320,6 @@ def test_landmark_kernel_stores_the_first_training_inputs_and_standardises_the_e
 def test_kernel_landmarks_add_an_exact_kernel_member_to_a_group():
     """decoder_conf kernel_landmarks [0, N]: a third member reads the second group: its pooled training inputs
     become the landmarks; the class distribution is the mean of the three members' (numpy)."""
-    import numpy as np
-
     torch.manual_seed(0)
     model = build("baseline_d", "--decoder_conf", "input_groups=[40, 24]", "--decoder_conf", "kernel_landmarks=[0, 100]",
                   "--decoder_conf", "hidden_sizes=[8]")
@@ -326,11 +335,7 @@ def test_kernel_landmarks_add_an_exact_kernel_member_to_a_group():
     n = len(pooled)
     assert torch.equal(kernel.branch_d.mlp[0].landmarks[:n], pooled) and kernel.branch_d.mlp[0].filled.sum() == n
     model.eval()
-    with torch.no_grad():
-        out = dec(hs, lens)
-        probs = [torch.softmax(dec.members[k](hs[..., lo:hi], lens)["logits"], -1).numpy()
-                 for k, (lo, hi) in enumerate([(0, 40), (40, 64), (40, 64)])]
-    assert np.allclose(np.exp(out["logits"].numpy()), sum(probs) / 3, atol=1e-5)
+    assert_fused_is_the_members_mean(dec, hs, lens, [(0, 40), (40, 64), (40, 64)])
 
 
 def test_kernel_ridge_solves_a_ridge_regression_of_the_stored_classes():
@@ -371,8 +376,6 @@ def test_kernel_ridge_adds_a_member_that_stores_the_training_batch_classes():
     """decoder_conf kernel_ridge [0, N]: a third member reads the second group; the model's training forward
     stores its labelled pooled inputs with their classes (not the unlabelled ones); the loss trains the others
     only; in eval the class distribution is the mean of the three members' (numpy)."""
-    import numpy as np
-
     torch.manual_seed(0)
     model = build("baseline_d", "--decoder_conf", "input_groups=[40, 24]", "--decoder_conf", "kernel_ridge=[0, 100]",
                   "--decoder_conf", "hidden_sizes=[8]")
@@ -393,11 +396,7 @@ def test_kernel_ridge_adds_a_member_that_stores_the_training_batch_classes():
     assert all(p.grad is None for p in dec.members[2].parameters())  # its loss trains nothing, not even its pooling
     assert all(p.grad is not None for p in dec.members[1].parameters())
     model.eval()
-    with torch.no_grad():
-        out = dec(hs, lens)
-        probs = [torch.softmax(dec.members[k](hs[..., lo:hi], lens)["logits"], -1).numpy()
-                 for k, (lo, hi) in enumerate([(0, 40), (40, 64), (40, 64)])]
-    assert np.allclose(np.exp(out["logits"].numpy()), sum(probs) / 3, atol=1e-5)
+    assert_fused_is_the_members_mean(dec, hs, lens, [(0, 40), (40, 64), (40, 64)])
 
 
 @pytest.mark.parametrize("conf, match", [
