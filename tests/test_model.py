@@ -315,6 +315,11 @@ def test_landmark_kernel_stores_the_first_training_inputs_and_standardises_the_e
     for epoch in range(3):
         half(torch.cat([seen[0], seen[0][:3]]))  # and three repeated in the batch
     assert half.filled.sum().item() == 20 and np.array_equal(half.landmarks[:20].numpy(), seen[0].numpy()) and np.allclose(half.eval()(x).numpy()[:, 20:], 0)  # empty slots give 0
+    resumed = LandmarkKernel(16, 50)
+    resumed.load_state_dict(half.state_dict())  # a resumed training: what was stored is known again
+    bad = torch.full((2, 16), float("nan"))
+    resumed.train()(torch.cat([seen[0][:4], bad, seen[1][:5]]))  # four stored already, two with NaN: five new
+    assert resumed.filled.sum().item() == 25 and np.array_equal(resumed.landmarks[20:25].numpy(), seen[1][:5].numpy())
 
 
 def test_kernel_landmarks_add_an_exact_kernel_member_to_a_group():

@@ -79,6 +79,7 @@ class LandmarkKernel(torch.nn.Module):
         self.register_buffer("filled", torch.zeros(self.n))
         self.register_buffer("mean", torch.zeros(self.n))
         self.register_buffer("scale", torch.zeros(self.n))
+        self._keys: Optional[set] = None
 
     def kernel(self, x: torch.Tensor, landmarks: torch.Tensor) -> torch.Tensor:
         """exp(-gamma |x - l|^2), computed in float32 (torch's cdist has no bfloat16 on CPUs)."""
@@ -86,21 +87,35 @@ class LandmarkKernel(torch.nn.Module):
 
     @torch.no_grad()
     def _store(self, x: torch.Tensor) -> torch.Tensor:
-        """Store the rows of ``x`` not stored yet (exact comparison: the next epochs bring the same inputs
-        again), while slots are left; then :meth:`_added`. Gives the indices of the rows of ``x`` stored."""
+        """Store the rows of ``x`` not stored yet (exact comparison of their stored values: the next epochs bring
+        the same inputs again; rows with a NaN or an infinity are not stored), while slots are left; then
+        :meth:`_added`. Gives the indices of the rows of ``x`` stored."""
         have = int(self.filled.sum().item())
-        x = x.to(self.landmarks.dtype).float()
-        exact = lambda a, b: torch.cdist(a, b.float(), compute_mode="donot_use_mm_for_euclid_dist")  # noqa: E731
-        new = exact(x, self.landmarks[:have]).min(1).values > 0 if have else torch.ones(len(x), dtype=torch.bool)
-        rows = torch.arange(len(x), device=x.device)[new]
-        first = ~(exact(x[rows], x[rows]) == 0).triu(1).any(0)  # of rows repeated within the batch, the first only
-        rows = rows[first][: self.n - have]
+        if self._keys is None:  # the stored rows' keys, rebuilt after a load
+            self._keys = {self._key(row) for row in self.landmarks[:have]}
+        x = x.to(self.landmarks.dtype)
+        rows = []
+        for i in torch.nonzero(torch.isfinite(x).all(1)).flatten().tolist():
+            key = self._key(x[i])
+            if have + len(rows) < self.n and key not in self._keys:
+                self._keys.add(key)
+                rows.append(i)
+        rows = torch.tensor(rows, dtype=torch.long, device=x.device)
         end = have + len(rows)
         if end > have:
-            self.landmarks[have:end] = x[rows].to(self.landmarks.dtype)
+            self.landmarks[have:end] = x[rows]
             self.filled[have:end] = 1.0
             self._added(have, end)
         return rows
+
+    @staticmethod
+    def _key(row: torch.Tensor) -> bytes:
+        """A row's exact value as bytes (+ 0.0 makes -0.0 and 0.0 one key)."""
+        return (row + 0.0).cpu().numpy().tobytes()
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._keys = None
+        super()._load_from_state_dict(*args, **kwargs)
 
     def _added(self, start: int, end: int) -> None:
         """Landmarks ``start:end`` were stored: recompute the columns' statistics over the ``end`` stored."""
@@ -112,8 +127,10 @@ class LandmarkKernel(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training and self.filled[-1] == 0:
             self._store(x.detach())
-        k = self.kernel(x, self.landmarks)
-        return ((k - self.mean.float()) * self.scale.float()).to(x.dtype)
+        m = int(self.filled.sum().item())  # the stored slots come first; empty ones give 0
+        k = torch.zeros(x.shape[0], self.n, device=x.device)
+        k[:, :m] = (self.kernel(x, self.landmarks[:m]) - self.mean[:m].float()) * self.scale[:m].float()
+        return k.to(x.dtype)
 
 
 class KernelRidge(LandmarkKernel):
