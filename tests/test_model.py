@@ -380,7 +380,8 @@ def test_kernel_ridge_solves_a_ridge_regression_of_the_stored_classes():
 def test_kernel_ridge_adds_a_member_that_stores_the_training_batch_classes():
     """decoder_conf kernel_ridge [0, N]: a third member reads the second group; the model's training forward
     stores its labelled pooled inputs with their classes (not the unlabelled ones); the loss trains the others
-    only; in eval the class distribution is the mean of the three members' (numpy)."""
+    only; in training its distribution is uniform; in eval the class distribution is the mean of the three
+    members' (numpy)."""
     torch.manual_seed(0)
     model = build("baseline_d", "--decoder_conf", "input_groups=[40, 24]", "--decoder_conf", "kernel_ridge=[0, 100]",
                   "--decoder_conf", "hidden_sizes=[8]")
@@ -394,8 +395,13 @@ def test_kernel_ridge_adds_a_member_that_stores_the_training_batch_classes():
     hook.remove()
     loss.backward()
     ridge, pooled = dec.members[2].ridge, seen[0]
-    with torch.no_grad():
+    with torch.no_grad():  # in training its distribution is uniform: the training acc is the trained members'
         hs, lens = model.encode(b["speech"], b["speech_lengths"])
+        torch.manual_seed(1)
+        out = dec(hs, lens)
+        torch.manual_seed(1)  # the same dropout masks, member by member
+        trained = sum(torch.softmax(dec.members[k](hs[..., lo:hi], lens)["logits"], -1) for k, (lo, hi) in enumerate([(0, 40), (40, 64)]))
+    assert torch.allclose(torch.exp(out["logits"]), (trained + 0.2) / 3, atol=1e-5)
     assert ridge.filled.sum() == 2 and torch.allclose(ridge.landmarks[:2], pooled[[0, 2]], atol=1e-6)
     assert ridge.targets[:2].argmax(1).tolist() == [0, 2] and list(ridge.parameters()) == []
     assert all(p.grad is None for p in dec.members[2].parameters())  # its loss trains nothing, not even its pooling

@@ -201,7 +201,9 @@ class RidgeMember(torch.nn.Module):
     """A member of a grouped decoder (:class:`BranchedDecoder` ``kernel_ridge``): pooling -> :class:`KernelRidge`.
     It has class logits only (``vad`` None); it runs without gradients, so its loss trains nothing (neither its
     pooling nor the encoder): meant for frozen inputs and a pooling without weights (mean), as the openSMILE
-    configuration has. The decoder passes it each training batch's classes (:meth:`KernelRidge.observe`)."""
+    configuration has. The decoder passes it each training batch's classes (:meth:`KernelRidge.observe`). In
+    training mode its logits are 0, a uniform distribution, which moves no argmax of the members' average:
+    its fit to the inputs it has just stored would make the training ``acc`` read 1."""
 
     num_dims = 0
 
@@ -217,6 +219,8 @@ class RidgeMember(torch.nn.Module):
             pooled = self.pooling(hs, hs_lengths)
             if labels is not None:
                 self.ridge.observe(pooled, labels)
+            if self.training:  # a uniform distribution: it would fit the inputs it has just stored
+                return {"logits": pooled.new_zeros(pooled.shape[0], self.num_classes), "vad": None}
             return {"logits": self.ridge(pooled), "vad": None}
 
 
