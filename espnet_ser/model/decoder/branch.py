@@ -391,11 +391,11 @@ class BranchedDecoder(AbsSERDecoder):
 
     def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor,
                 labels: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
-        """``labels`` (B,): a training batch's classes, -1 where unknown, for the kernel ridge members."""
+        """``labels`` (B,): a training batch's classes, -1 where unknown, passed to every member; the kernel ridge
+        members store them, a decoder without groups ignores them."""
         if self.group_sizes:
             groups = torch.split(hs, self.group_sizes, dim=-1)
-            outs = [m(groups[k], hs_lengths, labels) if isinstance(m, RidgeMember) else m(groups[k], hs_lengths)
-                    for m, k in zip(self.members, self.member_groups)]
+            outs = [m(groups[k], hs_lengths, labels) for m, k in zip(self.members, self.member_groups)]
             logits = vad = None
             if outs[0]["logits"] is not None:
                 logits = torch.log(torch.stack([torch.softmax(o["logits"], dim=-1) for o in outs]).mean(0))
