@@ -370,7 +370,7 @@ def test_kernel_ridge_solves_a_ridge_regression_of_the_stored_classes():
     coef = np.linalg.solve(np.exp(-sq(land, land) / 16) + 0.1 * np.eye(m), Y - Y.mean(0))
     want = 10.0 * (np.exp(-sq(x.numpy(), land) / 16) @ coef + Y.mean(0))
     assert np.allclose(k(x).double().numpy(), want, atol=1e-3)
-    assert list(k.parameters()) == []
+    assert list(k.parameters()) == [] and set(k.state_dict()) == {"landmarks", "filled", "targets"}
     copy = KernelRidge(16, 60, num_classes=3, ridge=0.1, temperature=10.0).eval()
     copy(x)  # solved once over no landmarks, then loaded: solved again
     copy.load_state_dict(k.state_dict())

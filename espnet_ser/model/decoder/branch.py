@@ -44,32 +44,11 @@ class RandomFourierFeatures(torch.nn.Module):
         return math.sqrt(2.0 / self.n) * torch.cos(x @ self.weight.to(x.dtype) + self.phase.to(x.dtype))
 
 
-class LandmarkKernel(torch.nn.Module):
-    """An exact RBF kernel against up to ``n`` stored training inputs (landmarks), each column standardised.
-
-    ``(exp(-gamma * |x - l_j|^2) - mean_j) * scale_j`` for landmark ``l_j``, where ``mean_j`` and ``1 / scale_j``
-    are that kernel column's mean and standard deviation over the landmarks (``scale_j = 0`` where it is
-    constant); ``gamma = 1 / input_size`` by default, as for :class:`RandomFourierFeatures`. A linear layer on
-    it is a kernel machine over the training utterances themselves (an empirical kernel map, as in Nystroem's
-    method without its whitening): on wide inputs (emobase's 988 functionals) random Fourier features
-    approximate the kernel too coarsely, and the standardisation lets Adam train the layer in 40 epochs.
-
-    The landmarks are the first ``n`` distinct inputs the module sees in training mode (the first epoch's
-    batches, in the sampler's shuffled order: every training utterance of a small corpus once, a random
-    subset of a large one); an input equal to a stored one (the same utterance in a later epoch) is not
-    stored again (with inputs that change between epochs, augmented ones, later epochs fill the slots left).
-    The statistics are recomputed as landmarks are added. Empty slots give 0. All are
-    buffers, saved with the model (the float ``filled`` marks the stored slots: ESPnet's checkpoint
-    averaging sums integer buffers). Meant for frozen inputs (a frozen frontend, an identity encoder): a
-    trained encoder would leave the landmarks behind its outputs.
-
-    >>> k = LandmarkKernel(2, 3)
-    >>> for epoch in range(2):  # two landmarks stored once; the third slot stays empty
-    ...     _ = k.train()(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))
-    >>> z = k.eval()(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))  # exp(-1) or 1, standardised over the two landmarks
-    >>> [[round(v, 4) for v in row] for row in z.tolist()]
-    [[1.0, -1.0, 0.0], [-1.0, 1.0, 0.0]]
-    """
+class StoredInputs(torch.nn.Module):
+    """Up to ``n`` stored training inputs (buffers ``landmarks``, and ``filled`` marking the stored slots, which
+    come first) and the RBF kernel ``exp(-gamma |x - l|^2)`` against them, ``gamma = 1 / input_size`` by
+    default: what :class:`LandmarkKernel` and :class:`KernelRidge` share. :meth:`_store` stores the rows not
+    stored yet and calls :meth:`_added` (for a subclass's own state)."""
 
     def __init__(self, input_size: int, n: int, gamma: Optional[float] = None):
         super().__init__()
@@ -77,8 +56,6 @@ class LandmarkKernel(torch.nn.Module):
         self.n = int(n)
         self.register_buffer("landmarks", torch.zeros(self.n, input_size))
         self.register_buffer("filled", torch.zeros(self.n))
-        self.register_buffer("mean", torch.zeros(self.n))
-        self.register_buffer("scale", torch.zeros(self.n))
         self._keys: Optional[set] = None
 
     def kernel(self, x: torch.Tensor, landmarks: torch.Tensor) -> torch.Tensor:
@@ -118,7 +95,43 @@ class LandmarkKernel(torch.nn.Module):
         super()._load_from_state_dict(*args, **kwargs)
 
     def _added(self, start: int, end: int) -> None:
-        """Landmarks ``start:end`` were stored: recompute the columns' statistics over the ``end`` stored."""
+        """Landmarks ``start:end`` were stored."""
+
+
+class LandmarkKernel(StoredInputs):
+    """An exact RBF kernel against up to ``n`` stored training inputs (landmarks), each column standardised.
+
+    ``(exp(-gamma * |x - l_j|^2) - mean_j) * scale_j`` for landmark ``l_j``, where ``mean_j`` and ``1 / scale_j``
+    are that kernel column's mean and standard deviation over the landmarks (``scale_j = 0`` where it is
+    constant); ``gamma = 1 / input_size`` by default, as for :class:`RandomFourierFeatures`. A linear layer on
+    it is a kernel machine over the training utterances themselves (an empirical kernel map, as in Nystroem's
+    method without its whitening): on wide inputs (emobase's 988 functionals) random Fourier features
+    approximate the kernel too coarsely, and the standardisation lets Adam train the layer in 40 epochs.
+
+    The landmarks are the first ``n`` distinct inputs the module sees in training mode (the first epoch's
+    batches, in the sampler's shuffled order: every training utterance of a small corpus once, a random
+    subset of a large one); an input equal to a stored one (the same utterance in a later epoch) is not
+    stored again (with inputs that change between epochs, augmented ones, later epochs fill the slots left).
+    The statistics are recomputed as landmarks are added. Empty slots give 0. All are
+    buffers, saved with the model (the float ``filled`` marks the stored slots: ESPnet's checkpoint
+    averaging sums integer buffers). Meant for frozen inputs (a frozen frontend, an identity encoder): a
+    trained encoder would leave the landmarks behind its outputs.
+
+    >>> k = LandmarkKernel(2, 3)
+    >>> for epoch in range(2):  # two landmarks stored once; the third slot stays empty
+    ...     _ = k.train()(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))
+    >>> z = k.eval()(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))  # exp(-1) or 1, standardised over the two landmarks
+    >>> [[round(v, 4) for v in row] for row in z.tolist()]
+    [[1.0, -1.0, 0.0], [-1.0, 1.0, 0.0]]
+    """
+
+    def __init__(self, input_size: int, n: int, gamma: Optional[float] = None):
+        super().__init__(input_size, n, gamma)
+        self.register_buffer("mean", torch.zeros(self.n))
+        self.register_buffer("scale", torch.zeros(self.n))
+
+    def _added(self, start: int, end: int) -> None:
+        """Recompute the columns' statistics over the ``end`` stored."""
         k = self.kernel(self.landmarks[:end], self.landmarks[:end])
         std = k.std(0, unbiased=False)
         self.mean[:end] = k.mean(0)
@@ -133,11 +146,11 @@ class LandmarkKernel(torch.nn.Module):
         return k.to(x.dtype)
 
 
-class KernelRidge(LandmarkKernel):
+class KernelRidge(StoredInputs):
     """Kernel ridge regression of the class targets over stored labelled training inputs: a kernel machine
     solved in closed form, not trained by the optimiser (a least-squares SVM).
 
-    The landmarks are stored as :class:`LandmarkKernel` stores them, but only from :meth:`observe`, with each
+    The inputs are stored as :class:`LandmarkKernel` stores its landmarks, but only from :meth:`observe`, with each
     one's class (inputs whose class is unknown, -1, are not stored). With ``K`` the RBF kernel among the ``m``
     stored landmarks, ``Y`` their one-hot classes and ``y`` its column means, the scores of ``x`` are
     ``k(x) (K + ridge I)^-1 (Y - y) + y`` (``k(x)``: its kernel against the landmarks), and the output is the
@@ -175,7 +188,7 @@ class KernelRidge(LandmarkKernel):
         return self
 
     def _added(self, start: int, end: int) -> None:
-        self._solution = None  # the landmarks' statistics of LandmarkKernel are not used
+        self._solution = None
 
     def _load_from_state_dict(self, *args, **kwargs):
         self._solution = None
