@@ -17,6 +17,41 @@ from espnet_ser.model.pooling.abs_pooling import AbsPooling
 from espnet_ser.model.pooling.self_attentive import SelfAttentivePooling
 
 
+FUSIONS = ("mean", "product")
+
+
+def fuse(logits: Sequence[torch.Tensor], fusion: str = "mean") -> torch.Tensor:
+    """Log of the members' fused class distribution: ``mean``, the mean of their distributions; ``product``,
+    the normalised geometric mean (the mean of their log-distributions, renormalised: the product rule of
+    classifier combination, Kittler et al. 1998), where a member giving a class little probability vetoes it.
+
+    >>> p = [torch.tensor([[0.5, 0.5]]).log(), torch.tensor([[0.9, 0.1]]).log()]
+    >>> [round(v, 4) for v in fuse(p).exp()[0].tolist()], [round(v, 4) for v in fuse(p, "product").exp()[0].tolist()]
+    ([0.7, 0.3], [0.75, 0.25])
+    """
+    logp = torch.stack([torch.log_softmax(x, dim=-1) for x in logits])
+    if fusion == "product":
+        return torch.log_softmax(logp.mean(0), dim=-1)
+    return torch.logsumexp(logp, dim=0) - math.log(len(logits))
+
+
+def prior_corrected(logits: torch.Tensor, class_counts: torch.Tensor) -> torch.Tensor:
+    """Log of the class distribution as if the classes were equally frequent: ``p(k | x) / pi_k``
+    renormalised, ``pi`` the training classes' frequencies ``class_counts / sum`` (a class never seen counts
+    once). Its argmax is the decision that maximises the expected unweighted accuracy (UA, the mean of the
+    per-class recalls). Without counts (a model never trained), the distribution is unchanged.
+
+    >>> p = torch.tensor([[0.6, 0.4]]).log()   # classes seen 3 : 1 -> 0.6 / 0.75 : 0.4 / 0.25 = 1 : 2
+    >>> [round(v, 4) for v in prior_corrected(p, torch.tensor([3.0, 1.0])).exp()[0].tolist()]
+    [0.3333, 0.6667]
+    """
+    counts = class_counts.float()
+    if not counts.sum() > 0:
+        return logits
+    log_prior = torch.log(counts.clamp(min=1.0) / counts.sum()).to(logits.dtype)
+    return torch.log_softmax(torch.log_softmax(logits, dim=-1) - log_prior, dim=-1)
+
+
 class RandomFourierFeatures(torch.nn.Module):
     """Random Fourier features of a Gaussian (RBF) kernel (Rahimi and Recht, 2007), fixed, not trained.
 
@@ -220,10 +255,11 @@ class RidgeMember(torch.nn.Module):
 
     num_dims = 0
 
-    def __init__(self, pooling: AbsPooling, n: int, num_classes: int, ridge: float, temperature: float):
+    def __init__(self, pooling: AbsPooling, n: int, num_classes: int, ridge: float, temperature: float,
+                 gamma: Optional[float] = None):
         super().__init__()
         self.pooling = pooling
-        self.ridge = KernelRidge(pooling.output_size(), n, num_classes, ridge, temperature)
+        self.ridge = KernelRidge(pooling.output_size(), n, num_classes, ridge, temperature, gamma)
         self.num_classes = num_classes
 
     def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor,
@@ -317,6 +353,9 @@ class BranchedDecoder(AbsSERDecoder):
         kernel_ridge: Union[int, Sequence[int]] = 0,
         ridge: float = 0.03,
         ridge_temperature: float = 10.0,
+        ridge_gamma_scale: float = 1.0,
+        fusion: str = "mean",
+        prior_correction: bool = False,
     ):
         """``input_groups`` (sizes summing to the encoder output size; default: one group) splits each frame
         into consecutive groups of features (e.g. two openSMILE feature sets side by side), each read by a
@@ -338,8 +377,28 @@ class BranchedDecoder(AbsSERDecoder):
         ``kernel_ridge`` (one value per group, ``input_groups`` only; a class head only) adds, for a group's
         N > 0, a kernel ridge member after those: the RBF kernel against up to N labelled training inputs,
         solved in closed form with ``ridge`` (:class:`KernelRidge`), its scores times ``ridge_temperature``
-        as logits."""
+        as logits; its kernel's gamma is ``ridge_gamma_scale`` / the group's size.
+
+        ``fusion`` (``input_groups`` only) is how the members' class distributions are combined: ``mean`` or
+        ``product`` (:func:`fuse`). Each member's loss is its own either way: only the decoder's output changes.
+
+        ``prior_correction`` counts the training classes (the ``labels`` of training-mode forwards, buffer
+        ``class_counts``) and, in eval mode, divides the class distribution by their frequencies
+        (:func:`prior_corrected`): the distribution as if the classes were equally frequent, whose argmax
+        maximises the expected unweighted accuracy (UA). Training forwards are unchanged; on a corpus whose
+        training classes are equally frequent it changes nothing."""
         super().__init__()
+        if fusion not in FUSIONS:
+            raise InputError(f"decoder_conf fusion {fusion!r}: one of {', '.join(FUSIONS)}")
+        if fusion != "mean" and not input_groups:
+            raise InputError(f"decoder_conf fusion {fusion!r} combines the members of input_groups: it needs input_groups")
+        if not ridge_gamma_scale > 0:
+            raise InputError(f"decoder_conf ridge_gamma_scale {ridge_gamma_scale!r} must be positive")
+        self.fusion, self.prior_correction = fusion, bool(prior_correction)
+        if self.prior_correction:
+            if not self.class_from:
+                raise InputError("decoder_conf prior_correction corrects class distributions: this decoder has no class head")
+            self.register_buffer("class_counts", torch.zeros(num_classes))
         drops = list(input_dropout) if isinstance(input_dropout, (list, tuple)) else None
         self.group_sizes: List[int] = [int(g) for g in input_groups] if input_groups else []
         if self.group_sizes:
@@ -366,7 +425,8 @@ class BranchedDecoder(AbsSERDecoder):
             for k, n in enumerate(ridges):  # then a kernel ridge member per group with kernel_ridge
                 if n:
                     pooling = pooling_class(self.group_sizes[k], **(pooling_conf or {}))
-                    self.members.append(RidgeMember(pooling, n, num_classes, ridge, ridge_temperature))
+                    self.members.append(RidgeMember(pooling, n, num_classes, ridge, ridge_temperature,
+                                                    ridge_gamma_scale / self.group_sizes[k]))
                     self.member_groups.append(k)
             return
         if drops is not None:
@@ -405,17 +465,29 @@ class BranchedDecoder(AbsSERDecoder):
     def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor,
                 labels: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
         """``labels`` (B,): a training batch's classes, -1 where unknown, passed to every member; the kernel ridge
-        members store them, a decoder without groups ignores them."""
+        members store them, and ``prior_correction`` counts them; a decoder without either ignores them."""
         if self.group_sizes:
             groups = torch.split(hs, self.group_sizes, dim=-1)
             outs = [m(groups[k], hs_lengths, labels) for m, k in zip(self.members, self.member_groups)]
             logits = vad = None
             if outs[0]["logits"] is not None:
-                logits = torch.log(torch.stack([torch.softmax(o["logits"], dim=-1) for o in outs]).mean(0))
+                logits = fuse([o["logits"] for o in outs], self.fusion)
             if outs[0]["vad"] is not None:
                 vad = torch.stack([o["vad"] for o in outs]).mean(0)
-            return {"logits": logits, "vad": vad, "members": outs}
+            return {"logits": self._corrected(logits, labels), "vad": vad, "members": outs}
         emb = {b: getattr(self, f"branch_{b}")(hs, hs_lengths) for b in self.branches}
         joined = lambda names: emb[names[0]] if len(names) == 1 else torch.cat([emb[b] for b in names], dim=-1)  # noqa: E731
-        return {"logits": self.class_head(joined(self.class_from)) if self.class_from else None,
+        return {"logits": self._corrected(self.class_head(joined(self.class_from)), labels) if self.class_from else None,
                 "vad": self.vad_head(joined(self.vad_from)) if self.vad_from else None}
+
+    def _corrected(self, logits: Optional[torch.Tensor], labels: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+        """With ``prior_correction``: count a training batch's known ``labels``; in eval mode, the logits divided by
+        the counted classes' frequencies (:func:`prior_corrected`). Otherwise the logits as they are."""
+        if not self.prior_correction or logits is None:
+            return logits
+        if self.training:
+            if labels is not None:
+                known = labels[labels >= 0].long()
+                self.class_counts += torch.bincount(known, minlength=len(self.class_counts))[: len(self.class_counts)].to(self.class_counts.dtype)
+            return logits
+        return prior_corrected(logits, self.class_counts)
