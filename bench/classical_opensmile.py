@@ -13,6 +13,8 @@ the transductive normalisation our ``normalize: speaker_mvn`` uses. Then, per te
 * ComParE_2016 + SVM (RBF kernel);
 * late fusions: the tuned systems' class probabilities averaged (an SVM's from Platt scaling), the
   eGeMAPS SVM with the ComParE logistic regression, those two with the emobase SVM, and the three RBF SVMs;
+  each fusion also with the balanced decision (its averaged probabilities divided by the fold's training class
+  frequencies, the rule for unweighted accuracy that the CPU config's ``prior_correction`` uses);
 
 each with C chosen by an inner leave-one-speaker-out search over the training speakers only
 (``GridSearchCV`` with ``LeaveOneGroupOut``, balanced accuracy), the test speaker never seen. ``--folds
@@ -129,7 +131,7 @@ def main(argv=None) -> None:
             feats[fset] = speaker_z(X, spk) if a.speaker_norm == "features" else X
         X = feats[fset]
         start = time.time()
-        pred, prob, classes = np.empty_like(y), {}, None
+        pred, prob, classes, priors = np.empty_like(y), {}, None, {}
         for k, s in enumerate(sorted(set(spk))):
             train = fold_training_mask(a.folds, k + 1, ids, spk, s)  # the fold's utterances (ids as in the manifest)
             search = GridSearchCV(model, grid, cv=LeaveOneGroupOut(), scoring="balanced_accuracy", n_jobs=1)
@@ -137,7 +139,8 @@ def main(argv=None) -> None:
             pred[spk == s] = search.predict(X[spk == s])
             if name in FUSED:
                 prob[s], classes = search.predict_proba(X[spk == s]), list(search.classes_)
-        probs[name] = (prob, classes)
+                priors[s] = np.array([np.mean(y[train] == c) for c in classes])
+        probs[name] = (prob, classes, priors)
         report(a, name, y, spk, pred, start)
     for fusion, members in FUSIONS.items():
         if a.systems and fusion not in a.systems:
@@ -145,10 +148,13 @@ def main(argv=None) -> None:
         # a classical late fusion: the systems' class probabilities averaged (each tuned as above)
         classes = probs[members[0]][1]
         assert all(probs[n][1] == classes for n in members)
-        pred = np.empty_like(y)
+        pred, balanced = np.empty_like(y), np.empty_like(y)
         for s in probs[members[0]][0]:
-            pred[spk == s] = np.array(classes)[np.mean([probs[n][0][s] for n in members], 0).argmax(1)]
+            mean = np.mean([probs[n][0][s] for n in members], 0)
+            pred[spk == s] = np.array(classes)[mean.argmax(1)]
+            balanced[spk == s] = np.array(classes)[(mean / probs[members[0]][2][s]).argmax(1)]
         report(a, fusion, y, spk, pred, time.time())
+        report(a, fusion + ", balanced decision", y, spk, balanced, time.time())
 
 
 def report(a, name, y, spk, pred, start) -> None:

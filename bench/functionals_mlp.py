@@ -9,11 +9,13 @@ the config's input dropout, one hidden layer of 64 with LeakyReLU and dropout 0.
 for a set with ``rbf_features``, a kernel member: that many fixed random Fourier features, dropout 0.3, the class layer;
 for a set with ``kernel_landmarks``, an exact-kernel member: the kernel against the fold's training vectors, columns
 standardised, dropout 0.3, the class layer; for a set with ``kernel_ridge``, a kernel ridge member solved in
-closed form over the fold's training vectors (the config's ``ridge`` and ``ridge_temperature``); CE
+closed form over the fold's training vectors (the config's ``ridge``, ``ridge_temperature`` and
+``ridge_gamma_scale``); CE
 with the config's label smoothing; Adam 1e-3, batch 16, 40 epochs; the average of 5 epochs' weights), without ESPnet: a few seconds per fold, so that
 choices can be compared over seeds on both corpora. Folds: leave one speaker out, one dev speaker drawn
 per fold (seeded by seed and fold). ``--fuse A,B``: one network per comma-separated group (``A+B``:
-one network on the two sets concatenated), their class probabilities averaged. ``--select ua``: the 5
+one network on the two sets concatenated), their class distributions fused as the config's ``fusion`` says and,
+with its ``prior_correction``, divided by the fold's training class frequencies (the decoder's own functions). ``--select ua``: the 5
 best dev-UA epochs; ``last``: the last 5. ``--train_on_dev``: the dev speaker trains too (use with
 ``last``). Prints the pooled UA per seed and their mean. Features come from ``bench/classical_opensmile.py``'s
 cache (run it once on the manifest first, or this computes them). ``--fuse`` and ``--lsm_weight`` default
@@ -94,7 +96,7 @@ def ridge_member(X, Y, train, n, classes, decoder_conf):
     from espnet_ser.model.decoder.branch import KernelRidge
 
     conf = {k: decoder_conf[k2] for k, k2 in (("ridge", "ridge"), ("temperature", "ridge_temperature")) if k2 in decoder_conf}
-    net = KernelRidge(X.shape[1], n, classes, **conf)
+    net = KernelRidge(X.shape[1], n, classes, **conf, gamma=decoder_conf.get("ridge_gamma_scale", 1.0) / X.shape[1])
     net.train().observe(X[train], torch.tensor(Y[train]))
     return net.eval()
 
@@ -141,13 +143,16 @@ def main(argv=None) -> None:
     members = ([(j, 0, 0, 0) for j in range(len(groups))] + [(j, rbf[s], 0, 0) for j, s in one if rbf.get(s, 0)]
                + [(j, 0, landmarks[s], 0) for j, s in one if landmarks.get(s, 0)]
                + [(j, 0, 0, ridges[s]) for j, s in one if ridges.get(s, 0)])
+    from espnet_ser.model.decoder.branch import fuse, prior_corrected
+
+    fusion, correct = conf["decoder_conf"].get("fusion", "mean"), conf["decoder_conf"].get("prior_correction", False)
     speakers, results = sorted(set(spk)), []
     for seed in [int(s) for s in a.seeds.split(",")]:
         pred = np.empty_like(Y)
         for k, s in enumerate(speakers):
             dev = np.random.RandomState(seed * 1000 + k).choice([t for t in speakers if t != s])
             train = (spk != s) & ((spk != dev) | a.train_on_dev)
-            prob = 0
+            logits = []
             for i, (j, n_rbf, n_landmarks, n_ridge) in enumerate(members):
                 X = feats[j]
                 if n_ridge:
@@ -156,8 +161,11 @@ def main(argv=None) -> None:
                     net = fit(X, Y, train, spk == dev, seed * 100 + i, max(dropout[n] for n in groups[j]), len(names),
                               a.select, a.lsm_weight, rbf=n_rbf, landmarks=n_landmarks)
                 with torch.no_grad():
-                    prob = prob + torch.softmax(net(X[spk == s]), -1)
-            pred[spk == s] = prob.argmax(-1).numpy()
+                    logits.append(net(X[spk == s]))
+            fused = fuse(logits, fusion)
+            if correct:
+                fused = prior_corrected(fused, torch.bincount(torch.tensor(Y[train]), minlength=len(names)))
+            pred[spk == s] = fused.argmax(-1).numpy()
         results.append(ua(Y, pred))
     print(os.path.basename(root), vars(a), [round(r, 3) for r in results], "mean", round(float(np.mean(results)), 3), flush=True)
 

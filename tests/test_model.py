@@ -343,16 +343,19 @@ def test_kernel_landmarks_add_an_exact_kernel_member_to_a_group():
     assert_fused_is_the_members_mean(dec, hs, lens, [(0, 40), (40, 64), (40, 64)])
 
 
-def test_kernel_ridge_solves_a_ridge_regression_of_the_stored_classes():
+@pytest.mark.parametrize("gamma", [None, 0.25 / 16])
+def test_kernel_ridge_solves_a_ridge_regression_of_the_stored_classes(gamma):
     """observe() in training mode stores the labelled distinct inputs (not those of class -1, nor repeats, nor
     in eval mode) with their one-hot classes; the output is T (k(x) (K + r I)^-1 (Y - mean Y) + mean Y) over
-    them, K the RBF kernel exp(-|a - b|^2 / D) (numpy); nothing trained; a loaded copy gives the same."""
+    them, K the RBF kernel exp(-g |a - b|^2), g = 1 / D by default (numpy); nothing trained; a loaded copy gives
+    the same."""
     import numpy as np
 
     from espnet_ser.model.decoder.branch import KernelRidge
 
     torch.manual_seed(0)
-    k = KernelRidge(16, 60, num_classes=3, ridge=0.1, temperature=10.0).train()
+    k = KernelRidge(16, 60, num_classes=3, ridge=0.1, temperature=10.0, gamma=gamma).train()
+    g = 1 / 16 if gamma is None else gamma
     xs = [torch.randn(20, 16) * 2 for _ in range(2)]
     ys = [torch.tensor([c % 3 if c % 4 else -1 for c in range(20)]) for _ in range(2)]
     for epoch in range(2):
@@ -367,11 +370,11 @@ def test_kernel_ridge_solves_a_ridge_regression_of_the_stored_classes():
     x = torch.randn(7, 16) * 2
     sq = lambda a, b: ((a[:, None].astype(np.float64) - b[None]) ** 2).sum(-1)  # noqa: E731
     Y = np.eye(3)[cls]
-    coef = np.linalg.solve(np.exp(-sq(land, land) / 16) + 0.1 * np.eye(m), Y - Y.mean(0))
-    want = 10.0 * (np.exp(-sq(x.numpy(), land) / 16) @ coef + Y.mean(0))
+    coef = np.linalg.solve(np.exp(-g * sq(land, land)) + 0.1 * np.eye(m), Y - Y.mean(0))
+    want = 10.0 * (np.exp(-g * sq(x.numpy(), land)) @ coef + Y.mean(0))
     assert np.allclose(k(x).double().numpy(), want, atol=1e-3)
     assert list(k.parameters()) == [] and set(k.state_dict()) == {"landmarks", "filled", "targets"}
-    copy = KernelRidge(16, 60, num_classes=3, ridge=0.1, temperature=10.0).eval()
+    copy = KernelRidge(16, 60, num_classes=3, ridge=0.1, temperature=10.0, gamma=gamma).eval()
     copy(x)  # solved once over no landmarks, then loaded: solved again
     copy.load_state_dict(k.state_dict())
     assert np.allclose(copy(x).double().numpy(), want, atol=1e-3)
@@ -410,6 +413,47 @@ def test_kernel_ridge_adds_a_member_that_stores_the_training_batch_classes():
     assert_fused_is_the_members_mean(dec, hs, lens, [(0, 40), (40, 64), (40, 64)])
 
 
+def test_product_fusion_and_prior_correction():
+    """fusion product: the members' log-distributions averaged and renormalised (numpy); prior_correction: training
+    forwards count the known classes (not -1, and only with labels), and the eval distribution is the fused one
+    divided by their frequencies, a class never seen counting once, renormalised (numpy); a loaded copy gives
+    the same; ridge_gamma_scale sets the ridge members' gamma to scale / the group's size."""
+    import numpy as np
+
+    torch.manual_seed(0)
+    conf = ["input_groups=[40, 24]", "kernel_ridge=[0, 100]", "ridge_gamma_scale=0.25", "fusion=product",
+            "prior_correction=true", "hidden_sizes=[8]", "dropout=0.0"]
+    model = build("baseline_d", *[a for c in conf for a in ("--decoder_conf", c)])
+    dec = model.decoder
+    assert dec.members[2].ridge.gamma == pytest.approx(0.25 / 24)
+    model.train()
+    for labels in ("full", "full", "mixed"):  # classes [0, 1, 2, 3] twice, then [0, -1, 2, -1]
+        model(**batch(labels))
+    assert dec.class_counts.tolist() == [3.0, 2.0, 3.0, 2.0, 0.0]
+    b = batch("full")
+    with torch.no_grad():
+        hs, lens = model.eval().encode(b["speech"], b["speech_lengths"])
+        spans = [(0, 40), (40, 64), (40, 64)]
+        logp = np.stack([torch.log_softmax(dec.members[k](hs[..., lo:hi], lens)["logits"], -1).numpy()
+                         for k, (lo, hi) in enumerate(spans)])
+        out = dec(hs, lens)["logits"]
+        dec.train()
+        trained = dec(hs, lens)["logits"]  # training mode, no labels: not corrected, nothing counted
+        dec.eval()
+    geo = np.exp(logp.mean(0)) / np.exp(logp.mean(0)).sum(1, keepdims=True)
+    prior = np.array([3, 2, 3, 2, 1]) / 10
+    want = (geo / prior) / (geo / prior).sum(1, keepdims=True)
+    assert np.allclose(torch.exp(out).numpy(), want, atol=1e-5)
+    # the ridge member is uniform in training mode: the trained members' product with a uniform third
+    two = np.exp((logp[0] + logp[1] + np.log(0.2)) / 3)
+    assert np.allclose(torch.exp(trained).numpy(), two / two.sum(1, keepdims=True), atol=1e-5)
+    assert dec.class_counts.sum().item() == 10
+    copy = build("baseline_d", *[a for c in conf for a in ("--decoder_conf", c)]).eval()
+    copy.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(copy.decoder(hs, lens)["logits"], out, atol=1e-5)
+
+
 @pytest.mark.parametrize("conf, match", [
     (["input_groups=[40, 20]"], "summing to the encoder output size 64"),
     (["input_groups=[40, 24]", "input_dropout=[0.5]"], "1 values for 2 input_groups"),
@@ -425,10 +469,15 @@ def test_kernel_ridge_adds_a_member_that_stores_the_training_batch_classes():
     (["input_groups=[40, 24]", "kernel_ridge=[100]"], "kernel_ridge .100.: one size .0 or more. per group"),
     (["kernel_ridge=100"], "kernel ridge members need input_groups"),
     (["input_groups=[40, 24]", "kernel_ridge=[0, 100]", "ridge=0"], "must be positive"),
-    (["input_groups=[40, 24]", "kernel_ridge=[0, 100]"], "fits class targets: a decoder with a V/A/D head takes none")])
+    (["input_groups=[40, 24]", "kernel_ridge=[0, 100]"], "fits class targets: a decoder with a V/A/D head takes none"),
+    (["input_groups=[40, 24]", "fusion=vote"], "fusion 'vote': one of mean, product"),
+    (["fusion=product"], "fusion 'product' combines the members of input_groups: it needs input_groups"),
+    (["input_groups=[40, 24]", "ridge_gamma_scale=0"], "ridge_gamma_scale 0 must be positive"),
+    (["prior_correction=true"], "prior_correction corrects class distributions: this decoder has no class head")])
 def test_bad_input_groups_are_refused(conf, match):
     from espnet_ser.errors import InputError
 
-    variant = "multitask" if "V/A/D" in match else "baseline_d"
+    variant = {"V/A/D": "multitask", "no class head": "baseline_c"}
+    variant = next((v for k, v in variant.items() if k in match), "baseline_d")
     with pytest.raises(InputError, match=match):
         build(variant, *[a for c in conf for a in ("--decoder_conf", c)])

@@ -127,6 +127,9 @@ def test_a_model_trained_on_opensmile_packs_loads_and_predicts(trained, tmp_path
     for u in ref:
         row = np.abs(ridge.landmarks[:n].double().numpy()[:, varies] - z_scored(u)[varies]).max(1).argmin()
         assert ridge.targets[row].tolist() == [float(c == classes[u]) for c in s2e.class_list], u
+    # prior_correction: the counted classes are in the training classes' proportions (the average of epochs keeps them)
+    counts, want = dec.class_counts.double().numpy(), np.array([sum(classes[u] == c for u in ref) for c in s2e.class_list])
+    assert counts.sum() > 0 and np.allclose(counts / counts.sum(), want / want.sum(), atol=1e-6)
     te = make_data_dir(root / "test", n=4, seed=2, prefix="te", dur=(1.0, 1.5))
     stats = s2e.speaker_statistics(sorted(read_table(te / "wav.scp").items()), read_table(te / "utt2spk"))
     out = s2e.predict_file(read_table(te / "wav.scp")["te000"], speaker_mvn=stats["te000"])
