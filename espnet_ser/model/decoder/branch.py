@@ -44,6 +44,8 @@ def prior_corrected(logits: torch.Tensor, class_counts: torch.Tensor) -> torch.T
     >>> p = torch.tensor([[0.6, 0.4]]).log()   # classes seen 3 : 1 -> 0.6 / 0.75 : 0.4 / 0.25 = 1 : 2
     >>> [round(v, 4) for v in prior_corrected(p, torch.tensor([3.0, 1.0])).exp()[0].tolist()]
     [0.3333, 0.6667]
+    >>> torch.equal(prior_corrected(p, torch.zeros(2)), p)   # nothing counted: unchanged
+    True
     """
     counts = class_counts.float()
     if not counts.sum() > 0:
