@@ -90,13 +90,25 @@ def fit(X, Y, train, dev, seed, dropout, classes, select, lsm_weight=0.0, epochs
     return net.eval()
 
 
+def decoder_option(decoder_conf: dict, name: str):
+    """The config's ``decoder_conf`` entry ``name``, or the decoder's own default where absent (read from
+    ``BranchedDecoder``'s signature, so the defaults live in one place)."""
+    import inspect
+
+    from espnet_ser.model.decoder.branch import BranchedDecoder
+
+    return decoder_conf.get(name, inspect.signature(BranchedDecoder.__init__).parameters[name].default)
+
+
 def ridge_member(X, Y, train, n, classes, decoder_conf):
     """The config's kernel ridge member: the training vectors (up to ``n``) and their classes, solved in closed
-    form with the config's ``ridge`` and ``ridge_temperature`` (the decoder's defaults where absent)."""
+    form with the config's ``ridge``, ``ridge_temperature`` and ``ridge_gamma_scale`` (the decoder's defaults
+    where absent)."""
     from espnet_ser.model.decoder.branch import KernelRidge
 
-    conf = {k: decoder_conf[k2] for k, k2 in (("ridge", "ridge"), ("temperature", "ridge_temperature")) if k2 in decoder_conf}
-    net = KernelRidge(X.shape[1], n, classes, **conf, gamma=decoder_conf.get("ridge_gamma_scale", 1.0) / X.shape[1])
+    option = lambda name: decoder_option(decoder_conf, name)  # noqa: E731
+    net = KernelRidge(X.shape[1], n, classes, option("ridge"), option("ridge_temperature"),
+                      option("ridge_gamma_scale") / X.shape[1])
     net.train().observe(X[train], torch.tensor(Y[train]))
     return net.eval()
 
@@ -145,7 +157,7 @@ def main(argv=None) -> None:
                + [(j, 0, 0, ridges[s]) for j, s in one if ridges.get(s, 0)])
     from espnet_ser.model.decoder.branch import fuse, prior_corrected
 
-    fusion, correct = conf["decoder_conf"].get("fusion", "mean"), conf["decoder_conf"].get("prior_correction", False)
+    fusion, correct = (decoder_option(conf["decoder_conf"], n) for n in ("fusion", "prior_correction"))
     speakers, results = sorted(set(spk)), []
     for seed in [int(s) for s in a.seeds.split(",")]:
         pred = np.empty_like(Y)

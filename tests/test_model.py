@@ -276,6 +276,15 @@ def test_rbf_features_add_a_kernel_member_to_a_group():
     assert np.allclose(out["members"][2]["logits"].numpy(), logits[2], atol=1e-4)
 
 
+def members_log_probs(dec, hs, lens, spans):
+    """(members, B, C) numpy: each member's own log-softmax, member k reading the features spans[k]."""
+    import numpy as np
+
+    with torch.no_grad():
+        return np.stack([torch.log_softmax(dec.members[k](hs[..., lo:hi], lens)["logits"], -1).numpy()
+                         for k, (lo, hi) in enumerate(spans)])
+
+
 def assert_fused_is_the_members_mean(dec, hs, lens, spans):
     """In eval, the grouped decoder's class distribution is the mean of its members' softmax, member k reading
     the features spans[k] (numpy)."""
@@ -283,8 +292,7 @@ def assert_fused_is_the_members_mean(dec, hs, lens, spans):
 
     with torch.no_grad():
         out = dec(hs, lens)
-        probs = [torch.softmax(dec.members[k](hs[..., lo:hi], lens)["logits"], -1).numpy() for k, (lo, hi) in enumerate(spans)]
-    assert np.allclose(np.exp(out["logits"].numpy()), sum(probs) / len(spans), atol=1e-5)
+    assert np.allclose(np.exp(out["logits"].numpy()), np.exp(members_log_probs(dec, hs, lens, spans)).mean(0), atol=1e-5)
 
 
 def test_landmark_kernel_stores_the_first_training_inputs_and_standardises_the_exact_kernel():
@@ -423,7 +431,8 @@ def test_product_fusion_and_prior_correction():
     torch.manual_seed(0)
     conf = ["input_groups=[40, 24]", "kernel_ridge=[0, 100]", "ridge_gamma_scale=0.25", "fusion=product",
             "prior_correction=true", "hidden_sizes=[8]", "dropout=0.0"]
-    model = build("baseline_d", *[a for c in conf for a in ("--decoder_conf", c)])
+    args = [a for c in conf for a in ("--decoder_conf", c)]
+    model = build("baseline_d", *args)
     dec = model.decoder
     assert dec.members[2].ridge.gamma == pytest.approx(0.25 / 24)
     model.train()
@@ -433,9 +442,7 @@ def test_product_fusion_and_prior_correction():
     b = batch("full")
     with torch.no_grad():
         hs, lens = model.eval().encode(b["speech"], b["speech_lengths"])
-        spans = [(0, 40), (40, 64), (40, 64)]
-        logp = np.stack([torch.log_softmax(dec.members[k](hs[..., lo:hi], lens)["logits"], -1).numpy()
-                         for k, (lo, hi) in enumerate(spans)])
+        logp = members_log_probs(dec, hs, lens, [(0, 40), (40, 64), (40, 64)])
         out = dec(hs, lens)["logits"]
         dec.train()
         trained = dec(hs, lens)["logits"]  # training mode, no labels: not corrected, nothing counted
@@ -448,7 +455,7 @@ def test_product_fusion_and_prior_correction():
     two = np.exp((logp[0] + logp[1] + np.log(0.2)) / 3)
     assert np.allclose(torch.exp(trained).numpy(), two / two.sum(1, keepdims=True), atol=1e-5)
     assert dec.class_counts.sum().item() == 10
-    copy = build("baseline_d", *[a for c in conf for a in ("--decoder_conf", c)]).eval()
+    copy = build("baseline_d", *args).eval()
     copy.load_state_dict(model.state_dict())
     with torch.no_grad():
         assert torch.allclose(copy.decoder(hs, lens)["logits"], out, atol=1e-5)
