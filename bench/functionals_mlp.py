@@ -65,18 +65,26 @@ def network(size: int, dropout: float, classes: int, rbf: int = 0, landmarks: in
                                torch.nn.Dropout(0.3), torch.nn.Linear(64, classes))
 
 
-def fit(X, Y, train, dev, seed, dropout, classes, select, lsm_weight=0.0, epochs=40, keep=5, rbf=0, landmarks=0):
+def fit(X, Y, train, dev, seed, dropout, classes, select, lsm_weight=0.0, epochs=40, keep=5, rbf=0, landmarks=0,
+        batches="epoch"):
     torch.manual_seed(seed)
     net = network(X.shape[1], dropout, classes, rbf, landmarks)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     Xt, Yt = X[train], torch.tensor(Y[train])
     g = torch.Generator().manual_seed(seed)
     states, scores = [], []
+    fixed = [torch.arange(i, min(i + 16, len(Xt))) for i in range(0, len(Xt), 16)]  # ESPnet's folded sampler
+    if batches == "random":  # fixed batches of a random composition
+        perm = torch.randperm(len(Xt), generator=g)
+        fixed = [perm[b] for b in fixed]
     for _ in range(epochs):
         net.train()
-        perm = torch.randperm(len(Xt), generator=g)
-        for i in range(0, len(Xt), 16):
-            b = perm[i:i + 16]
+        if batches == "epoch":  # new batches every epoch
+            perm = torch.randperm(len(Xt), generator=g)
+            order = [perm[i:i + 16] for i in range(0, len(Xt), 16)]
+        else:  # the same batches (in utterance-id order for "fixed"), their order shuffled every epoch
+            order = [fixed[i] for i in torch.randperm(len(fixed), generator=g)]
+        for b in order:
             loss = torch.nn.functional.cross_entropy(net(Xt[b]), Yt[b], label_smoothing=lsm_weight)
             opt.zero_grad()
             loss.backward()
@@ -131,12 +139,16 @@ def main(argv=None) -> None:
     p.add_argument("--no_landmarks", action="store_true", help="without the config's exact-kernel members (kernel_landmarks)")
     p.add_argument("--no_ridge", action="store_true", help="without the config's kernel ridge members (kernel_ridge)")
     p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--batches", default="epoch", choices=("epoch", "fixed", "random"),
+                   help="epoch: new batches every epoch; fixed: ESPnet's folded sampler on equal lengths (the same "
+                        "batches of consecutive utterance ids every epoch, their order shuffled); random: the same "
+                        "batches of a random composition every epoch")
     p.add_argument("--cache", default="/tmp/espnet_ser_opensmile_cache")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     root = os.path.dirname(os.path.abspath(a.manifest))
     with open(a.manifest, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["emotion"]]
+        rows = sorted((r for r in csv.DictReader(f) if r["emotion"]), key=lambda r: r["utt_id"])  # the recipes' order
     paths = [os.path.join(root, r["path"]) for r in rows]
     spk = np.array([r["speaker"] for r in rows])
     names = sorted({r["emotion"] for r in rows})
@@ -171,7 +183,7 @@ def main(argv=None) -> None:
                     net = ridge_member(X, Y, train, n_ridge, len(names), conf["decoder_conf"])
                 else:
                     net = fit(X, Y, train, spk == dev, seed * 100 + i, max(dropout[n] for n in groups[j]), len(names),
-                              a.select, a.lsm_weight, rbf=n_rbf, landmarks=n_landmarks)
+                              a.select, a.lsm_weight, rbf=n_rbf, landmarks=n_landmarks, batches=a.batches)
                 with torch.no_grad():
                     logits.append(net(X[spk == s]))
             fused = fuse(logits, fusion)
