@@ -11,7 +11,7 @@ for a set with ``kernel_landmarks``, an exact-kernel member: the kernel against 
 standardised, dropout 0.3, the class layer; for a set with ``kernel_ridge``, a kernel ridge member solved in
 closed form over the fold's training vectors (the config's ``ridge``, ``ridge_temperature`` and
 ``ridge_gamma_scale``); CE
-with the config's label smoothing; Adam 1e-3, batch 16, 40 epochs; the average of 5 epochs' weights), without ESPnet: a few seconds per fold, so that
+with the config's label smoothing; Adam 1e-3, batch 16 drawn as the config's ``shuffle_within_batch`` says (``--batches``), 40 epochs; the average of 5 epochs' weights), without ESPnet: a few seconds per fold, so that
 choices can be compared over seeds on both corpora. Folds: leave one speaker out, one dev speaker drawn
 per fold (seeded by seed and fold). ``--fuse A,B``: one network per comma-separated group (``A+B``:
 one network on the two sets concatenated), their class distributions fused as the config's ``fusion`` says and,
@@ -139,10 +139,12 @@ def main(argv=None) -> None:
     p.add_argument("--no_landmarks", action="store_true", help="without the config's exact-kernel members (kernel_landmarks)")
     p.add_argument("--no_ridge", action="store_true", help="without the config's kernel ridge members (kernel_ridge)")
     p.add_argument("--seeds", default="0,1,2")
-    p.add_argument("--batches", default="epoch", choices=("epoch", "fixed", "random"),
-                   help="epoch: new batches every epoch; fixed: ESPnet's folded sampler on equal lengths (the same "
-                        "batches of consecutive utterance ids every epoch, their order shuffled); random: the same "
-                        "batches of a random composition every epoch")
+    p.add_argument("--batches", default="epoch" if conf.get("shuffle_within_batch") else "fixed",
+                   choices=("epoch", "fixed", "random"),
+                   help="epoch: new batches every epoch (ESPnet's shuffle_within_batch); fixed: ESPnet's folded sampler "
+                        "alone on equal lengths (the same batches of consecutive utterance ids every epoch, their order "
+                        "shuffled); random: the same batches of a random composition every epoch (default: as the "
+                        "config trains)")
     p.add_argument("--cache", default="/tmp/espnet_ser_opensmile_cache")
     a = p.parse_args(argv)
     torch.set_num_threads(1)

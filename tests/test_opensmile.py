@@ -142,6 +142,35 @@ def test_a_model_trained_on_opensmile_packs_loads_and_predicts(trained, tmp_path
     assert np.allclose(hyp.probs[i], [out["probs"][c] for c in hyp.class_list], atol=1e-5)
 
 
+def test_every_epoch_draws_new_batches_of_the_training_utterances(trained):
+    """ESPnet's folded sampler makes its batches once, of neighbouring utterances in length then id order (cached
+    functionals are all one frame long: consecutive ids, often one speaker or one class), and shuffles only their
+    order; the config's ``shuffle_within_batch`` draws new batches every epoch. Checked on the iterator ESPnet builds
+    from the trained experiment's own config.yaml: each epoch is a partition of the training utterances, and the
+    partitions differ (and without the option they do not)."""
+    import argparse
+
+    from espnet2.train.distributed_utils import DistributedOption
+
+    from espnet_ser.model.task import SERTask
+
+    _, _, tr, _, _, exp = trained
+    args = argparse.Namespace(**yaml.safe_load((exp / "config.yaml").read_text()))
+    assert args.shuffle_within_batch is True
+    ids = sorted(read_table(tr / "utt2spk"))
+
+    def partitions(shuffle: bool) -> list:
+        args.shuffle_within_batch = shuffle
+        factory = SERTask.build_sequence_iter_factory(args, SERTask.build_iter_options(args, DistributedOption(), "train"), "train")
+        epochs = [[list(b) for b in factory.build_iter(epoch).batch_sampler] for epoch in (1, 2, 3)]
+        for batches in epochs:
+            assert sorted(u for b in batches for u in b) == ids and max(map(len, batches)) == 4  # --batch_size 4
+        return [frozenset(frozenset(b) for b in batches) for batches in epochs]
+
+    assert len(set(partitions(True))) == 3
+    assert len(set(partitions(False))) == 1
+
+
 def test_opensmile_models_are_not_exported_to_onnx(trained, tmp_path):
     from espnet_ser.errors import InputError
     from espnet_ser.inference.onnx import export_onnx
