@@ -203,8 +203,8 @@ class KernelRidge(StoredInputs):
     [0.75, 0.25]
     """
 
-    def __init__(self, input_size: int, n: int, num_classes: int, ridge: float = 0.03, temperature: float = 10.0,
-                 gamma: Optional[float] = None):
+    def __init__(self, input_size: int, n: int, num_classes: int, ridge: float, temperature: float,
+                 X
         super().__init__(input_size, n, gamma)
         if not ridge > 0 or not temperature > 0:
             raise InputError(f"decoder_conf ridge {ridge!r} and ridge_temperature {temperature!r} must be positive")
