@@ -204,7 +204,7 @@ class KernelRidge(StoredInputs):
     """
 
     def __init__(self, input_size: int, n: int, num_classes: int, ridge: float, temperature: float,
-                 X
+                 gamma: Optional[float] = None):  # no defaults for ridge, temperature: BranchedDecoder's are the one place
         super().__init__(input_size, n, gamma)
         if not ridge > 0 or not temperature > 0:
             raise InputError(f"decoder_conf ridge {ridge!r} and ridge_temperature {temperature!r} must be positive")
