@@ -147,7 +147,8 @@ def test_every_epoch_draws_new_batches_of_the_training_utterances(trained):
     functionals are all one frame long: consecutive ids, often one speaker or one class), and shuffles only their
     order; the config's ``shuffle_within_batch`` draws new batches every epoch. Checked on the iterator ESPnet builds
     from the trained experiment's own config.yaml: each epoch is a partition of the training utterances, and the
-    partitions differ (and without the option they do not)."""
+    partitions differ (and without the option they do not). ESPnet redraws batches of the size of the epoch's first
+    batch, so an epoch that starts with the short last batch has smaller ones: at most 4 here."""
     import argparse
 
     from espnet2.train.distributed_utils import DistributedOption
@@ -164,7 +165,7 @@ def test_every_epoch_draws_new_batches_of_the_training_utterances(trained):
         factory = SERTask.build_sequence_iter_factory(args, SERTask.build_iter_options(args, DistributedOption(), "train"), "train")
         epochs = [[list(b) for b in factory.build_iter(epoch).batch_sampler] for epoch in (1, 2, 3)]
         for batches in epochs:
-            assert sorted(u for b in batches for u in b) == ids and max(map(len, batches)) == 4  # --batch_size 4
+            assert sorted(u for b in batches for u in b) == ids and max(map(len, batches)) <= 4  # --batch_size 4
         return [frozenset(frozenset(b) for b in batches) for batches in epochs]
 
     assert len(set(partitions(True))) == 3
