@@ -73,17 +73,17 @@ def fit(X, Y, train, dev, seed, dropout, classes, select, lsm_weight=0.0, epochs
     Xt, Yt = X[train], torch.tensor(Y[train])
     g = torch.Generator().manual_seed(seed)
     states, scores = [], []
-    fixed = [torch.arange(i, min(i + 16, len(Xt))) for i in range(0, len(Xt), 16)]  # ESPnet's folded sampler
+    chunks = [torch.arange(i, min(i + 16, len(Xt))) for i in range(0, len(Xt), 16)]  # ESPnet's folded sampler
     if batches == "random":  # fixed batches of a random composition
         perm = torch.randperm(len(Xt), generator=g)
-        fixed = [perm[b] for b in fixed]
+        chunks = [perm[b] for b in chunks]
     for _ in range(epochs):
         net.train()
         if batches == "epoch":  # new batches every epoch
             perm = torch.randperm(len(Xt), generator=g)
-            order = [perm[i:i + 16] for i in range(0, len(Xt), 16)]
+            order = [perm[b] for b in chunks]
         else:  # the same batches (in utterance-id order for "fixed"), their order shuffled every epoch
-            order = [fixed[i] for i in torch.randperm(len(fixed), generator=g)]
+            order = [chunks[i] for i in torch.randperm(len(chunks), generator=g)]
         for b in order:
             loss = torch.nn.functional.cross_entropy(net(Xt[b]), Yt[b], label_smoothing=lsm_weight)
             opt.zero_grad()
