@@ -8,8 +8,9 @@ measures, leave one speaker out, what members on windows of each utterance would
 * **whole**: the configuration's three kernel ridge members (ComParE_2016, eGeMAPSv02, emobase functionals of
   the whole utterance, each speaker's vectors z-scored over that speaker's utterances; the decoder's own
   ``KernelRidge`` with the config's ``ridge``, ``ridge_temperature`` and ``ridge_gamma_scale``);
-* **windows L:S**: the functionals of every window of L seconds, shifted by S (the last window ends at the
-  utterance's end; an utterance shorter than L is one window), z-scored per speaker over that speaker's
+* **windows L:S**: the functionals of every window of L seconds, shifted by S (the openSMILE frontend's
+  ``window`` and ``window_shift``: the last window ends at the utterance's end; an utterance shorter than L is
+  one window), z-scored per speaker over that speaker's
   windows. Every training window carries its utterance's class. Per set, two members: the same kernel ridge
   over all training windows, and a shrinkage LDA (:func:`shrinkage_lda`, shrinkage 0.9, logits times 0.1).
   A member's distribution for an utterance is the normalised geometric mean of its windows'.
@@ -40,39 +41,28 @@ from bench.functionals_mlp import config, ridge_member, ua  # noqa: E402
 SETS = ("ComParE_2016", "eGeMAPSv02", "emobase")
 
 
-def window_starts(n: int, length: int, shift: int) -> list:
-    """Start samples of the windows of ``length`` samples shifted by ``shift`` over ``n`` samples; the last
-    window ends at ``n``; ``n <= length`` gives one window from 0.
-
-    >>> window_starts(32000, 16000, 8000), window_starts(35000, 16000, 8000), window_starts(9000, 16000, 8000)
-    ([0, 8000, 16000], [0, 8000, 16000, 19000], [0])
-    """
-    starts = list(range(0, max(n - length, 0) + 1, shift))
-    if n > length and starts[-1] + length < n:
-        starts.append(n - length)
-    return starts
-
-
 def window_functionals(paths, feature_set: str, length: float, shift: float, cache: str):
-    """(M, D) functionals of every window of every path and (M,) the index of each window's path."""
+    """(M, D) functionals of every window of every path (the frontend's ``window``: ``frontend_conf`` of
+    ``frontend: opensmile``) and (M,) the index of each window's path."""
     import opensmile
     import soundfile as sf
+
+    from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
 
     key = hashlib.sha256(("\n".join(paths) + feature_set + f"{length}:{shift}" + opensmile.__version__).encode())
     path = os.path.join(cache, f"windows_{feature_set}_{key.hexdigest()[:16]}.npz")
     if os.path.exists(path):
         saved = np.load(path)
         return saved["X"], saved["owner"]
-    smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, feature_set),
-                            feature_level=opensmile.FeatureLevel.Functionals)
+    frontend = OpenSmileFrontend(feature_set, "functionals", window=length, window_shift=shift)
     rows, owner = [], []
     for i, p in enumerate(paths):
         y, sr = sf.read(p, dtype="float32")
-        size = int(round(length * sr))
-        for start in window_starts(len(y), size, int(round(shift * sr))):
-            rows.append(smile.process_signal(y[start:start + size], sr).to_numpy(np.float32)[0])
-            owner.append(i)
-    X, owner = np.nan_to_num(np.stack(rows)), np.array(owner)
+        if sr != frontend.fs:
+            raise SystemExit(f"{p}: {sr} Hz, the frontend reads {frontend.fs} Hz")
+        rows.append(frontend.features(y))
+        owner += [i] * len(rows[-1])
+    X, owner = np.concatenate(rows), np.array(owner)
     os.makedirs(cache, exist_ok=True)
     np.savez(path, X=X, owner=owner)
     return X, owner
@@ -81,10 +71,10 @@ def window_functionals(paths, feature_set: str, length: float, shift: float, cac
 def shrinkage_lda(X: np.ndarray, y: np.ndarray, Z: np.ndarray, shrinkage: float, classes: int) -> np.ndarray:
     """Linear discriminant scores of ``Z`` (its log posteriors up to a constant per row) from training ``X``,
     ``y``: class means ``m_k``, priors the training frequencies, and the within-class covariance ``S``
-    (pooled, biased) shrunk to ``(1 - shrinkage) S + shrinkage tr(S) / d I`` (``0 <= shrinkage < 1``). The inverse is applied through
-    the Woodbury identity (an n x n solve, so 6,373 ComParE dimensions cost little). The same scores as
-    scikit-learn's ``LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)`` with those priors
-    (measured: 1e-13 apart on eGeMAPS and emobase).
+    (pooled, biased) shrunk to ``(1 - shrinkage) S + shrinkage tr(S) / d I`` (``0 <= shrinkage < 1``). The
+    inverse is applied through the Woodbury identity (an n x n solve, so 6,373 ComParE dimensions cost little).
+    The same scores as scikit-learn's ``LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)`` with
+    those priors (measured: 1e-13 apart on eGeMAPS and emobase).
 
     >>> X = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [2.0, 4.0]]); y = np.array([0, 0, 1, 1])
     >>> # S = diag(1, 0), tr(S) / d = 0.5: shrinkage 0.5 gives Sigma = diag(0.75, 0.25), Sigma^-1 = diag(4/3, 4);

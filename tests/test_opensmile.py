@@ -61,6 +61,32 @@ def test_the_cache_stores_opensmiles_functionals(small):
     assert "--frontend_conf source=opensmile" in (root / "feats/frontend_args").read_text()
 
 
+def test_the_cache_stores_the_functionals_of_each_window(small, tmp_path):
+    """``window=0.5 window_shift=0.25``: one cached row per window of each utterance, ceil((n - 8000) / 4000) + 1
+    of them, row k openSMILE's functionals of samples 4000 k to 4000 k + 8000, the last one's ending at n."""
+    import math
+
+    import opensmile
+    import soundfile as sf
+
+    from espnet_ser.recipe.feature_cache import extract_features
+
+    root, conf, tr, _ = small
+    extract_features(tr, tmp_path / "feats", conf, overrides=["window=0.5", "window_shift=0.25"], progress=False)
+    smiles = [opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, s), feature_level=opensmile.FeatureLevel.Functionals)
+              for s in SETS]
+    wavs = read_table(tr / "wav.scp")
+    for u, path in read_table(tmp_path / "feats/feats.scp").items():
+        x, fs = sf.read(wavs[u], dtype="float32")
+        got, n = np.load(path), len(x)
+        assert fs == 16000 and n > 8000 and got.shape == (math.ceil((n - 8000) / 4000) + 1, DIM), u
+        for k, row in enumerate(got):
+            start = n - 8000 if k == len(got) - 1 else 4000 * k
+            ref = np.nan_to_num(np.concatenate([m.process_signal(x[start:start + 8000], fs).to_numpy(np.float32)[0]
+                                                for m in smiles]))
+            assert np.allclose(row, ref, rtol=1e-5, atol=1e-5), (u, k)
+
+
 def test_features_beyond_float16_are_refused_as_float16(small, tmp_path):
     """ComParE's functionals hold values above 65,504 (float16's largest): asked to store them as float16,
     the cache refuses instead of writing inf."""
@@ -204,6 +230,38 @@ def test_a_signal_gives_what_opensmile_gives_for_it():
     assert three.group_sizes == [6373, 88, 988]
     got = three.features(x)[0]
     assert np.allclose(got[6373 + 88:], ref["emobase"], rtol=1e-5, atol=1e-5)
+
+
+def test_windows_give_what_opensmile_gives_for_each_window():
+    """``window``: one row per window, each openSMILE's own functionals of that slice of the signal; the window
+    starts computed by hand (2.3 s, 1 s windows shifted by 0.5 s: 0, 0.5, 1.0 and, for the end, 1.3 s)."""
+    import opensmile
+
+    from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
+
+    t = np.arange(36800) / 16000
+    x = (0.1 * np.sin(2 * np.pi * (150 + 60 * t) * t) * (1 + t)).astype(np.float32)
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
+    ref = lambda y: np.nan_to_num(smile.process_signal(y, 16000).to_numpy(np.float32)[0])  # noqa: E731
+    got = OpenSmileFrontend("eGeMAPSv02", "functionals", window=1.0, window_shift=0.5).features(x)
+    assert got.shape == (4, 88)
+    for row, start in zip(got, (0, 8000, 16000, 20800)):
+        assert np.allclose(row, ref(x[start:start + 16000]), rtol=1e-5, atol=1e-5), start
+    assert not np.allclose(got[0], got[1])
+    short = OpenSmileFrontend("eGeMAPSv02", "functionals", window=2.0).features(x[:9600])  # 0.6 s: one window
+    assert short.shape == (1, 88) and np.allclose(short[0], ref(x[:9600]), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("conf, match", [
+    (dict(feature_level="lld", window=1.0), "need feature_level functionals"),
+    (dict(feature_level="functionals", window=-1.0), "must be >= 0"),
+    (dict(feature_level="functionals", window=1.0, window_shift=0.0), "window_shift")])
+def test_bad_windows_are_refused(conf, match):
+    from espnet_ser.errors import InputError
+    from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
+
+    with pytest.raises(InputError, match=match):
+        OpenSmileFrontend("eGeMAPSv02", **conf)
 
 
 @pytest.mark.parametrize("sets, level, match", [

@@ -9,6 +9,11 @@ audEERING's ``opensmile`` package computes them; this class only batches and pad
   (one vector per utterance: 88 for eGeMAPS, 6,373 for ComParE; a sequence of one frame, so any
   pooling passes it through: the pooling-free head of the classical systems).
 
+``window`` (seconds, with ``functionals``; 0, the default, is the whole utterance) computes the functionals
+of every window of that length instead, shifted by ``window_shift`` (default half the window): a sequence of
+vectors, one per window (:func:`window_starts`), which the cache and ``speaker_mvn`` treat like frames (a
+speaker's statistics over all its windows). An utterance no longer than the window is one window.
+
 ``feature_set`` may also be a list of sets with ``functionals``: their vectors side by side, in the
 list's order (e.g. ``[ComParE_2016, eGeMAPSv02]``: 6,373 + 88; ``decoder_conf input_groups`` can give
 each its own decoder). Low-level descriptors of several sets are refused: their frames do not align.
@@ -20,7 +25,7 @@ openSMILE runs on the CPU in its own C++ code, one utterance at a time; it canno
 model does not export to ONNX. A value openSMILE leaves undefined (NaN) is written as 0.
 """
 
-from typing import Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -32,8 +37,22 @@ FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016", "emobase", "GeMAPSv01b")
 FEATURE_LEVELS = {"lld": "LowLevelDescriptors", "lld_deltas": "LowLevelDescriptors_Deltas", "functionals": "Functionals"}
 
 
+def window_starts(n: int, length: int, shift: int) -> List[int]:
+    """Start samples of the windows of ``length`` samples shifted by ``shift`` over ``n`` samples; a last window
+    ends at ``n`` where the shifts leave its end uncovered; ``n <= length`` gives one window, from 0.
+
+    >>> window_starts(32000, 16000, 8000), window_starts(36800, 16000, 8000), window_starts(9000, 16000, 8000)
+    ([0, 8000, 16000], [0, 8000, 16000, 20800], [0])
+    """
+    starts = list(range(0, max(n - length, 0) + 1, shift))
+    if n > length and starts[-1] + length < n:
+        starts.append(n - length)
+    return starts
+
+
 class OpenSmileFrontend(AbsFrontend):
-    def __init__(self, feature_set: Union[str, Sequence[str]] = "eGeMAPSv02", feature_level: str = "lld", fs: int = 16000):
+    def __init__(self, feature_set: Union[str, Sequence[str]] = "eGeMAPSv02", feature_level: str = "lld", fs: int = 16000,
+                 window: float = 0.0, window_shift: Optional[float] = None):
         super().__init__()
         import opensmile
 
@@ -48,7 +67,14 @@ class OpenSmileFrontend(AbsFrontend):
                              "(the sets' low-level descriptor frames do not align)")
         if len(set(sets)) < len(sets):
             raise InputError(f"frontend_conf feature_set {sets} names a set twice")
+        if window and feature_level != "functionals":
+            raise InputError(f"frontend_conf window {window!r}: functionals of fixed windows need feature_level functionals")
+        shift = window / 2 if window_shift is None else window_shift
+        if not window >= 0 or (window and not shift > 0):
+            raise InputError(f"frontend_conf window {window!r} must be >= 0 seconds and window_shift {window_shift!r} > 0")
         self.feature_set, self.feature_level, self.fs = feature_set, feature_level, int(fs)
+        self.window = int(round(window * self.fs))  # samples; 0: the whole utterance
+        self.shift = int(round(shift * self.fs)) if window else 0
         self.smiles = [opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, s),
                                        feature_level=getattr(opensmile.FeatureLevel, FEATURE_LEVELS[feature_level]))
                        for s in sets]
@@ -59,7 +85,14 @@ class OpenSmileFrontend(AbsFrontend):
         return self._size
 
     def features(self, signal: np.ndarray) -> np.ndarray:
-        """(T, D) float32 features of one mono signal at ``fs`` (T = 1 for functionals; several sets side by side)."""
+        """(T, D) float32 features of one mono signal at ``fs`` (T = 1 for functionals, the number of windows with
+        ``window``; several sets side by side)."""
+        if self.window:
+            return np.concatenate([self.features_of(signal[s: s + self.window])
+                                   for s in window_starts(len(signal), self.window, self.shift)])
+        return self.features_of(signal)
+
+    def features_of(self, signal: np.ndarray) -> np.ndarray:
         parts = [m.process_signal(signal, self.fs).to_numpy(np.float32) for m in self.smiles]
         return np.nan_to_num(np.concatenate([p.reshape(-1, n) for p, n in zip(parts, self.group_sizes)], axis=1))
 
