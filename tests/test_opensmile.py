@@ -254,8 +254,10 @@ def test_windows_give_what_opensmile_gives_for_each_window():
 
 @pytest.mark.parametrize("conf, match", [
     (dict(feature_level="lld", window=1.0), "need feature_level functionals"),
-    (dict(feature_level="functionals", window=-1.0), "must be >= 0"),
-    (dict(feature_level="functionals", window=1.0, window_shift=0.0), "window_shift")])
+    (dict(feature_level="functionals", window=-1.0), "at least one sample"),
+    (dict(feature_level="functionals", window="long"), "at least one sample"),
+    (dict(feature_level="functionals", window=1.0, window_shift=0.0), "window_shift"),
+    (dict(feature_level="functionals", window=1.0, window_shift=1e-6), "the shift at least one sample")])
 def test_bad_windows_are_refused(conf, match):
     from espnet_ser.errors import InputError
     from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend

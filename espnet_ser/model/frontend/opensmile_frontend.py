@@ -69,12 +69,17 @@ class OpenSmileFrontend(AbsFrontend):
             raise InputError(f"frontend_conf feature_set {sets} names a set twice")
         if window and feature_level != "functionals":
             raise InputError(f"frontend_conf window {window!r}: functionals of fixed windows need feature_level functionals")
-        shift = window / 2 if window_shift is None else window_shift
-        if not window >= 0 or (window and not shift > 0):
-            raise InputError(f"frontend_conf window {window!r} must be >= 0 seconds and window_shift {window_shift!r} > 0")
+        try:
+            length = float(window)
+            shift = length / 2 if window_shift is None else float(window_shift)
+        except (TypeError, ValueError):
+            length = shift = float("nan")
         self.feature_set, self.feature_level, self.fs = feature_set, feature_level, int(fs)
-        self.window = int(round(window * self.fs))  # samples; 0: the whole utterance
-        self.shift = int(round(shift * self.fs)) if window else 0
+        self.window = int(round(length * self.fs)) if length > 0 else 0  # samples; 0: the whole utterance
+        self.shift = int(round(shift * self.fs)) if shift > 0 else 0
+        if not (length == 0 or (self.window >= 1 and self.shift >= 1)):
+            raise InputError(f"frontend_conf window {window!r} and window_shift {window_shift!r}: seconds, the window 0 "
+                             f"(the whole utterance) or at least one sample at fs {self.fs}, the shift at least one sample")
         self.smiles = [opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, s),
                                        feature_level=getattr(opensmile.FeatureLevel, FEATURE_LEVELS[feature_level]))
                        for s in sets]
