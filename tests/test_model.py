@@ -421,6 +421,51 @@ def test_kernel_ridge_adds_a_member_that_stores_the_training_batch_classes():
     assert_fused_is_the_members_mean(dec, hs, lens, [(0, 40), (40, 64), (40, 64)])
 
 
+def test_a_ridge_member_over_frames_stores_every_valid_frame_and_averages_their_log_distributions():
+    """decoder_conf ridge_inputs frames: a training forward stores each valid frame of the labelled utterances
+    (not padding, not class -1) with its utterance's class; in eval an utterance's logits are the mean over its
+    valid frames of log softmax(T (k(x) (K + r I)^-1 (Y - mean Y) + mean Y)), computed here in numpy."""
+    import numpy as np
+
+    from espnet_ser.errors import InputError
+
+    torch.manual_seed(0)
+    conf = ["input_groups=[40, 24]", "kernel_ridge=[0, 500]", "ridge_inputs=frames", "ridge=0.1",
+            "ridge_temperature=10", "hidden_sizes=[8]"]
+    model = build("baseline_d", *[a for c in conf for a in ("--decoder_conf", c)])
+    dec = model.decoder
+    member = dec.members[2]
+    b = batch("mixed")  # classes [0, -1, 2, -1]
+    seen = []  # what the member reads in the training forward: its group's frames and their lengths
+    hook = member.register_forward_pre_hook(lambda mod, args: seen.append((args[0].detach().clone(), args[1].clone())))
+    model.train()
+    model(**b)
+    hook.remove()
+    hs, lens = seen[0]
+    x, n = hs.double().numpy(), lens.tolist()
+    assert len(set(n)) > 1 and max(n) == hs.shape[1]  # padded frames exist
+    land = np.concatenate([x[0, :n[0]], x[2, :n[2]]])
+    cls = np.array([0] * n[0] + [2] * n[2])
+    m = len(land)
+    assert member.ridge.filled.sum().item() == m
+    assert np.allclose(member.ridge.landmarks[:m].numpy(), land, atol=1e-6)
+    assert member.ridge.targets[:m].argmax(1).tolist() == cls.tolist()
+    with torch.no_grad():
+        out = member.eval()(hs, lens)["logits"].double().numpy()
+    g = 1 / 24
+    sq = lambda a, c: ((a[:, None] - c[None]) ** 2).sum(-1)  # noqa: E731
+    Y = np.eye(5)[cls]
+    coef = np.linalg.solve(np.exp(-g * sq(land, land)) + 0.1 * np.eye(m), Y - Y.mean(0))
+    for i in range(4):
+        z = 10 * (np.exp(-g * sq(x[i, :n[i]], land)) @ coef + Y.mean(0))
+        logp = z - z.max(1, keepdims=True)
+        logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+        assert np.allclose(out[i], logp.mean(0), atol=1e-3), i
+    with pytest.raises(InputError, match="ridge_inputs 'frame'"):
+        build("baseline_d", "--decoder_conf", "input_groups=[40, 24]", "--decoder_conf", "kernel_ridge=[0, 500]",
+              "--decoder_conf", "ridge_inputs=frame")
+
+
 def test_product_fusion_and_prior_correction():
     """fusion product: the members' log-distributions averaged and renormalised (numpy); prior_correction: training
     forwards count the known classes (not -1, and only with labels), and the eval distribution is the fused one

@@ -18,6 +18,8 @@ from espnet_ser.model.pooling.self_attentive import SelfAttentivePooling
 
 
 FUSIONS = ("mean", "product")
+#: what a kernel ridge member regresses: one pooled vector per utterance, or every valid frame
+RIDGE_INPUTS = ("pooled", "frames")
 
 
 def fuse(logits: Sequence[torch.Tensor], fusion: str = "mean") -> torch.Tensor:
@@ -253,26 +255,41 @@ class RidgeMember(torch.nn.Module):
     pooling nor the encoder): meant for frozen inputs and a pooling without weights (mean), as the openSMILE
     configuration has. The decoder passes it each training batch's classes (:meth:`KernelRidge.observe`). In
     training mode its logits are 0, a uniform distribution, which moves no argmax of the members' average:
-    its fit to the inputs it has just stored would make the training ``acc`` read 1."""
+    its fit to the inputs it has just stored would make the training ``acc`` read 1.
+
+    ``frames`` (``decoder_conf ridge_inputs: frames``) skips the pooling: every valid frame of a labelled
+    utterance is a training input with that utterance's class, and an utterance's output is the mean of its
+    frames' log-distributions (their normalised geometric mean): for a sequence of vectors that each describe
+    the whole class, the openSMILE frontend's functionals of fixed windows (``frontend_conf window``)."""
 
     num_dims = 0
 
     def __init__(self, pooling: AbsPooling, n: int, num_classes: int, ridge: float, temperature: float,
-                 gamma: Optional[float] = None):
+                 gamma: Optional[float] = None, frames: bool = False):
         super().__init__()
         self.pooling = pooling
         self.ridge = KernelRidge(pooling.output_size(), n, num_classes, ridge, temperature, gamma)
-        self.num_classes = num_classes
+        self.num_classes, self.frames = num_classes, bool(frames)
 
     def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor,
                 labels: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
         with torch.no_grad():  # solved in closed form: its loss trains nothing
-            pooled = self.pooling(hs, hs_lengths)
+            owner = None
+            if self.frames:  # every valid frame, and the index of its utterance
+                valid = torch.arange(hs.shape[1], device=hs.device)[None] < hs_lengths.to(hs.device)[:, None]
+                inputs, owner = hs[valid], torch.nonzero(valid)[:, 0]
+            else:
+                inputs = self.pooling(hs, hs_lengths)
             if labels is not None:
-                self.ridge.observe(pooled, labels)
+                self.ridge.observe(inputs, labels if owner is None else labels[owner])
             if self.training:  # a uniform distribution: it would fit the inputs it has just stored
-                return {"logits": pooled.new_zeros(pooled.shape[0], self.num_classes), "vad": None}
-            return {"logits": self.ridge(pooled), "vad": None}
+                return {"logits": hs.new_zeros(hs.shape[0], self.num_classes), "vad": None}
+            logits = self.ridge(inputs)
+            if owner is not None:  # an utterance: the mean of its frames' log-distributions
+                logp = torch.log_softmax(logits, -1)
+                total = logp.new_zeros(hs.shape[0], self.num_classes).index_add_(0, owner, logp)
+                logits = total / hs_lengths.to(logp).clamp_min(1)[:, None]
+            return {"logits": logits, "vad": None}
 
 
 class EmbeddingBranch(torch.nn.Module):
@@ -356,6 +373,7 @@ class BranchedDecoder(AbsSERDecoder):
         ridge: float = 0.03,
         ridge_temperature: float = 10.0,
         ridge_gamma_scale: float = 1.0,
+        ridge_inputs: str = "pooled",
         fusion: str = "mean",
         prior_correction: bool = False,
     ):
@@ -379,7 +397,9 @@ class BranchedDecoder(AbsSERDecoder):
         ``kernel_ridge`` (one value per group, ``input_groups`` only; a class head only) adds, for a group's
         N > 0, a kernel ridge member after those: the RBF kernel against up to N labelled training inputs,
         solved in closed form with ``ridge`` (:class:`KernelRidge`), its scores times ``ridge_temperature``
-        as logits; its kernel's gamma is ``ridge_gamma_scale`` / the group's size.
+        as logits; its kernel's gamma is ``ridge_gamma_scale`` / the group's size. ``ridge_inputs``: ``pooled``
+        (default), one pooled vector per utterance; ``frames``, every valid frame, an utterance's distribution the
+        mean of its frames' log-distributions (:class:`RidgeMember`).
 
         ``fusion`` (``input_groups`` only) is how the members' class distributions are combined: ``mean`` or
         ``product`` (:func:`fuse`). Each member's loss is its own either way: only the decoder's output changes.
@@ -396,6 +416,8 @@ class BranchedDecoder(AbsSERDecoder):
             raise InputError(f"decoder_conf fusion {fusion!r} combines the members of input_groups: it needs input_groups")
         if not ridge_gamma_scale > 0:
             raise InputError(f"decoder_conf ridge_gamma_scale {ridge_gamma_scale!r} must be positive")
+        if ridge_inputs not in RIDGE_INPUTS:
+            raise InputError(f"decoder_conf ridge_inputs {ridge_inputs!r}: one of {', '.join(RIDGE_INPUTS)}")
         self.fusion, self.prior_correction = fusion, bool(prior_correction)
         if self.prior_correction:
             if not self.class_from:
@@ -428,7 +450,7 @@ class BranchedDecoder(AbsSERDecoder):
                 if n:
                     pooling = pooling_class(self.group_sizes[k], **(pooling_conf or {}))
                     self.members.append(RidgeMember(pooling, n, num_classes, ridge, ridge_temperature,
-                                                    ridge_gamma_scale / self.group_sizes[k]))
+                                                    ridge_gamma_scale / self.group_sizes[k], ridge_inputs == "frames"))
                     self.member_groups.append(k)
             return
         if drops is not None:
