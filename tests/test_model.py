@@ -422,7 +422,7 @@ def test_kernel_ridge_adds_a_member_that_stores_the_training_batch_classes():
 
 
 def test_a_ridge_member_over_frames_stores_every_valid_frame_and_averages_their_log_distributions():
-    """decoder_conf ridge_inputs frames: a training forward stores each valid frame of the labelled utterances
+    """decoder_conf closed_form_inputs frames: a training forward stores each valid frame of the labelled utterances
     (not padding, not class -1) with its utterance's class; in eval an utterance's logits are the mean over its
     valid frames of log softmax(T (k(x) (K + r I)^-1 (Y - mean Y) + mean Y)), computed here in numpy."""
     import numpy as np
@@ -430,7 +430,7 @@ def test_a_ridge_member_over_frames_stores_every_valid_frame_and_averages_their_
     from espnet_ser.errors import InputError
 
     torch.manual_seed(0)
-    conf = ["input_groups=[40, 24]", "kernel_ridge=[0, 500]", "ridge_inputs=frames", "ridge=0.1",
+    conf = ["input_groups=[40, 24]", "kernel_ridge=[0, 500]", "closed_form_inputs=frames", "ridge=0.1",
             "ridge_temperature=10", "hidden_sizes=[8]"]
     model = build("baseline_d", *[a for c in conf for a in ("--decoder_conf", c)])
     dec = model.decoder
@@ -461,9 +461,56 @@ def test_a_ridge_member_over_frames_stores_every_valid_frame_and_averages_their_
         logp = z - z.max(1, keepdims=True)
         logp -= np.log(np.exp(logp).sum(1, keepdims=True))
         assert np.allclose(out[i], logp.mean(0), atol=1e-3), i
-    with pytest.raises(InputError, match="ridge_inputs 'frame'"):
+    with pytest.raises(InputError, match="closed_form_inputs 'frame'"):
         build("baseline_d", "--decoder_conf", "input_groups=[40, 24]", "--decoder_conf", "kernel_ridge=[0, 500]",
-              "--decoder_conf", "ridge_inputs=frame")
+              "--decoder_conf", "closed_form_inputs=frame")
+
+
+def test_shrinkage_lda_gives_scikit_learns_discriminant_scores():
+    """ShrinkageLDA over stored labelled inputs (class -1 not stored) gives, divided by its temperature, the
+    decision function of scikit-learn's LinearDiscriminantAnalysis(solver="lsqr", shrinkage=s) fitted on them
+    (priors: the classes' frequencies), for inputs wider than there are of them (the Woodbury path)."""
+    import numpy as np
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    from espnet_ser.model.decoder.branch import ShrinkageLDA
+
+    torch.manual_seed(0)
+    x = torch.randn(40, 60, dtype=torch.float64) + torch.arange(40).remainder(3)[:, None].double()
+    y = torch.tensor([c % 3 if c % 5 else -1 for c in range(40)])
+    for s in (0.3, 0.9):
+        lda = ShrinkageLDA(60, 100, num_classes=3, shrinkage=s, temperature=0.5).train()
+        lda.observe(x.float(), y)
+        known = (y >= 0).numpy()
+        ref = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=s).fit(x.numpy()[known], y.numpy()[known])
+        z = torch.randn(7, 60)
+        got = lda.eval()(z).double().numpy() / 0.5
+        assert lda.filled.sum().item() == known.sum()
+        assert np.allclose(got, ref.decision_function(z.double().numpy()), rtol=1e-4, atol=1e-3), s
+
+
+def test_lda_members_follow_the_ridge_members_and_save_under_their_name():
+    """decoder_conf lda [0, N] adds a closed-form member on the second group after the kernel ridge ones; its
+    state is saved as members.K.lda.*; a training forward stores the labelled pooled inputs; refused with a
+    V/A/D head, without input_groups, and with a shrinkage outside (0, 1)."""
+    from espnet_ser.errors import InputError
+
+    conf = ["input_groups=[40, 24]", "kernel_ridge=[0, 100]", "lda=[100, 0]", "hidden_sizes=[8]"]
+    model = build("baseline_d", *[a for c in conf for a in ("--decoder_conf", c)])
+    dec = model.decoder
+    assert dec.member_groups == [0, 1, 1, 0] and len(dec.members) == 4
+    assert {"members.3.lda.landmarks", "members.3.lda.targets", "members.2.ridge.targets"} <= set(dec.state_dict())
+    model.train()
+    model(**batch("mixed"))  # classes [0, -1, 2, -1]
+    assert dec.members[3].lda.filled.sum() == 2 and dec.members[3].lda.targets[:2].argmax(1).tolist() == [0, 2]
+    for extra, match in ((["lda=[100, 0]"], "fits class targets"),):
+        with pytest.raises(InputError, match=match):
+            build("multitask", "--decoder_conf", "input_groups=[40, 24]", *[a for c in extra for a in ("--decoder_conf", c)])
+    with pytest.raises(InputError, match="LDA members need input_groups"):
+        build("baseline_d", "--decoder_conf", "lda=100")
+    with pytest.raises(InputError, match="lda_shrinkage 1.0 must lie in"):
+        build("baseline_d", "--decoder_conf", "input_groups=[40, 24]", "--decoder_conf", "lda=[0, 10]",
+              "--decoder_conf", "lda_shrinkage=1.0")
 
 
 def test_product_fusion_and_prior_correction():

@@ -18,8 +18,8 @@ from espnet_ser.model.pooling.self_attentive import SelfAttentivePooling
 
 
 FUSIONS = ("mean", "product")
-#: what a kernel ridge member regresses: one pooled vector per utterance, or every valid frame
-RIDGE_INPUTS = ("pooled", "frames")
+#: what a closed-form member (kernel ridge, LDA) learns from: one pooled vector per utterance, or every valid frame
+CLOSED_FORM_INPUTS = ("pooled", "frames")
 
 
 def fuse(logits: Sequence[torch.Tensor], fusion: str = "mean") -> torch.Tensor:
@@ -86,7 +86,7 @@ class RandomFourierFeatures(torch.nn.Module):
 class StoredInputs(torch.nn.Module):
     """Up to ``n`` stored training inputs (buffers ``landmarks``, and ``filled`` marking the stored slots, which
     come first) and the RBF kernel ``exp(-gamma |x - l|^2)`` against them, ``gamma = 1 / input_size`` by
-    default: what :class:`LandmarkKernel` and :class:`KernelRidge` share. :meth:`_store` stores the rows not
+    default: what :class:`LandmarkKernel` and the closed-form solvers (:class:`LabelledInputs`) share. :meth:`_store` stores the rows not
     stored yet and calls :meth:`_added` (for a subclass's own state)."""
 
     def __init__(self, input_size: int, n: int, gamma: Optional[float] = None):
@@ -185,7 +185,48 @@ class LandmarkKernel(StoredInputs):
         return k.to(x.dtype)
 
 
-class KernelRidge(StoredInputs):
+class LabelledInputs(StoredInputs):
+    """Stored inputs with their one-hot classes (buffer ``targets``), stored only from :meth:`observe`: what the
+    closed-form members (:class:`KernelRidge`, :class:`ShrinkageLDA`) solve from. A subclass's :meth:`_solve`
+    result is cached (``_solution``) until inputs are added or loaded."""
+
+    def __init__(self, input_size: int, n: int, num_classes: int, gamma: Optional[float] = None):
+        super().__init__(input_size, n, gamma)
+        self.register_buffer("targets", torch.zeros(self.n, num_classes))
+        self._solution: Optional[Tuple] = None
+
+    @torch.no_grad()
+    def observe(self, x: torch.Tensor, labels: torch.Tensor) -> "LabelledInputs":
+        """In training mode, store the labelled rows of ``x`` (``labels`` (B,), -1 where unknown) not stored yet."""
+        if self.training and self.filled[-1] == 0:
+            known = labels >= 0
+            rows = self._store(x.detach()[known])
+            if len(rows):
+                have = int(self.filled.sum().item())
+                self.targets[have - len(rows):have] = torch.nn.functional.one_hot(
+                    labels[known][rows].long(), self.targets.shape[1]).to(self.targets.dtype)
+        return self
+
+    def _added(self, start: int, end: int) -> None:
+        self._solution = None
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._solution = None
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def solution(self) -> Tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`_solve` over the ``m`` stored inputs (float64 in, float32 out), cached per ``m`` and device."""
+        m = int(self.filled.sum().item())
+        if self._solution is None or self._solution[:2] != (m, self.landmarks.device):
+            a, b = self._solve(self.landmarks[:m].double(), self.targets[:m].double())
+            self._solution = (m, self.landmarks.device, a.float(), b.float())
+        return self._solution[2], self._solution[3]
+
+    def _solve(self, x: torch.Tensor, y: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+
+class KernelRidge(LabelledInputs):
     """Kernel ridge regression of the class targets over stored labelled training inputs: a kernel machine
     solved in closed form, not trained by the optimiser (a least-squares SVM).
 
@@ -207,69 +248,91 @@ class KernelRidge(StoredInputs):
 
     def __init__(self, input_size: int, n: int, num_classes: int, ridge: float, temperature: float,
                  gamma: Optional[float] = None):  # no defaults for ridge, temperature: BranchedDecoder's are the one place
-        super().__init__(input_size, n, gamma)
+        super().__init__(input_size, n, num_classes, gamma)
         if not ridge > 0 or not temperature > 0:
             raise InputError(f"decoder_conf ridge {ridge!r} and ridge_temperature {temperature!r} must be positive")
         self.ridge, self.temperature = float(ridge), float(temperature)
-        self.register_buffer("targets", torch.zeros(self.n, num_classes))
-        self._solution: Optional[Tuple[int, torch.device, torch.Tensor, torch.Tensor]] = None
 
-    @torch.no_grad()
-    def observe(self, x: torch.Tensor, labels: torch.Tensor) -> "KernelRidge":
-        """In training mode, store the labelled rows of ``x`` (``labels`` (B,), -1 where unknown) not stored yet."""
-        if self.training and self.filled[-1] == 0:
-            known = labels >= 0
-            rows = self._store(x.detach()[known])
-            if len(rows):
-                have = int(self.filled.sum().item())
-                self.targets[have - len(rows):have] = torch.nn.functional.one_hot(
-                    labels[known][rows].long(), self.targets.shape[1]).to(self.targets.dtype)
-        return self
-
-    def _added(self, start: int, end: int) -> None:
-        self._solution = None
-
-    def _load_from_state_dict(self, *args, **kwargs):
-        self._solution = None
-        super()._load_from_state_dict(*args, **kwargs)
-
-    def _solve(self) -> Tuple[torch.Tensor, torch.Tensor]:
-        m = int(self.filled.sum().item())
-        if self._solution is None or self._solution[:2] != (m, self.landmarks.device):
-            y = self.targets[:m].double()
-            offset = y.mean(0) if m else torch.zeros_like(self.targets[0], dtype=torch.float64)
-            k = self.kernel(self.landmarks[:m], self.landmarks[:m]).double()
-            coef = torch.linalg.solve(k + self.ridge * torch.eye(m, dtype=k.dtype, device=k.device), y - offset)
-            self._solution = (m, self.landmarks.device, coef.float(), offset.float())
-        return self._solution[2], self._solution[3]
+    def _solve(self, x: torch.Tensor, y: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        offset = y.mean(0) if len(y) else torch.zeros_like(self.targets[0], dtype=torch.float64)
+        k = self.kernel(x, x).double()
+        return torch.linalg.solve(k + self.ridge * torch.eye(len(y), dtype=k.dtype, device=k.device), y - offset), offset
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        coef, offset = self._solve()
+        coef, offset = self.solution()
         scores = self.kernel(x, self.landmarks[: len(coef)]) @ coef + offset
         return (scores * self.temperature).to(x.dtype)
 
 
-class RidgeMember(torch.nn.Module):
-    """A member of a grouped decoder (:class:`BranchedDecoder` ``kernel_ridge``): pooling -> :class:`KernelRidge`.
-    It has class logits only (``vad`` None); it runs without gradients, so its loss trains nothing (neither its
-    pooling nor the encoder): meant for frozen inputs and a pooling without weights (mean), as the openSMILE
-    configuration has. The decoder passes it each training batch's classes (:meth:`KernelRidge.observe`). In
-    training mode its logits are 0, a uniform distribution, which moves no argmax of the members' average:
-    its fit to the inputs it has just stored would make the training ``acc`` read 1.
+class ShrinkageLDA(LabelledInputs):
+    """Linear discriminant analysis of stored labelled training inputs, solved in closed form (not trained).
 
-    ``frames`` (``decoder_conf ridge_inputs: frames``) skips the pooling: every valid frame of a labelled
+    From the ``m`` stored inputs: class means ``M`` (K x d), priors ``p`` their classes' frequencies, and the
+    pooled within-class covariance ``S`` (biased) shrunk to ``C = (1 - shrinkage) S + shrinkage tr(S) / d I``
+    (Ledoit and Wolf's target). The scores of ``x`` are ``x C^-1 M^T - diag(M C^-1 M^T) / 2 + log p``, the
+    log posteriors of Gaussian classes with the shared covariance ``C`` up to a constant; the output is them
+    times ``temperature``. ``C^-1`` is applied through the Woodbury identity, an m x m solve, so the width of
+    the inputs (6,373 ComParE functionals) costs little. The same scores as scikit-learn's
+    ``LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)`` (a test checks it). Inputs are
+    stored as :class:`KernelRidge` stores them (up to ``n``, the labelled ones, from :meth:`observe`).
+
+    >>> lda = ShrinkageLDA(2, 4, num_classes=2, shrinkage=0.5, temperature=1.0).train()
+    >>> _ = lda.observe(torch.tensor([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [2.0, 4.0]]), torch.tensor([0, 0, 1, 1]))
+    >>> # S = diag(1, 0), tr(S) / 2 = 0.5: C = diag(0.75, 0.25); at x = (1, 1) the class means (1, 0) and (1, 4)
+    >>> # score 4/3 - 2/3 + log 0.5 and 52/3 - 98/3 + log 0.5
+    >>> [round(v - math.log(0.5), 4) for v in lda.eval()(torch.tensor([[1.0, 1.0]]))[0].tolist()]
+    [0.6667, -15.3333]
+    """
+
+    def __init__(self, input_size: int, n: int, num_classes: int, shrinkage: float, temperature: float):
+        super().__init__(input_size, n, num_classes)
+        if not 0 < shrinkage < 1 or not temperature > 0:
+            raise InputError(f"decoder_conf lda_shrinkage {shrinkage!r} must lie in (0, 1) and lda_temperature "
+                             f"{temperature!r} be positive")
+        self.shrinkage, self.temperature = float(shrinkage), float(temperature)
+
+    def _solve(self, x: torch.Tensor, y: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        m, d = x.shape
+        counts = y.sum(0)
+        means = (y.T @ x) / counts.clamp_min(1)[:, None]
+        centred = x - y @ means
+        scale = (1 - self.shrinkage) / max(m, 1)
+        diagonal = self.shrinkage * (centred * centred).sum() / max(m, 1) / d  # C = scale centred^T centred + diagonal I
+        if not diagonal > 0:  # no spread (one input per class, or none): the nearest class mean
+            diagonal = torch.ones((), dtype=x.dtype, device=x.device)
+        gram = torch.eye(m, dtype=x.dtype, device=x.device) / scale + centred @ centred.T / diagonal
+        weights = (means.T - centred.T @ torch.linalg.solve(gram, centred @ means.T) / diagonal) / diagonal  # C^-1 M^T
+        bias = -0.5 * (means * weights.T).sum(1) + torch.log(counts.clamp_min(1) / max(m, 1))
+        return weights, bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weights, bias = self.solution()
+        return ((x.float() @ weights + bias) * self.temperature).to(x.dtype)
+
+
+class ClosedFormMember(torch.nn.Module):
+    """A member of a grouped decoder solved in closed form: pooling -> a :class:`LabelledInputs` solver
+    (``kernel_ridge``: :class:`KernelRidge`, attribute ``ridge``; ``lda``: :class:`ShrinkageLDA`, attribute
+    ``lda``). It has class logits only (``vad`` None); it runs without gradients, so its loss trains nothing
+    (neither its pooling nor the encoder): meant for frozen inputs and a pooling without weights (mean), as the
+    openSMILE configuration has. The decoder passes it each training batch's classes
+    (:meth:`LabelledInputs.observe`). In training mode its logits are 0, a uniform distribution, which moves no
+    argmax of the members' average: its fit to the inputs it has just stored would make the training ``acc``
+    read 1.
+
+    ``frames`` (``decoder_conf closed_form_inputs: frames``) skips the pooling: every valid frame of a labelled
     utterance is a training input with that utterance's class, and an utterance's output is the mean of its
     frames' log-distributions (their normalised geometric mean): for a sequence of vectors that each describe
     the whole class, the openSMILE frontend's functionals of fixed windows (``frontend_conf window``)."""
 
     num_dims = 0
 
-    def __init__(self, pooling: AbsPooling, n: int, num_classes: int, ridge: float, temperature: float,
-                 gamma: Optional[float] = None, frames: bool = False):
+    def __init__(self, pooling: AbsPooling, solver: LabelledInputs, num_classes: int, frames: bool = False,
+                 name: str = "ridge"):
         super().__init__()
         self.pooling = pooling
-        self.ridge = KernelRidge(pooling.output_size(), n, num_classes, ridge, temperature, gamma)
-        self.num_classes, self.frames = num_classes, bool(frames)
+        self.add_module(name, solver)  # its state is saved under members.K.<name>
+        self.solver, self.num_classes, self.frames = solver, num_classes, bool(frames)
 
     def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor,
                 labels: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
@@ -281,10 +344,10 @@ class RidgeMember(torch.nn.Module):
             else:
                 inputs = self.pooling(hs, hs_lengths)
             if labels is not None:
-                self.ridge.observe(inputs, labels if owner is None else labels[owner])
+                self.solver.observe(inputs, labels if owner is None else labels[owner])
             if self.training:  # a uniform distribution: it would fit the inputs it has just stored
                 return {"logits": hs.new_zeros(hs.shape[0], self.num_classes), "vad": None}
-            logits = self.ridge(inputs)
+            logits = self.solver(inputs)
             if owner is not None:  # an utterance: the mean of its frames' log-distributions
                 logp = torch.log_softmax(logits, -1)
                 total = logp.new_zeros(hs.shape[0], self.num_classes).index_add_(0, owner, logp)
@@ -373,7 +436,10 @@ class BranchedDecoder(AbsSERDecoder):
         ridge: float = 0.03,
         ridge_temperature: float = 10.0,
         ridge_gamma_scale: float = 1.0,
-        ridge_inputs: str = "pooled",
+        lda: Union[int, Sequence[int]] = 0,
+        lda_shrinkage: float = 0.9,
+        lda_temperature: float = 0.1,
+        closed_form_inputs: str = "pooled",
         fusion: str = "mean",
         prior_correction: bool = False,
     ):
@@ -397,9 +463,16 @@ class BranchedDecoder(AbsSERDecoder):
         ``kernel_ridge`` (one value per group, ``input_groups`` only; a class head only) adds, for a group's
         N > 0, a kernel ridge member after those: the RBF kernel against up to N labelled training inputs,
         solved in closed form with ``ridge`` (:class:`KernelRidge`), its scores times ``ridge_temperature``
-        as logits; its kernel's gamma is ``ridge_gamma_scale`` / the group's size. ``ridge_inputs``: ``pooled``
-        (default), one pooled vector per utterance; ``frames``, every valid frame, an utterance's distribution the
-        mean of its frames' log-distributions (:class:`RidgeMember`).
+        as logits; its kernel's gamma is ``ridge_gamma_scale`` / the group's size.
+
+        ``lda`` (one value per group, ``input_groups`` only; a class head only) adds, for a group's N > 0, a
+        shrinkage LDA member after those: linear discriminant analysis of up to N labelled training inputs,
+        solved in closed form with the covariance shrunk by ``lda_shrinkage`` (:class:`ShrinkageLDA`), its
+        scores times ``lda_temperature`` as logits.
+
+        ``closed_form_inputs``: what the kernel ridge and LDA members learn from: ``pooled`` (default), one
+        pooled vector per utterance; ``frames``, every valid frame, an utterance's distribution the mean of its
+        frames' log-distributions (:class:`ClosedFormMember`).
 
         ``fusion`` (``input_groups`` only) is how the members' class distributions are combined: ``mean`` or
         ``product`` (:func:`fuse`). Each member's loss is its own either way: only the decoder's output changes.
@@ -416,8 +489,8 @@ class BranchedDecoder(AbsSERDecoder):
             raise InputError(f"decoder_conf fusion {fusion!r} combines the members of input_groups: it needs input_groups")
         if not ridge_gamma_scale > 0:
             raise InputError(f"decoder_conf ridge_gamma_scale {ridge_gamma_scale!r} must be positive")
-        if ridge_inputs not in RIDGE_INPUTS:
-            raise InputError(f"decoder_conf ridge_inputs {ridge_inputs!r}: one of {', '.join(RIDGE_INPUTS)}")
+        if closed_form_inputs not in CLOSED_FORM_INPUTS:
+            raise InputError(f"decoder_conf closed_form_inputs {closed_form_inputs!r}: one of {', '.join(CLOSED_FORM_INPUTS)}")
         self.fusion, self.prior_correction = fusion, bool(prior_correction)
         if self.prior_correction:
             if not self.class_from:
@@ -435,8 +508,10 @@ class BranchedDecoder(AbsSERDecoder):
             rbf = self._sizes_per_group("rbf_features", rbf_features)
             landmarks = self._sizes_per_group("kernel_landmarks", kernel_landmarks)
             ridges = self._sizes_per_group("kernel_ridge", kernel_ridge)
-            if any(ridges) and self.vad_from:
-                raise InputError("decoder_conf kernel_ridge fits class targets: a decoder with a V/A/D head takes none")
+            ldas = self._sizes_per_group("lda", lda)
+            for name, sizes in (("kernel_ridge", ridges), ("lda", ldas)):
+                if any(sizes) and self.vad_from:
+                    raise InputError(f"decoder_conf {name} fits class targets: a decoder with a V/A/D head takes none")
             # member k reads group self.member_groups[k]: each group's network, then each kernel member
             kernels = [(k, n, 0) for k, n in enumerate(rbf) if n] + [(k, 0, n) for k, n in enumerate(landmarks) if n]
             self.member_groups = list(range(len(self.group_sizes))) + [k for k, _, _ in kernels]
@@ -446,17 +521,27 @@ class BranchedDecoder(AbsSERDecoder):
             self.members = torch.nn.ModuleList([member(k, d, 0, 0) for k, d in enumerate(drops)]
                                                + [member(k, 0.0, n, m) for k, n, m in kernels])
             self.num_classes, self.num_dims = self.members[0].num_classes, self.members[0].num_dims
+            frames = closed_form_inputs == "frames"
             for k, n in enumerate(ridges):  # then a kernel ridge member per group with kernel_ridge
                 if n:
                     pooling = pooling_class(self.group_sizes[k], **(pooling_conf or {}))
-                    self.members.append(RidgeMember(pooling, n, num_classes, ridge, ridge_temperature,
-                                                    ridge_gamma_scale / self.group_sizes[k], ridge_inputs == "frames"))
+                    solver = KernelRidge(self.group_sizes[k], n, num_classes, ridge, ridge_temperature,
+                                         ridge_gamma_scale / self.group_sizes[k])
+                    self.members.append(ClosedFormMember(pooling, solver, num_classes, frames, "ridge"))
+                    self.member_groups.append(k)
+            for k, n in enumerate(ldas):  # then a shrinkage LDA member per group with lda
+                if n:
+                    pooling = pooling_class(self.group_sizes[k], **(pooling_conf or {}))
+                    solver = ShrinkageLDA(self.group_sizes[k], n, num_classes, lda_shrinkage, lda_temperature)
+                    self.members.append(ClosedFormMember(pooling, solver, num_classes, frames, "lda"))
                     self.member_groups.append(k)
             return
         if drops is not None:
             raise InputError(f"decoder_conf input_dropout {drops}: one value per group needs input_groups")
         if kernel_ridge != 0:
             raise InputError(f"decoder_conf kernel_ridge {kernel_ridge}: kernel ridge members need input_groups")
+        if lda != 0:
+            raise InputError(f"decoder_conf lda {lda}: LDA members need input_groups")
         for name, value in (("rbf_features", rbf_features), ("kernel_landmarks", kernel_landmarks)):
             if isinstance(value, (list, tuple)):
                 raise InputError(f"decoder_conf {name} {list(value)}: one value per group needs input_groups")
