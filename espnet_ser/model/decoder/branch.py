@@ -86,8 +86,8 @@ class RandomFourierFeatures(torch.nn.Module):
 class StoredInputs(torch.nn.Module):
     """Up to ``n`` stored training inputs (buffers ``landmarks``, and ``filled`` marking the stored slots, which
     come first) and the RBF kernel ``exp(-gamma |x - l|^2)`` against them, ``gamma = 1 / input_size`` by
-    default: what :class:`LandmarkKernel` and the closed-form solvers (:class:`LabelledInputs`) share. :meth:`_store` stores the rows not
-    stored yet and calls :meth:`_added` (for a subclass's own state)."""
+    default: what :class:`LandmarkKernel` and the closed-form solvers (:class:`LabelledInputs`) share.
+    :meth:`_store` stores the rows not stored yet and calls :meth:`_added` (for a subclass's own state)."""
 
     def __init__(self, input_size: int, n: int, gamma: Optional[float] = None):
         super().__init__()
@@ -331,8 +331,12 @@ class ClosedFormMember(torch.nn.Module):
                  name: str = "ridge"):
         super().__init__()
         self.pooling = pooling
-        self.add_module(name, solver)  # its state is saved under members.K.<name>
-        self.solver, self.num_classes, self.frames = solver, num_classes, bool(frames)
+        self.add_module(name, solver)  # its state is saved under members.K.<name> only
+        self.solver_name, self.num_classes, self.frames = name, num_classes, bool(frames)
+
+    @property
+    def solver(self) -> LabelledInputs:
+        return getattr(self, self.solver_name)
 
     def forward(self, hs: torch.Tensor, hs_lengths: torch.Tensor,
                 labels: Optional[torch.Tensor] = None) -> Dict[str, Optional[torch.Tensor]]:
