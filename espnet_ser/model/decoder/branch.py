@@ -513,9 +513,15 @@ class BranchedDecoder(AbsSERDecoder):
             landmarks = self._sizes_per_group("kernel_landmarks", kernel_landmarks)
             ridges = self._sizes_per_group("kernel_ridge", kernel_ridge)
             ldas = self._sizes_per_group("lda", lda)
-            for name, sizes in (("kernel_ridge", ridges), ("lda", ldas)):
+            # the closed-form members, in this order: (decoder_conf key, sizes per group, member name, solver for group k)
+            closed_form = (
+                ("kernel_ridge", ridges, "ridge", lambda k, n: KernelRidge(
+                    self.group_sizes[k], n, num_classes, ridge, ridge_temperature, ridge_gamma_scale / self.group_sizes[k])),
+                ("lda", ldas, "lda", lambda k, n: ShrinkageLDA(self.group_sizes[k], n, num_classes, lda_shrinkage,
+                                                               lda_temperature)))
+            for key, sizes, _, _ in closed_form:
                 if any(sizes) and self.vad_from:
-                    raise InputError(f"decoder_conf {name} fits class targets: a decoder with a V/A/D head takes none")
+                    raise InputError(f"decoder_conf {key} fits class targets: a decoder with a V/A/D head takes none")
             # member k reads group self.member_groups[k]: each group's network, then each kernel member
             kernels = [(k, n, 0) for k, n in enumerate(rbf) if n] + [(k, 0, n) for k, n in enumerate(landmarks) if n]
             self.member_groups = list(range(len(self.group_sizes))) + [k for k, _, _ in kernels]
@@ -526,19 +532,12 @@ class BranchedDecoder(AbsSERDecoder):
                                                + [member(k, 0.0, n, m) for k, n, m in kernels])
             self.num_classes, self.num_dims = self.members[0].num_classes, self.members[0].num_dims
             frames = closed_form_inputs == "frames"
-            for k, n in enumerate(ridges):  # then a kernel ridge member per group with kernel_ridge
-                if n:
-                    pooling = pooling_class(self.group_sizes[k], **(pooling_conf or {}))
-                    solver = KernelRidge(self.group_sizes[k], n, num_classes, ridge, ridge_temperature,
-                                         ridge_gamma_scale / self.group_sizes[k])
-                    self.members.append(ClosedFormMember(pooling, solver, num_classes, frames, "ridge"))
-                    self.member_groups.append(k)
-            for k, n in enumerate(ldas):  # then a shrinkage LDA member per group with lda
-                if n:
-                    pooling = pooling_class(self.group_sizes[k], **(pooling_conf or {}))
-                    solver = ShrinkageLDA(self.group_sizes[k], n, num_classes, lda_shrinkage, lda_temperature)
-                    self.members.append(ClosedFormMember(pooling, solver, num_classes, frames, "lda"))
-                    self.member_groups.append(k)
+            for _, sizes, name, solver in closed_form:  # then a kernel ridge member per group, then an LDA member
+                for k, n in enumerate(sizes):
+                    if n:
+                        pooling = pooling_class(self.group_sizes[k], **(pooling_conf or {}))
+                        self.members.append(ClosedFormMember(pooling, solver(k, n), num_classes, frames, name))
+                        self.member_groups.append(k)
             return
         if drops is not None:
             raise InputError(f"decoder_conf input_dropout {drops}: one value per group needs input_groups")
