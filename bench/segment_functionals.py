@@ -12,7 +12,7 @@ measures, leave one speaker out, what members on windows of each utterance would
   ``window`` and ``window_shift``: the last window ends at the utterance's end; an utterance shorter than L is
   one window), z-scored per speaker over that speaker's
   windows. Every training window carries its utterance's class. Per set, two members: the same kernel ridge
-  over all training windows, and a shrinkage LDA (:func:`shrinkage_lda`, shrinkage 0.9, logits times 0.1).
+  over all training windows, and the decoder's shrinkage LDA (``ShrinkageLDA``, shrinkage 0.9, logits times 0.1).
   A member's distribution for an utterance is the normalised geometric mean of its windows'.
 
 Fusion and decision as the configuration's (``fuse``, ``prior_corrected``: the decoder's functions): the
@@ -68,34 +68,14 @@ def window_functionals(paths, feature_set: str, length: float, shift: float, cac
     return X, owner
 
 
-def shrinkage_lda(X: np.ndarray, y: np.ndarray, Z: np.ndarray, shrinkage: float, classes: int) -> np.ndarray:
-    """Linear discriminant scores of ``Z`` (its log posteriors up to a constant per row) from training ``X``,
-    ``y``: class means ``m_k``, priors the training frequencies, and the within-class covariance ``S``
-    (pooled, biased) shrunk to ``(1 - shrinkage) S + shrinkage tr(S) / d I`` (``0 <= shrinkage < 1``). The
-    inverse is applied through the Woodbury identity (an n x n solve, so 6,373 ComParE dimensions cost little).
-    The same scores as scikit-learn's ``LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)`` with
-    those priors (measured: 1e-13 apart on eGeMAPS and emobase).
+def lda_member(X: torch.Tensor, Y: np.ndarray, train: np.ndarray, classes: int) -> torch.nn.Module:
+    """The decoder's shrinkage LDA member (``ShrinkageLDA``: shrinkage 0.9, its scores times 0.1) solved over
+    the training rows of ``X``."""
+    from espnet_ser.model.decoder.branch import ShrinkageLDA
 
-    >>> X = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [2.0, 4.0]]); y = np.array([0, 0, 1, 1])
-    >>> # S = diag(1, 0), tr(S) / d = 0.5: shrinkage 0.5 gives Sigma = diag(0.75, 0.25), Sigma^-1 = diag(4/3, 4);
-    >>> # at z = (1, 1): m_0 = (1, 0) scores 4/3 - 2/3 + log 0.5, m_1 = (1, 4) scores 52/3 - 98/3 + log 0.5
-    >>> scores = shrinkage_lda(X, y, np.array([[1.0, 1.0]]), 0.5, 2)
-    >>> np.round(scores - np.log(0.5), 4).tolist()
-    [[0.6667, -15.3333]]
-    >>> from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-    >>> lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=0.5).fit(X, y)
-    >>> round(float(lda.decision_function([[1.0, 1.0]])[0]), 4), round(float(scores[0, 1] - scores[0, 0]), 4)
-    (-16.0, -16.0)
-    """
-    n, d = X.shape
-    means = np.stack([X[y == k].mean(0) if np.any(y == k) else np.zeros(d) for k in range(classes)])
-    centred = X - means[y]
-    scale = (1 - shrinkage) / n
-    diagonal = shrinkage * (centred * centred).sum() / n / d  # Sigma = scale C^T C + diagonal I
-    gram = np.eye(n) / scale + centred @ centred.T / diagonal
-    weights = (means.T - centred.T @ np.linalg.solve(gram, centred @ means.T) / diagonal) / diagonal  # Sigma^-1 M^T
-    priors = np.maximum(np.bincount(y, minlength=classes), 1) / n
-    return Z @ weights - 0.5 * (means * weights.T).sum(1) + np.log(priors)
+    lda = ShrinkageLDA(X.shape[1], int(train.sum()), classes, shrinkage=0.9, temperature=0.1)
+    lda.train().observe(X[train], torch.tensor(Y[train]))
+    return lda.eval()
 
 
 def per_utterance(window_logp: torch.Tensor, owner: np.ndarray, utterances: np.ndarray) -> torch.Tensor:
@@ -127,8 +107,8 @@ def main(argv=None) -> None:
         length, shift = (float(v) for v in spec.split(":"))
         for s in SETS:
             X, owner = window_functionals(paths, s, length, shift, a.cache)
-            windows.append((spec, s, speaker_z(X, spk[owner]).astype(np.float64), owner))
-    members = {"whole": [], **{spec: [] for spec in a.windows.split(",")}}
+            windows.append((spec, s, torch.tensor(speaker_z(X, spk[owner]), dtype=torch.float32), owner))
+    members = {key: {} for key in ["whole", *a.windows.split(",")]}  # key -> test speaker -> its log-distributions
     counts = {}
     for test in sorted(set(spk)):
         train, held = spk != test, np.flatnonzero(spk == test)
@@ -136,23 +116,19 @@ def main(argv=None) -> None:
         for s in SETS:
             net = ridge_member(whole[s], Y, train, int(train.sum()), K, conf["decoder_conf"])
             with torch.no_grad():
-                members["whole"].append((held, torch.log_softmax(net(whole[s][held]), -1)))
-        for spec, s, X, owner in windows:
-            tr, te = train[owner], owner[np.isin(owner, held)]
-            Xt = torch.tensor(X, dtype=torch.float32)
-            net = ridge_member(Xt, Y[owner], tr, int(tr.sum()), K, conf["decoder_conf"])
-            with torch.no_grad():
-                ridge = torch.log_softmax(net(Xt[np.isin(owner, held)]), -1)
-            lda = torch.log_softmax(torch.tensor(
-                0.1 * shrinkage_lda(X[tr], Y[owner][tr], X[np.isin(owner, held)], 0.9, K), dtype=torch.float32), -1)
-            members[spec] += [(held, per_utterance(ridge, te, held)), (held, per_utterance(lda, te, held))]
+                members["whole"].setdefault(test, []).append(torch.log_softmax(net(whole[s][held]), -1))
+        for spec, s, Xt, owner in windows:
+            tr, te = train[owner], np.isin(owner, held)
+            for net in (ridge_member(Xt, Y[owner], tr, int(tr.sum()), K, conf["decoder_conf"]), lda_member(Xt, Y[owner], tr, K)):
+                with torch.no_grad():
+                    logp = torch.log_softmax(net(Xt[te]), -1)
+                members[spec].setdefault(test, []).append(per_utterance(logp, owner[te], held))
 
     def report(name, keys):
         pred = np.empty_like(Y)
         for test in sorted(set(spk)):
-            held = np.flatnonzero(spk == test)
-            logp = [lp for k in keys for h, lp in members[k] if h is not None and np.array_equal(h, held)]
-            pred[held] = prior_corrected(fuse(logp, "product"), counts[test]).argmax(-1).numpy()
+            logp = [lp for k in keys for lp in members[k][test]]
+            pred[spk == test] = prior_corrected(fuse(logp, "product"), counts[test]).argmax(-1).numpy()
         print(json.dumps({"manifest": a.manifest, "system": name, "pooled_ua": round(ua(Y, pred), 4),
                           "seconds": round(time.time() - start, 1), "machine": platform.processor() or platform.machine(),
                           "date": time.strftime("%Y-%m-%d")}), flush=True)
