@@ -129,9 +129,23 @@ class StoredInputs(torch.nn.Module):
         """A row's exact value as bytes (+ 0.0 makes -0.0 and 0.0 one key)."""
         return (row + 0.0).cpu().numpy().tobytes()
 
-    def _load_from_state_dict(self, *args, **kwargs):
+    #: buffers with one row per slot: saved with the stored rows only, the empty slots (zeros) restored on load
+    slot_buffers: Tuple[str, ...] = ("landmarks",)
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        m = int(self.filled.sum().item())
+        for name in self.slot_buffers:
+            destination[prefix + name] = destination[prefix + name][:m]
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         self._keys = None
-        super()._load_from_state_dict(*args, **kwargs)
+        for name in self.slot_buffers:  # rows saved for the stored slots only: the empty ones back as zeros
+            saved, own = state_dict.get(prefix + name), getattr(self, name)
+            if saved is not None and saved.dim() == own.dim() and saved.shape[1:] == own.shape[1:] \
+                    and saved.shape[0] < own.shape[0]:
+                state_dict[prefix + name] = torch.cat([saved, saved.new_zeros(own.shape[0] - saved.shape[0], *own.shape[1:])])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _added(self, start: int, end: int) -> None:
         """Landmarks ``start:end`` were stored."""
@@ -189,6 +203,8 @@ class LabelledInputs(StoredInputs):
     """Stored inputs with their one-hot classes (buffer ``targets``), stored only from :meth:`observe`: what the
     closed-form members (:class:`KernelRidge`, :class:`ShrinkageLDA`) solve from. A subclass's :meth:`_solve`
     result is cached (``_solution``) until inputs are added or loaded."""
+
+    slot_buffers = ("landmarks", "targets")
 
     def __init__(self, input_size: int, n: int, num_classes: int, gamma: Optional[float] = None):
         super().__init__(input_size, n, gamma)
@@ -434,6 +450,7 @@ class BranchedDecoder(AbsSERDecoder):
         num_dims: int = 3,
         input_dropout: Union[float, Sequence[float]] = 0.0,
         input_groups: Optional[Sequence[int]] = None,
+        networks: Union[int, Sequence[int]] = 1,
         rbf_features: Union[int, Sequence[int]] = 0,
         kernel_landmarks: Union[int, Sequence[int]] = 0,
         kernel_ridge: Union[int, Sequence[int]] = 0,
@@ -453,6 +470,9 @@ class BranchedDecoder(AbsSERDecoder):
         class distributions and V/A/D are averaged (``logits`` are then the log of the mean distribution);
         ``members`` holds each group's outputs, and the model's loss is the mean of the groups' losses, so
         each group trains as it would alone: an ensemble of per-feature-set models trained in one model.
+        ``networks`` (one value, or one per group; default 1) is 0 for a group that has no network of its own,
+        only the members below (a view of the openSMILE frontend's windows read by closed-form members alone);
+        the decoder needs at least one member with weights to train.
 
         ``rbf_features`` N > 0 gives the branches N fixed random Fourier features of an RBF kernel in place of
         their hidden layers (:class:`EmbeddingBranch`). With ``input_groups`` it is one value per group, and
@@ -513,6 +533,9 @@ class BranchedDecoder(AbsSERDecoder):
             landmarks = self._sizes_per_group("kernel_landmarks", kernel_landmarks)
             ridges = self._sizes_per_group("kernel_ridge", kernel_ridge)
             ldas = self._sizes_per_group("lda", lda)
+            nets = self._sizes_per_group("networks", networks)
+            if max(nets) > 1:
+                raise InputError(f"decoder_conf networks {nets}: 1 (a network for that group) or 0 (none) per group")
             # the closed-form members, in this order: (decoder_conf key, sizes per group, member name, solver for group k)
             closed_form = (
                 ("kernel_ridge", ridges, "ridge", lambda k, n: KernelRidge(
@@ -524,11 +547,15 @@ class BranchedDecoder(AbsSERDecoder):
                     raise InputError(f"decoder_conf {key} fits class targets: a decoder with a V/A/D head takes none")
             # member k reads group self.member_groups[k]: each group's network, then each kernel member
             kernels = [(k, n, 0) for k, n in enumerate(rbf) if n] + [(k, 0, n) for k, n in enumerate(landmarks) if n]
-            self.member_groups = list(range(len(self.group_sizes))) + [k for k, _, _ in kernels]
+            if not any(nets) and not kernels:
+                raise InputError(f"decoder_conf networks {nets}: no group has a network or a kernel member, so nothing "
+                                 "would train; give a group a network (1)")
+            with_net = [k for k, on in enumerate(nets) if on]
+            self.member_groups = with_net + [k for k, _, _ in kernels]
             member = lambda k, d, n, m: type(self)(self.group_sizes[k], num_classes, pooling_class, pooling_conf,  # noqa: E731
                                                    hidden_sizes, dropout, negative_slope, num_dims, float(d),
                                                    rbf_features=n, kernel_landmarks=m)
-            self.members = torch.nn.ModuleList([member(k, d, 0, 0) for k, d in enumerate(drops)]
+            self.members = torch.nn.ModuleList([member(k, drops[k], 0, 0) for k in with_net]
                                                + [member(k, 0.0, n, m) for k, n, m in kernels])
             self.num_classes, self.num_dims = self.members[0].num_classes, self.members[0].num_dims
             frames = closed_form_inputs == "frames"
@@ -541,6 +568,8 @@ class BranchedDecoder(AbsSERDecoder):
             return
         if drops is not None:
             raise InputError(f"decoder_conf input_dropout {drops}: one value per group needs input_groups")
+        if networks != 1:
+            raise InputError(f"decoder_conf networks {networks}: networks per group need input_groups")
         if kernel_ridge != 0:
             raise InputError(f"decoder_conf kernel_ridge {kernel_ridge}: kernel ridge members need input_groups")
         if lda != 0:

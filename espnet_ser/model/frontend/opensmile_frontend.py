@@ -14,6 +14,15 @@ of every window of that length instead, shifted by ``window_shift`` (default hal
 vectors, one per window (:func:`window_starts`), which the cache and ``speaker_mvn`` treat like frames (a
 speaker's statistics over all its windows). An utterance no longer than the window is one window.
 
+``window`` may also be a list of lengths (``window_shift`` then one shift, None, or one per length): several
+*views* of each utterance side by side in each frame, e.g. ``[0, 1.0, 2.0]``, the whole utterance, its 1 s and
+its 2 s windows. The frames are the windows of the shortest nonzero length; each frame carries, for every
+view in the list's order, the functionals of that view's window whose centre lies nearest the frame's
+centre (the earlier one on a tie; the whole utterance for 0) (:func:`nearest_windows`). A frame is then
+``len(window) * sum(set sizes)`` wide, view by view, each view's sets in ``feature_set``'s order, so
+``decoder_conf input_groups`` can give every view and set members of its own, and ``speaker_mvn`` keeps
+each view's statistics apart (per dimension, over the speaker's frames).
+
 ``feature_set`` may also be a list of sets with ``functionals``: their vectors side by side, in the
 list's order (e.g. ``[ComParE_2016, eGeMAPSv02]``: 6,373 + 88; ``decoder_conf input_groups`` can give
 each its own decoder). Low-level descriptors of several sets are refused: their frames do not align.
@@ -50,9 +59,32 @@ def window_starts(n: int, length: int, shift: int) -> List[int]:
     return starts
 
 
+def nearest_windows(n: int, views: Sequence[Tuple[int, int]]) -> List[List[int]]:
+    """For an utterance of ``n`` samples and views ``(length, shift)`` in samples (length 0: the whole utterance),
+    the index of each view's window (:func:`window_starts`) nearest each frame: the frames are the windows of
+    the shortest nonzero length; a window's centre is its start plus half its length within the utterance, and
+    on a tie the earlier window is taken. One list per view, one index per frame.
+
+    >>> nearest_windows(48000, [(0, 0), (16000, 8000), (32000, 16000)])  # 3 s: 1 s windows from 0, 0.5, 1, 1.5, 2 s
+    [[0, 0, 0, 0, 0], [0, 1, 2, 3, 4], [0, 0, 0, 1, 1]]
+    """
+    def centres(length: int, shift: int) -> List[float]:
+        if not length:
+            return [n / 2]
+        return [s + min(length, n) / 2 for s in window_starts(n, length, shift)]
+
+    grid = centres(*min((v for v in views if v[0]), default=(0, 0)))
+    out = []
+    for view in views:
+        own = centres(*view)
+        out.append([min(range(len(own)), key=lambda j: (abs(own[j] - c), j)) for c in grid])
+    return out
+
+
 class OpenSmileFrontend(AbsFrontend):
     def __init__(self, feature_set: Union[str, Sequence[str]] = "eGeMAPSv02", feature_level: str = "lld", fs: int = 16000,
-                 window: float = 0.0, window_shift: Optional[float] = None):
+                 window: Union[float, Sequence[float]] = 0.0,
+                 window_shift: Union[None, float, Sequence[Optional[float]]] = None):
         super().__init__()
         import opensmile
 
@@ -67,24 +99,37 @@ class OpenSmileFrontend(AbsFrontend):
                              "(the sets' low-level descriptor frames do not align)")
         if len(set(sets)) < len(sets):
             raise InputError(f"frontend_conf feature_set {sets} names a set twice")
-        if window and feature_level != "functionals":
+        lengths = list(window) if isinstance(window, (list, tuple)) else [window]
+        shifts = list(window_shift) if isinstance(window_shift, (list, tuple)) else [window_shift] * len(lengths)
+        if not lengths or len(shifts) != len(lengths):
+            raise InputError(f"frontend_conf window {window!r} and window_shift {window_shift!r}: one shift (or none) "
+                             "per window length")
+        self.feature_set, self.feature_level, self.fs = feature_set, feature_level, int(fs)
+        self.views = [self._view(w, s, window, window_shift) for w, s in zip(lengths, shifts)]
+        if any(length for length, _ in self.views) and feature_level != "functionals":
             raise InputError(f"frontend_conf window {window!r}: functionals of fixed windows need feature_level functionals")
+        if len(set(self.views)) < len(self.views):
+            raise InputError(f"frontend_conf window {window!r} and window_shift {window_shift!r} name a view twice")
+        self.smiles = [opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, s),
+                                       feature_level=getattr(opensmile.FeatureLevel, FEATURE_LEVELS[feature_level]))
+                       for s in sets]
+        self.group_sizes = [len(m.feature_names) for m in self.smiles]
+        self._size = sum(self.group_sizes) * len(self.views)
+
+    def _view(self, window, window_shift, given, given_shift) -> Tuple[int, int]:
+        """One view's (length, shift) in samples, (0, 0) for the whole utterance; refused in one line unless
+        seconds, the length 0 or at least one sample, the shift at least one sample."""
         try:
             length = float(window)
             shift = length / 2 if window_shift is None else float(window_shift)
         except (TypeError, ValueError):
             length = shift = float("nan")
-        self.feature_set, self.feature_level, self.fs = feature_set, feature_level, int(fs)
-        self.window = int(round(length * self.fs)) if length > 0 else 0  # samples; 0: the whole utterance
-        self.shift = int(round(shift * self.fs)) if shift > 0 else 0
-        if not (length == 0 or (self.window >= 1 and self.shift >= 1)):
-            raise InputError(f"frontend_conf window {window!r} and window_shift {window_shift!r}: seconds, the window 0 "
+        samples = int(round(length * self.fs)) if length > 0 else 0
+        step = int(round(shift * self.fs)) if shift > 0 else 0
+        if not (length == 0 or (samples >= 1 and step >= 1)):
+            raise InputError(f"frontend_conf window {given!r} and window_shift {given_shift!r}: seconds, the window 0 "
                              f"(the whole utterance) or at least one sample at fs {self.fs}, the shift at least one sample")
-        self.smiles = [opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, s),
-                                       feature_level=getattr(opensmile.FeatureLevel, FEATURE_LEVELS[feature_level]))
-                       for s in sets]
-        self.group_sizes = [len(m.feature_names) for m in self.smiles]
-        self._size = sum(self.group_sizes)
+        return (samples, step) if samples else (0, 0)
 
     def output_size(self) -> int:
         return self._size
@@ -92,9 +137,17 @@ class OpenSmileFrontend(AbsFrontend):
     def features(self, signal: np.ndarray) -> np.ndarray:
         """(T, D) float32 features of one mono signal at ``fs`` (T = 1 for functionals, the number of windows with
         ``window``; several sets side by side)."""
-        if self.window:
-            return np.concatenate([self.features_of(signal[s: s + self.window])
-                                   for s in window_starts(len(signal), self.window, self.shift)])
+        rows = [self.windows_of(signal, length, shift) for length, shift in self.views]
+        if len(rows) == 1:
+            return rows[0]
+        picks = nearest_windows(len(signal), self.views)
+        return np.concatenate([r[p] for r, p in zip(rows, picks)], axis=1)
+
+    def windows_of(self, signal: np.ndarray, length: int, shift: int) -> np.ndarray:
+        """The functionals of each window of ``length`` samples (0: of the whole signal), one row each."""
+        if length:
+            return np.concatenate([self.features_of(signal[s: s + length])
+                                   for s in window_starts(len(signal), length, shift)])
         return self.features_of(signal)
 
     def features_of(self, signal: np.ndarray) -> np.ndarray:
