@@ -513,6 +513,56 @@ def test_lda_members_follow_the_ridge_members_and_save_under_their_name():
               "--decoder_conf", "lda_shrinkage=1.0")
 
 
+def test_a_group_without_a_network_has_its_closed_form_members_only_and_saves_its_stored_rows_only(tmp_path):
+    """decoder_conf networks [0, 1]: the first group has no network, only its kernel ridge member (members: the
+    second group's network, then the ridge); a saved model holds the ridge's stored rows only (2 of 100 slots,
+    from the labelled items of a training batch), and a fresh model loads it back, the empty slots zeros, giving
+    the same eval outputs; a model saved with every slot (as before) loads too. Refused: a value other than 0
+    or 1, no group with anything to train, networks without input_groups."""
+    from espnet_ser.errors import InputError
+
+    torch.manual_seed(0)
+    args = [a for c in ("input_groups=[40, 24]", "networks=[0, 1]", "kernel_ridge=[100, 0]", "hidden_sizes=[8]")
+            for a in ("--decoder_conf", c)]
+    model = build("baseline_d", *args)
+    dec = model.decoder
+    assert dec.member_groups == [1, 0] and len(dec.members) == 2
+    first = next(m for m in dec.members[0].modules() if isinstance(m, torch.nn.Linear))
+    assert first.in_features == 24 and list(dec.members[1].ridge.parameters()) == []
+    model.train()
+    model(**batch("mixed"))  # classes [0, -1, 2, -1]
+    state = model.state_dict()
+    assert state["decoder.members.1.ridge.landmarks"].shape == (2, 40)
+    assert state["decoder.members.1.ridge.targets"].shape == (2, 5) and state["decoder.members.1.ridge.filled"].shape == (100,)
+    torch.save(state, tmp_path / "m.pth")
+    full = {k: v.clone() for k, v in state.items()}
+    ridge = dec.members[1].ridge
+    full["decoder.members.1.ridge.landmarks"], full["decoder.members.1.ridge.targets"] = ridge.landmarks.clone(), ridge.targets.clone()
+    assert full["decoder.members.1.ridge.landmarks"].shape == (100, 40)
+    model.eval()
+    b = batch("mixed")
+    with torch.no_grad():
+        want = dec(*model.encode(b["speech"], b["speech_lengths"]))["logits"]
+    for saved in (torch.load(tmp_path / "m.pth"), full):
+        torch.manual_seed(5)
+        other = build("baseline_d", *args)
+        other.load_state_dict(saved)
+        other.eval()
+        loaded = other.decoder.members[1].ridge
+        assert loaded.landmarks.shape == (100, 40) and not loaded.landmarks[2:].any() and not loaded.targets[2:].any()
+        assert torch.equal(loaded.landmarks[:2], ridge.landmarks[:2])
+        with torch.no_grad():
+            assert torch.allclose(other.decoder(*other.encode(b["speech"], b["speech_lengths"]))["logits"], want, atol=1e-6)
+    for conf, match in ((["networks=[2, 1]"], "1 \\(a network for that group\\) or 0"),
+                        (["networks=[0, 0]", "kernel_ridge=[100, 0]"], "nothing would train"),
+                        (["networks=0"], None)):
+        extra = [a for c in ["input_groups=[40, 24]", *conf] for a in ("--decoder_conf", c)]
+        with pytest.raises(InputError, match=match or "nothing would train"):
+            build("baseline_d", *extra)
+    with pytest.raises(InputError, match="networks per group need input_groups"):
+        build("baseline_d", "--decoder_conf", "networks=0")
+
+
 def test_product_fusion_and_prior_correction():
     """fusion product: the members' log-distributions averaged and renormalised (numpy); prior_correction: training
     forwards count the known classes (not -1, and only with labels), and the eval distribution is the fused one

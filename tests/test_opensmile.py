@@ -1,12 +1,14 @@
 """``frontend: opensmile`` through the toolkit: the feature cache stores openSMILE's own functionals,
 ``speaker_mvn`` z-scores them per speaker (against numpy), and a model trained on them packs, loads
 weights-only and runs inference (the recipe's small-corpus openSMILE config, shrunk from ComParE +
-eGeMAPS + emobase to GeMAPS + eGeMAPS + emobase: three feature sets side by side, one network each)."""
+eGeMAPS + emobase to GeMAPS + eGeMAPS + emobase: three feature sets side by side in each of three views,
+the whole utterance, its 1 s and its 2 s windows)."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from espnet_ser.labels import read_table
@@ -19,6 +21,7 @@ CONF = ROOT / "conf/tuning/train_ser_cpu_opensmile.yaml"
 
 SETS = ("GeMAPSv01b", "eGeMAPSv02", "emobase")
 DIM = 62 + 88 + 988  # their functionals
+VIEWS = 3  # the config's window: [0, 1.0, 2.0]
 
 
 def reference_functionals(data_dir: Path) -> dict:
@@ -38,26 +41,48 @@ def small(tmp_path_factory):
     root = tmp_path_factory.mktemp("os")
     conf = yaml.safe_load(CONF.read_text())
     assert conf["frontend_conf"]["feature_set"] == ["ComParE_2016", "eGeMAPSv02", "emobase"]
+    assert conf["frontend_conf"]["window"] == [0, 1.0, 2.0] and conf["frontend_conf"]["window_shift"] == [None, 0.5, 1.0]
     conf["frontend_conf"]["feature_set"] = list(SETS)
-    conf["encoder_conf"]["output_size"] = DIM
-    conf["decoder_conf"]["input_groups"] = [62, 88, 988]
+    conf["encoder_conf"]["output_size"] = VIEWS * DIM
+    conf["decoder_conf"]["input_groups"] = [62, 88, 988] * VIEWS
     (root / "conf.yaml").write_text(yaml.safe_dump(conf))
     tr = make_data_dir(root / "train", n=15, seed=0, prefix="tr", dur=(1.0, 1.5))
     dv = make_data_dir(root / "valid", n=6, seed=1, prefix="dv", dur=(1.0, 1.5))
     return root, root / "conf.yaml", tr, dv
 
 
-def test_the_cache_stores_opensmiles_functionals(small):
+def frames_of(x: np.ndarray, fs: int = 16000) -> np.ndarray:
+    """The config's frames of a 1.0-1.5 s signal from openSMILE itself, worked out by hand: the 1 s windows (one
+    from 0 and, for a signal over 1 s, one ending at its end), each beside the whole signal's functionals (the
+    whole view) and those of its one 2 s window (the whole signal too)."""
+    import opensmile
+
+    smiles = [opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, s), feature_level=opensmile.FeatureLevel.Functionals)
+              for s in SETS]
+    ref = lambda y: np.nan_to_num(np.concatenate([m.process_signal(y, fs).to_numpy(np.float64)[0] for m in smiles]))  # noqa: E731
+    n = len(x)
+    assert 16000 <= n <= 24000
+    starts = [0] if n == 16000 else [0, n - 16000]
+    return np.stack([np.concatenate([ref(x), ref(x[s:s + 16000]), ref(x)]) for s in starts])
+
+
+def test_the_cache_stores_opensmiles_functionals_of_each_view(small):
+    import soundfile as sf
+
     from espnet_ser.recipe.feature_cache import extract_features
 
     root, conf, tr, _ = small
     report = extract_features(tr, root / "feats", conf, progress=False)
-    assert report["feat_dim"] == DIM and report["num_layers"] == 1
+    assert report["feat_dim"] == VIEWS * DIM and report["num_layers"] == 1
+    wavs = read_table(tr / "wav.scp")
     ref = reference_functionals(tr)
     for u, path in read_table(root / "feats/feats.scp").items():
         got = np.load(path)
         assert got.dtype == np.float32  # openSMILE's values exceed float16's range: stored as float32 by default
-        assert got.shape == (1, DIM) and np.allclose(got[0], ref[u], rtol=1e-5, atol=1e-5), u
+        want = frames_of(sf.read(wavs[u], dtype="float32")[0])
+        assert got.shape == want.shape == (2, VIEWS * DIM), u  # every utterance is 1.0-1.5 s: two 1 s windows
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-5), u
+        assert np.allclose(got[0, :DIM], ref[u], rtol=1e-5, atol=1e-5), u  # the whole view: process_file's functionals
     assert "--frontend_conf source=opensmile" in (root / "feats/frontend_args").read_text()
 
 
@@ -106,14 +131,23 @@ def trained(small):
     return root, conf, tr, dv, stats, exp
 
 
+def speaker_frames(tr: Path) -> dict:
+    """speaker -> the frames of its utterances (:func:`frames_of`), stacked."""
+    import soundfile as sf
+
+    frames = {u: frames_of(sf.read(p, dtype="float32")[0]) for u, p in read_table(tr / "wav.scp").items()}
+    spk = read_table(tr / "utt2spk")
+    return {s: np.concatenate([f for u, f in sorted(frames.items()) if spk[u] == s]) for s in set(spk.values())}
+
+
 def test_speaker_mvn_z_scores_the_functionals_per_speaker(trained):
+    """Each dimension z-scored over the speaker's frames: every view's statistics its own."""
     _, _, tr, _, stats, _ = trained
-    ref, spk = reference_functionals(tr), read_table(tr / "utt2spk")
+    mine, spk = speaker_frames(tr), read_table(tr / "utt2spk")
     written = {u: np.array(v.split(), dtype=float) for u, v in read_table(speaker_stats_files(stats)["train"]).items()}
     for u, v in written.items():
-        mine = np.stack([ref[w] for w in ref if spk[w] == spk[u]])   # the speaker's utterance vectors
-        assert np.allclose(v[:DIM], mine.mean(0), rtol=1e-3, atol=1e-3)
-        assert np.allclose(v[DIM:], mine.std(0), rtol=1e-3, atol=1e-3)
+        assert np.allclose(v[:VIEWS * DIM], mine[spk[u]].mean(0), rtol=1e-3, atol=1e-3)
+        assert np.allclose(v[VIEWS * DIM:], mine[spk[u]].std(0), rtol=1e-3, atol=1e-3)
 
 
 def test_a_model_trained_on_opensmile_packs_loads_and_predicts(trained, tmp_path):
@@ -127,18 +161,20 @@ def test_a_model_trained_on_opensmile_packs_loads_and_predicts(trained, tmp_path
     z = pack_model(exp, tmp_path / "model.zip", best_model_pth(exp))
     s2e = Speech2Emotion.from_pretrained(z)
     dec = s2e.model.decoder
-    # the config's kernel members come back too (rbf, then landmarks, then kernel ridge)
-    assert dec.member_groups == [0, 1, 2, 1, 1, 2, 0, 1, 2]
-    # the eGeMAPS landmark member stored every training utterance's eGeMAPS vector, z-scored over its speaker (numpy)
-    ref, spk = reference_functionals(tr), read_table(tr / "utt2spk")
+    # the whole utterance's networks (groups 0-2), its kernel members (rbf, then landmarks), then kernel ridge on
+    # every group of the three views, then LDA on the windows' groups (3-8)
+    assert dec.member_groups == [0, 1, 2, 1, 1, 2] + list(range(9)) + list(range(3, 9))
+    assert sum(p.numel() for m in dec.members[6:] for p in m.parameters()) == 0  # the closed-form members train nothing
+    # the eGeMAPS landmark member stored every training utterance's eGeMAPS vector, z-scored over its speaker's frames
+    ref, spk, frames = reference_functionals(tr), read_table(tr / "utt2spk"), speaker_frames(tr)
     lo, hi = 62, 62 + 88
 
     def z_scored(u):
-        mine = np.stack([ref[w] for w in ref if spk[w] == spk[u]])[:, lo:hi]
+        mine = frames[spk[u]][:, lo:hi]
         return (ref[u][lo:hi] - mine.mean(0)) / mine.std(0)
 
     # the dimensions that vary within every speaker (a constant one is divided by a floor: compared apart)
-    varies = np.all([np.stack([ref[w] for w in ref if spk[w] == s])[:, lo:hi].std(0) > 1e-3 for s in set(spk.values())], 0)
+    varies = np.all([f[:, lo:hi].std(0) > 1e-3 for f in frames.values()], 0)
 
     kernel = dec.members[4].branch_d.mlp[0]
     n = int(kernel.filled.sum())
@@ -252,7 +288,43 @@ def test_windows_give_what_opensmile_gives_for_each_window():
     assert short.shape == (1, 88) and np.allclose(short[0], ref(x[:9600]), rtol=1e-5, atol=1e-5)
 
 
+def test_views_give_each_frame_the_nearest_window_of_every_view():
+    """``window: [0, 1.0, 2.0]``: the frames are the 1 s windows of a 3.2 s signal (starts 0, 0.5, 1, 1.5, 2 and,
+    for the end, 2.2 s; centres 0.5 ... 2.5, 2.7 s); its 2 s windows start at 0, 1 and 1.2 s (centres 1, 2, 2.2 s),
+    so the frames take 2 s windows 0, 0, 0 (1.5 s: a tie, the earlier), 1, 2, 2; each frame is [whole, 1 s, 2 s],
+    each part openSMILE's own functionals of that slice (worked out by hand)."""
+    import opensmile
+
+    from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
+
+    t = np.arange(51200) / 16000
+    x = (0.1 * np.sin(2 * np.pi * (150 + 60 * t) * t) * (1 + np.sin(3 * t))).astype(np.float32)
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
+    ref = lambda y: np.nan_to_num(smile.process_signal(y, 16000).to_numpy(np.float32)[0])  # noqa: E731
+    frontend = OpenSmileFrontend("eGeMAPSv02", "functionals", window=[0, 1.0, 2.0], window_shift=[None, 0.5, 1.0])
+    assert frontend.output_size() == 3 * 88
+    got = frontend.features(x)
+    assert got.shape == (6, 3 * 88)
+    one = [0, 8000, 16000, 24000, 32000, 35200]
+    two = [0, 0, 0, 16000, 19200, 19200]
+    for row, a, b in zip(got, one, two):
+        assert np.allclose(row[:88], ref(x), rtol=1e-5, atol=1e-5)
+        assert np.allclose(row[88:176], ref(x[a:a + 16000]), rtol=1e-5, atol=1e-5), a
+        assert np.allclose(row[176:], ref(x[b:b + 32000]), rtol=1e-5, atol=1e-5), b
+    # through forward: a batch pads the shorter signal's frames with zeros and gives each its count
+    feats, lengths = frontend(torch.from_numpy(np.stack([x, np.pad(x[:20000], (0, 31200))])), torch.tensor([51200, 20000]))
+    assert lengths.tolist() == [6, 2] and feats.shape == (2, 6, 3 * 88)
+    assert np.allclose(feats[1, 1].numpy(), np.concatenate([ref(x[:20000]), ref(x[4000:20000]), ref(x[:20000])]),
+                       rtol=1e-5, atol=1e-5)
+    assert not feats[1, 2:].any()
+
+
 @pytest.mark.parametrize("conf, match", [
+    (dict(feature_level="functionals", window=[0, 1.0, 1.0]), "name a view twice"),
+    (dict(feature_level="functionals", window=[0, 1.0], window_shift=[0.5]), "one shift"),
+    (dict(feature_level="functionals", window=[]), "one shift"),
+    (dict(feature_level="lld", window=[0, 1.0]), "need feature_level functionals"),
+    (dict(feature_level="functionals", window=[0, -1.0]), "at least one sample"),
     (dict(feature_level="lld", window=1.0), "need feature_level functionals"),
     (dict(feature_level="functionals", window=-1.0), "at least one sample"),
     (dict(feature_level="functionals", window="long"), "at least one sample"),
