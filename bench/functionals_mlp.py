@@ -45,9 +45,10 @@ def config() -> dict:
 
 
 def config_per_set(conf: dict, key: str) -> dict:
-    """feature set -> what the recipe's config ``conf`` gives its group in ``decoder_conf[key]``, a list with one
-    value per set (``input_dropout``, ``rbf_features``, ``kernel_landmarks``, ``kernel_ridge``; 0 for each where the key is
-    absent): the config is the one place."""
+    """feature set -> what the recipe's config ``conf`` gives its group of the whole utterance in ``decoder_conf[key]``,
+    a list with one value per group (``input_dropout``, ``rbf_features``, ``kernel_landmarks``, ``kernel_ridge``; 0 for
+    each where the key is absent; the whole utterance's view comes first, so its groups are the first ones, one per
+    set): the config is the one place."""
     sets = conf["frontend_conf"]["feature_set"]
     return dict(zip(sets, conf["decoder_conf"].get(key, [0] * len(sets))))
 

@@ -563,6 +563,20 @@ def test_a_group_without_a_network_has_its_closed_form_members_only_and_saves_it
         build("baseline_d", "--decoder_conf", "networks=0")
 
 
+def test_inputs_beyond_a_members_slots_are_not_stored_and_the_log_says_so(caplog):
+    """A kernel ridge member with 2 slots given 4 labelled inputs, one a repeat of the first: the first two distinct
+    ones are stored, the log counts the one new input left out; the repeat is not counted."""
+    import logging
+
+    from espnet_ser.model.decoder.branch import KernelRidge
+
+    r = KernelRidge(1, 2, num_classes=2, ridge=1.0, temperature=1.0).train()
+    with caplog.at_level(logging.WARNING):
+        r.observe(torch.tensor([[0.0], [1.0], [0.0], [2.0]]), torch.tensor([0, 1, 0, 1]))
+    assert r.landmarks.flatten().tolist() == [0.0, 1.0]
+    assert "KernelRidge: its 2 slots are full; 1 new training input(s)" in caplog.text
+
+
 def test_product_fusion_and_prior_correction():
     """fusion product: the members' log-distributions averaged and renormalised (numpy); prior_correction: training
     forwards count the known classes (not -1, and only with labels), and the eval distribution is the fused one

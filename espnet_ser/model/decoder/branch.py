@@ -6,6 +6,7 @@ A *branch* is self-attentive (or other) pooling over the encoder output followed
 of embeddings, for the hierarchical variants) to class logits or to V/A/D through a ReLU.
 """
 
+import logging
 import math
 from typing import Dict, List, Optional, Sequence, Tuple, Type, Union
 
@@ -87,7 +88,9 @@ class StoredInputs(torch.nn.Module):
     """Up to ``n`` stored training inputs (buffers ``landmarks``, and ``filled`` marking the stored slots, which
     come first) and the RBF kernel ``exp(-gamma |x - l|^2)`` against them, ``gamma = 1 / input_size`` by
     default: what :class:`LandmarkKernel` and the closed-form solvers (:class:`LabelledInputs`) share.
-    :meth:`_store` stores the rows not stored yet and calls :meth:`_added` (for a subclass's own state)."""
+    :meth:`_store` stores the rows not stored yet and calls :meth:`_added` (for a subclass's own state); new rows
+    beyond the ``n`` slots are not stored, said in the log. A saved model holds the stored rows only
+    (``slot_buffers``): its size follows what was stored, not ``n``."""
 
     def __init__(self, input_size: int, n: int, gamma: Optional[float] = None):
         super().__init__()
@@ -110,12 +113,19 @@ class StoredInputs(torch.nn.Module):
         if self._keys is None:  # the stored rows' keys, rebuilt after a load
             self._keys = {self._key(row) for row in self.landmarks[:have]}
         x = x.to(self.landmarks.dtype)
-        rows = []
+        rows, left = [], 0
         for i in torch.nonzero(torch.isfinite(x).all(1)).flatten().tolist():
             key = self._key(x[i])
-            if have + len(rows) < self.n and key not in self._keys:
+            if key in self._keys:
+                continue
+            if have + len(rows) < self.n:
                 self._keys.add(key)
                 rows.append(i)
+            else:
+                left += 1
+        if left:  # the batch that fills the slots: the only one still checked, so the one place to say so
+            logging.warning(f"{type(self).__name__}: its {self.n} slots are full; {left} new training input(s) of this "
+                            "batch are not stored, and none of the later batches (raise its size in decoder_conf)")
         rows = torch.tensor(rows, dtype=torch.long, device=x.device)
         end = have + len(rows)
         if end > have:
