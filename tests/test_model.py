@@ -535,6 +535,8 @@ def test_a_group_without_a_network_has_its_closed_form_members_only_and_saves_it
     assert state["decoder.members.1.ridge.landmarks"].shape == (2, 40)
     assert state["decoder.members.1.ridge.targets"].shape == (2, 5) and state["decoder.members.1.ridge.filled"].shape == (100,)
     torch.save(state, tmp_path / "m.pth")
+    torch.save(dec.members[1].ridge.state_dict(), tmp_path / "ridge.pth")  # its file: 2 stored rows, not 100 slots
+    assert (tmp_path / "ridge.pth").stat().st_size < 100 * 40 * 4 / 2
     full = {k: v.clone() for k, v in state.items()}
     ridge = dec.members[1].ridge
     full["decoder.members.1.ridge.landmarks"], full["decoder.members.1.ridge.targets"] = ridge.landmarks.clone(), ridge.targets.clone()

@@ -113,9 +113,10 @@ class StoredInputs(torch.nn.Module):
         if self._keys is None:  # the stored rows' keys, rebuilt after a load
             self._keys = {self._key(row) for row in self.landmarks[:have]}
         x = x.to(self.landmarks.dtype)
+        values = (x + 0.0).cpu().numpy()  # the rows' keys as _key gives them, made in one step
         rows, left = [], 0
         for i in torch.nonzero(torch.isfinite(x).all(1)).flatten().tolist():
-            key = self._key(x[i])
+            key = values[i].tobytes()
             if key in self._keys:
                 continue
             if have + len(rows) < self.n:
@@ -146,7 +147,7 @@ class StoredInputs(torch.nn.Module):
         super()._save_to_state_dict(destination, prefix, keep_vars)
         m = int(self.filled.sum().item())
         for name in self.slot_buffers:
-            destination[prefix + name] = destination[prefix + name][:m]
+            destination[prefix + name] = destination[prefix + name][:m].clone()  # a view would save the whole storage
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         self._keys = None
