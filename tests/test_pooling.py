@@ -25,3 +25,20 @@ def test_self_attentive_weights_depend_on_content():
     pool = SelfAttentivePooling(8)
     x = torch.randn(2, 5, 8)
     assert not torch.allclose(pool(x, torch.tensor([5, 5])), x.mean(1))
+
+
+def test_mean_pooling_gives_the_same_bits_whatever_the_padding():
+    """An utterance's mean is the same float32 bits alone or padded in a batch of any length (a sum over the
+    padded length rounded differently: a stored-input member saw the same utterance as new in each epoch's
+    batches), and it is numpy's float64 mean of its frames to float32 precision; no frame gives zeros."""
+    import numpy as np
+
+    torch.manual_seed(0)
+    pool = MeanPooling(6373)
+    x = torch.randn(7, 6373) * 3 + 1
+    alone = pool(x[None], torch.tensor([7]))[0]
+    assert np.allclose(alone.double().numpy(), x.double().numpy().mean(0), rtol=1e-6, atol=1e-6)
+    for pad in (1, 20, 40):
+        batch = torch.stack([torch.cat([x, torch.zeros(pad, 6373)]), torch.randn(7 + pad, 6373)])
+        assert torch.equal(pool(batch, torch.tensor([7, 7 + pad]))[0], alone), pad
+    assert not pool(torch.randn(1, 3, 6373), torch.tensor([0])).any()

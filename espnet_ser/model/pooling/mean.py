@@ -2,10 +2,14 @@
 
 import torch
 
-from espnet_ser.model.pooling.abs_pooling import AbsPooling, valid_mask
+from espnet_ser.model.pooling.abs_pooling import AbsPooling
 
 
 class MeanPooling(AbsPooling):
+    """The mean of each utterance's valid frames, summed over exactly those frames: the same bits whatever the
+    padding of its batch (a sum over the padded length rounds differently as that length changes, and a member
+    that stores pooled inputs, ``kernel_landmarks``, would see an utterance as new in every batch shape)."""
+
     def __init__(self, input_size: int):
         super().__init__()
         self._size = input_size
@@ -14,5 +18,5 @@ class MeanPooling(AbsPooling):
         return self._size
 
     def forward(self, xs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        mask = valid_mask(xs, lengths).unsqueeze(-1).to(xs.dtype)
-        return (xs * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        counts = lengths.clamp(min=0, max=xs.shape[1]).tolist()
+        return torch.stack([x[: int(n)].sum(0) / max(int(n), 1) for x, n in zip(xs, counts)])  # no frame: zeros
