@@ -136,7 +136,7 @@ class OpenSmileFrontend(AbsFrontend):
 
     def features(self, signal: np.ndarray) -> np.ndarray:
         """(T, D) float32 features of one mono signal at ``fs`` (T = 1 for functionals, the number of windows with
-        ``window``; several sets side by side)."""
+        ``window``, of the shortest nonzero one with several views; several sets side by side, view by view)."""
         rows = [self.windows_of(signal, length, shift) for length, shift in self.views]
         if len(rows) == 1:
             return rows[0]
