@@ -111,12 +111,12 @@ class StoredInputs(torch.nn.Module):
         :meth:`_added`. Gives the indices of the rows of ``x`` stored."""
         have = int(self.filled.sum().item())
         if self._keys is None:  # the stored rows' keys, rebuilt after a load
-            self._keys = {self._key(row) for row in self.landmarks[:have]}
+            self._keys = set(self._row_keys(self.landmarks[:have]))
         x = x.to(self.landmarks.dtype)
-        values = (x + 0.0).cpu().numpy()  # the rows' keys as _key gives them, made in one step
+        keys = self._row_keys(x)
         rows, left = [], 0
         for i in torch.nonzero(torch.isfinite(x).all(1)).flatten().tolist():
-            key = values[i].tobytes()
+            key = keys[i]
             if key in self._keys:
                 continue
             if have + len(rows) < self.n:
@@ -136,9 +136,9 @@ class StoredInputs(torch.nn.Module):
         return rows
 
     @staticmethod
-    def _key(row: torch.Tensor) -> bytes:
-        """A row's exact value as bytes (+ 0.0 makes -0.0 and 0.0 one key)."""
-        return (row + 0.0).cpu().numpy().tobytes()
+    def _row_keys(x: torch.Tensor) -> List[bytes]:
+        """Each row's exact value as bytes (+ 0.0 makes -0.0 and 0.0 one key), made in one step."""
+        return [row.tobytes() for row in (x + 0.0).cpu().numpy()]
 
     #: buffers with one row per slot: saved with the stored rows only, the empty slots (zeros) restored on load
     slot_buffers: Tuple[str, ...] = ("landmarks",)
