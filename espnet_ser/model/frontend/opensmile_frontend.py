@@ -137,18 +137,20 @@ class OpenSmileFrontend(AbsFrontend):
     def features(self, signal: np.ndarray) -> np.ndarray:
         """(T, D) float32 features of one mono signal at ``fs`` (T = 1 for functionals, the number of windows with
         ``window``, of the shortest nonzero one with several views; several sets side by side, view by view)."""
-        rows = [self.windows_of(signal, length, shift) for length, shift in self.views]
+        n, done = len(signal), {}  # (start, end) -> its functionals: a slice two views share is computed once
+
+        def of(start: int, end: int) -> np.ndarray:
+            if (start, end) not in done:
+                done[start, end] = self.features_of(signal[start:end])
+            return done[start, end]
+
+        # each view's windows, one row each (length 0, or a window as long as the signal: the whole signal)
+        rows = [np.concatenate([of(s, min(s + length, n)) for s in window_starts(n, length, shift)]) if length
+                else of(0, n) for length, shift in self.views]
         if len(rows) == 1:
             return rows[0]
-        picks = nearest_windows(len(signal), self.views)
+        picks = nearest_windows(n, self.views)
         return np.concatenate([r[p] for r, p in zip(rows, picks)], axis=1)
-
-    def windows_of(self, signal: np.ndarray, length: int, shift: int) -> np.ndarray:
-        """The functionals of each window of ``length`` samples (0: of the whole signal), one row each."""
-        if length:
-            return np.concatenate([self.features_of(signal[s: s + length])
-                                   for s in window_starts(len(signal), length, shift)])
-        return self.features_of(signal)
 
     def features_of(self, signal: np.ndarray) -> np.ndarray:
         parts = [m.process_signal(signal, self.fs).to_numpy(np.float32) for m in self.smiles]
