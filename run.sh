@@ -8,14 +8,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 TOP=$PWD
 
 corpus=all            # all (the paper's three recipes) or one recipe (python -m espnet_ser.bin.recipe fact recipes)
-variants=             # default: each recipe's own (espnet_ser/spec.py: all five; Table 2: its one model)
+variants=             # default: each recipe's own (its egs2/<recipe>/ser1/run.sh)
 folds=                # default: each recipe's own
 stage=1
 stop_stage=10
 ngpu=0
 demo=auto             # true: mini corpus; false: db.sh corpora; auto: demo when db.sh names no corpus
 demo_epochs=14        # training epochs per model in the demo
-table2_variant=       # the model of Table 2's eight rows (default: the spec's, TABLE2_VARIANT)
+table2_variant=       # the model of Table 2's eight rows (default: egs2/iemocap_msp/ser1/run.sh's)
 workdir=              # where data, dump, exp and RESULTS.md go (default: demo/ or the recipe dirs)
 parallel=auto         # run the recipes side by side (auto: in the demo, where each is small)
 ser_args=             # extra ser_train arguments for every model, e.g. "--model_conf ce_reduction=sum"
@@ -27,7 +27,7 @@ help_message="Usage: $0 [options]    (Python environment first: ./setup.sh)
   --ngpu ($ngpu)              GPUs per training job
   --demo ($demo)            true | false | auto (demo when db.sh sets no corpus)
   --demo_epochs ($demo_epochs)
-  --table2_variant (default: python -m espnet_ser.bin.recipe fact variants --recipe iemocap_msp)
+  --table2_variant (default: egs2/iemocap_msp/ser1/run.sh's)
   --workdir ($workdir)         default: demo/ for the demo; each recipe's own dir otherwise
   --parallel ($parallel)       true | false | auto: run the recipes side by side (auto: in the demo)
   --ser_args \"$ser_args\"        extra ser_train arguments for every model (e.g. \"--model_conf ce_reduction=sum\")"

@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 . ./path.sh
-exec python -m pytest -q -p no:cacheprovider tests "$@"
+# two layers (tests/unit, tests/integration: marker "integration"), one pytest-xdist worker per core, a
+# file per worker (module fixtures are built once); the ten slowest tests listed at the end
+exec python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=10 tests "$@"

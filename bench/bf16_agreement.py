@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import ROOT, report  # noqa: E402
 
 

@@ -27,15 +27,12 @@ import argparse
 import csv
 import json
 import os
-import sys
 import platform
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import fold_training_mask  # noqa: E402
 
 

@@ -20,13 +20,10 @@ speaker of ``fold{k}`` is the k-th in sorted order, as in the recipes. Prints th
 import argparse
 import csv
 import os
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import fold_training_mask  # noqa: E402
 
 

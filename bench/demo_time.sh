@@ -7,4 +7,4 @@ start=$(date +%s)
 ./run.sh > /tmp/demo_time.log 2>&1
 end=$(date +%s)
 . ./path.sh
-python -c "import json, sys; sys.path.insert(0, '.'); from bench.common import machine; print(json.dumps({'benchmark': 'demo_time', 'seconds': $((end - start)), 'command': 'bash bench/demo_time.sh', 'machine': machine(), 'date': '$(date -Is)'}))"
+python -c "import json; from bench.common import machine; print(json.dumps({'benchmark': 'demo_time', 'seconds': $((end - start)), 'command': 'bash bench/demo_time.sh', 'machine': machine(), 'date': '$(date -Is)'}))"

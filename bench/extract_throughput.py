@@ -12,11 +12,9 @@ time on a GPU; >= 15x on 2 CPU cores with bf16 units.
 
 import argparse
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import iemocap_like_durations, median_time, report, synthetic_dir  # noqa: E402
 
 

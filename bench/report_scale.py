@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import ROOT, report  # noqa: E402
 
 CLASSES = ["neutral", "angry", "happy", "sad", "disgust"]

@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import ROOT, report  # noqa: E402
 
 CLASSES = {"N": "neutral", "A": "angry", "H": "happy", "S": "sad", "D": "disgust"}

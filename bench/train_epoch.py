@@ -10,11 +10,9 @@ same seed; the epoch time is ESPnet's own (reporter ``time``), extraction exclud
 
 import argparse
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import iemocap_like_durations, report, synthetic_dir  # noqa: E402
 from bench.paper_model import paper_config  # noqa: E402
 

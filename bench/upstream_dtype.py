@@ -8,11 +8,9 @@ weights and the input (no autocast). Prints seconds per input and RTF for each t
 
 import argparse
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import median_time, report  # noqa: E402
 
 

@@ -8,3 +8,47 @@ DEFAULT_CLASSES = ("neutral", "angry", "happy", "sad", "disgust")
 VAD_DIMS = ("valence", "arousal", "dominance")
 #: What a label file holds where a label is missing (class in `emotion`, a dimension in `vad`).
 MISSING = "nan"
+
+
+
+def defer_import(name: str) -> None:
+    """Make ``import name`` cheap: ``sys.modules[name]`` becomes a stand-in that carries the module's
+    ``__file__``, ``__path__`` and ``__spec__`` and imports the real module when any other attribute is
+    first asked for (``name.G2p``), then takes on its contents. Code that uses the module sees no
+    difference; a module already imported, or not installed, is left alone. (The standard library's
+    ``LazyLoader`` does not serve here: ``inspect.getmodule``, which torch calls at import, asks every
+    module for its ``__file__``, and that loads a ``LazyLoader`` module.)"""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return
+
+    class Deferred(types.ModuleType):
+        def __getattr__(self, attr: str):
+            if sys.modules.get(name) is self:
+                del sys.modules[name]
+                real = importlib.import_module(name)
+                self.__dict__.update(real.__dict__)
+            return self.__dict__[attr] if attr in self.__dict__ else getattr(sys.modules[name], attr)
+
+    stand_in = Deferred(name)
+    stand_in.__spec__, stand_in.__file__ = spec, spec.origin
+    if spec.submodule_search_locations is not None:
+        stand_in.__path__ = list(spec.submodule_search_locations)
+    sys.modules[name] = stand_in
+
+
+# ESPnet's text front-ends run at import what speech emotion recognition never uses: the phoneme
+# tokenizer imports g2p_en (with it nltk, and nltk's attempt to download its data) and the text cleaner
+# imports tacotron_cleaner.cleaners, whose number expansion builds an inflect engine (inflect: about
+# 4 s of CPU). Together about 5 s in every process that imports ESPnet's task; both still load, and
+# work, the first time a tokenizer or cleaner uses them.
+for _name in ("g2p_en", "tacotron_cleaner", "tacotron_cleaner.cleaners"):
+    defer_import(_name)
+del _name

@@ -1,12 +1,13 @@
 """The recipe spec: the facts that ser.sh, run.sh, the report, the benchmarks and the tests all read.
 
-Nothing else lists them (``tests/test_spec.py`` greps the tree). No torch or ESPnet import here: the
-shell reads the facts through ``python -m espnet_ser.bin.recipe fact NAME [--recipe R]``.
+No torch or ESPnet import here: the shell reads the facts through ``python -m espnet_ser.bin.recipe
+fact NAME [--recipe R]``. What a recipe runs (its configs, variants and folds) is written in its own
+``egs2/<name>/ser1/run.sh``, not here.
 
 - **Variants**: the decoder registry :data:`espnet_ser.model.decoder.VARIANTS` (name, title, outputs).
 - **Test sets**: the corpora a recipe scores on, each with its table name and class metric (the paper
   reports unweighted accuracy on IEMOCAP and macro F1 on MSP-Podcast).
-- **Recipes**: ``egs2/<name>/ser1``; each one's paper table, test sets, folds and default variants.
+- **Recipes**: ``egs2/<name>/ser1``; each one's paper table, test sets and the folds it can run.
 - **Label files**: the label types of a Kaldi data dir (``emotion``, ``vad``), each in a file of that
   name (format: :mod:`espnet_ser.labels`).
 - **Table 2** of arXiv 2210.16642 trains one model per row on what each corpus contributes to training:
@@ -19,7 +20,6 @@ from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 from espnet_ser.labels import LABEL_TYPES  # noqa: F401  (the label-file contract's; read here with the rest)
-from espnet_ser.model.decoder import DEFAULT_VARIANT
 from espnet_ser.model.decoder import VARIANTS as _REGISTRY
 
 LABEL_WORDS = {None: "-", "vad": "Cont.", "emotion": "Disc."}  # as Table 2 prints them
@@ -31,8 +31,6 @@ VARIANT_OUTPUTS: Dict[str, Tuple[str, ...]] = {n: v.outputs for n, v in _REGISTR
 #: the baseline of each label type: the variant that predicts it alone (Baseline C: vad, Baseline D: emotion)
 BASELINES: Dict[str, str] = {t: next(n for n, out in VARIANT_OUTPUTS.items() if out == (t,)) for t in LABEL_TYPES}
 CCC_METRICS = ("ccc_mean", "ccc_valence", "ccc_arousal", "ccc_dominance")
-#: the variants whose only output is classes: the default of corpora without V/A/D labels
-CLASS_VARIANTS = tuple(n for n, out in VARIANT_OUTPUTS.items() if out == ("emotion",))
 
 
 def metric_label_type(metric: str) -> str:
@@ -64,7 +62,6 @@ TEST_DIRS: Dict[str, str] = {"iemocap": "iemocap/fold{fold}/test", "msp": "msp_p
                              "emodb": "emodb/fold{fold}/test", "manifest": "manifest/fold{fold}/test"}
 ALL_FOLDS = (1, 2, 3, 4, 5)  # IEMOCAP's leave-one-session-out folds
 TABLE2_FOLD = 5              # Table 2 tests IEMOCAP on Session 5
-TABLE2_VARIANT = DEFAULT_VARIANT  # default model of Table 2's rows (docs/reproduction.md)
 
 
 @dataclass(frozen=True)
@@ -74,7 +71,7 @@ class Recipe:
     title: str
     tests: Tuple[str, ...]      # TEST_SETS it scores on
     folds: Tuple[int, ...]      # the folds it can run (IEMOCAP: sessions; acted corpora: speakers); () for one split
-    variants: Tuple[str, ...]   # variants it runs by default
+                                # (which variants and folds a recipe runs: its egs2/<name>/ser1/run.sh)
     layout: str = "folds"       # its splits: "folds" (data/<name>/fold<k>), "split" (train/dev/test), "mismatched",
                                 # "multi" (a declaration's experiments and test sets)
     paper: bool = True          # one of the paper's experiments (the root run.sh runs these)
@@ -102,22 +99,22 @@ LAST_STAGE = 10
 
 RECIPES: Dict[str, Recipe] = {r.name: r for r in (
     Recipe("iemocap", "table1", "Table 1: IEMOCAP, leave-one-session-out cross-validation", ("iemocap",),
-           ALL_FOLDS, VARIANTS),
-    Recipe("msp_podcast", "table3", "Table 3: MSP-Podcast Test1", ("msp",), (), VARIANTS, layout="split"),
+           ALL_FOLDS),
+    Recipe("msp_podcast", "table3", "Table 3: MSP-Podcast Test1", ("msp",), (), layout="split"),
     Recipe("iemocap_msp", "table2", "Table 2: mismatched training (IEMOCAP Session 5, MSP-Podcast Test1)",
-           ("iemocap", "msp"), (TABLE2_FOLD,), (TABLE2_VARIANT,), layout="mismatched"),
+           ("iemocap", "msp"), (TABLE2_FOLD,), layout="mismatched"),
     # acted corpora outside the paper (classes only, labels in the file names), leave-one-speaker-out
     Recipe("emovo", "emovo", "EMOVO (Italian, 6 speakers), leave-one-speaker-out", ("emovo",), tuple(range(1, 7)),
-           CLASS_VARIANTS, paper=False),
+           paper=False),
     Recipe("emodb", "emodb", "EmoDB (German, 10 speakers), leave-one-speaker-out", ("emodb",), tuple(range(1, 11)),
-           CLASS_VARIANTS, paper=False),
+           paper=False),
     # a user's own corpus from a manifest CSV: speaker folds as prepared (folds () = every fold found)
     Recipe("manifest", "manifest", "Your corpus (manifest), speaker-independent folds", ("manifest",), (),
-           CLASS_VARIANTS, paper=False),
+           paper=False),
     # several corpora, any label types, from a declaration (espnet_ser.recipe.mixing): its corpora are its
     # test sets, its folds the declaration's
     Recipe("multi", "multi", "Multi-corpus training and the cross-corpus matrix", ("manifest",), (),
-           ("multitask",), layout="multi", paper=False),
+           layout="multi", paper=False),
 )}
 TABLES: Dict[str, Recipe] = {r.table: r for r in RECIPES.values()}
 
@@ -180,8 +177,8 @@ def selection_stat(variant: str, class_metric: str = "ua", trained: Tuple[str, .
 def fact(name: str, recipe_name: Optional[str] = None) -> str:
     """One fact as the shell wants it (space-separated words).
 
-    >>> fact("table", "iemocap"), fact("folds", "iemocap_msp"), fact("variants", "iemocap_msp")
-    ('table1', '5', 'hierarchical_dc')
+    >>> fact("table", "iemocap"), fact("folds", "iemocap_msp"), fact("folds", "emovo")
+    ('table1', '5', '1 2 3 4 5 6')
     """
     if name == "recipes":
         return " ".join(RECIPES)
@@ -192,7 +189,7 @@ def fact(name: str, recipe_name: Optional[str] = None) -> str:
     if recipe_name is None:
         raise ValueError(f"fact {name!r} needs --recipe")
     r = recipe(recipe_name)
-    values = {"table": r.table, "folds": " ".join(map(str, r.folds)), "variants": " ".join(r.variants),
+    values = {"table": r.table, "folds": " ".join(map(str, r.folds)),
               "tests": " ".join(r.tests)}
     if name not in values:
         raise ValueError(f"unknown fact {name!r}; known: recipes paper_recipes variants {' '.join(values)}")

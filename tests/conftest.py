@@ -1,4 +1,19 @@
 import os
+import sys
+from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never wait on hub retries in tests
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS))  # helpers.py, corpus_fixtures.py: shared by both layers
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # never wait on hub retries (path.sh exports 0 for users)
+# one thread per pytest-xdist worker (run_tests.sh runs one worker per core); two alone
+os.environ.setdefault("OMP_NUM_THREADS", "1" if os.environ.get("PYTEST_XDIST_WORKER") else "2")
+
+
+def pytest_collection_modifyitems(items):
+    integration = TESTS / "integration"
+    for item in items:
+        if integration in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.integration)

@@ -7,6 +7,8 @@ import soundfile as sf
 
 from espnet_ser.labels import Utterance, write_data_dir
 
+ROOT = Path(__file__).resolve().parents[1]  # the project root
+
 CLASSES = ["neutral", "angry", "happy", "sad", "disgust"]
 
 
@@ -42,7 +44,7 @@ def tiny_hubert_config(root, **overrides) -> Path:
     from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
 
     root = Path(root)
-    conf = yaml.safe_load((Path(__file__).resolve().parents[1] / "conf/tuning/train_ser_tiny_hubert.yaml").read_text())
+    conf = yaml.safe_load((ROOT / "conf/tuning/train_ser_tiny_hubert.yaml").read_text())
     conf["frontend_conf"]["path_or_name"] = str(save_hf_hubert(root / "hubert"))
     conf.update(use_matplotlib=False, use_tensorboard=False, **overrides)
     path = root / "conf.yaml"

@@ -4,7 +4,7 @@
     python -m espnet_ser.bin.recipe format --src data --dst dump/raw
     python -m espnet_ser.bin.recipe filter --root dump/raw --min_dur 0.5 --max_dur 30
     python -m espnet_ser.bin.recipe jobs --stage train --recipe iemocap --root dump/raw --expdir exp ...
-    python -m espnet_ser.bin.recipe fact variants --recipe iemocap_msp   # a fact for the shell (espnet_ser.spec)
+    python -m espnet_ser.bin.recipe fact folds --recipe iemocap   # a fact for the shell (espnet_ser.spec)
 """
 
 import argparse
@@ -106,7 +106,9 @@ def main(argv=None) -> int:
                 raise InputError(f"--folds {' '.join(map(str, missing))}: {args.root}/splits.tsv has folds "
                                  f"{' '.join(map(str, sorted(have)))}")
             splits = [s for s in splits if s.fold is None or s.fold in args.folds]
-        variants = args.variants or spec.recipe(args.recipe).variants
+        if not args.variants:
+            raise InputError("--variants: name the variants to run (each recipe's run.sh names its own)")
+        variants = args.variants
         jobs = plan_stage(args.stage, args.recipe, splits, args.root, args.expdir, variants, args.ser_config,
                           shlex.split(args.ser_args), shlex.split(args.inference_args), args.ngpu, args.eval_root,
                           args.num_nodes, args.model_card)

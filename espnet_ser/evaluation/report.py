@@ -57,7 +57,7 @@ def beyond_section(aggs, runs, test: str, tag: str, fig_dir: Path):
         curves[VARIANT_TITLES.get(v, v)] = reject_curves(b)
     if not rows:
         return [], None
-    lines = ["Beyond accuracy (pooled folds; README, \"Beyond the paper\"): ECE of the top-class probability, against the "
+    lines = ["Beyond accuracy (pooled folds; docs/evaluation.md): ECE of the top-class probability, against the "
              "reference classes and against the share of the evaluators' votes for the predicted class; mean JSD "
              "(bits) to the evaluators' vote distribution; ρ: Spearman correlation of the class uncertainty with the "
              "votes' entropy; classes read off the predicted V/A/D by the nearest class centroid of each fold's "
@@ -108,7 +108,7 @@ def conformal_section(runs, test: str) -> List[str]:
                     f"{fmt3(pooled('mean_set_size', 'n'))} | {fmt3(worst)} | {fmt3(mean(vad_cov))} | {fmt3(mean(vad_width))} |")
     if not rows:
         return []
-    return [f"Conformal prediction (README, \"Beyond the paper\"): sets and V/A/D intervals calibrated on each fold's dev "
+    return [f"Conformal prediction (docs/evaluation.md): sets and V/A/D intervals calibrated on each fold's dev "
             f"set for a target coverage of {target:.2f}; empirical coverage and mean size on the test utterances of "
             "all folds pooled; the lowest class coverage of any test speaker; V/A/D: mean over the dimensions of the "
             "coverage and of the interval width (0-1 scale)."

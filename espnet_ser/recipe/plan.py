@@ -214,7 +214,7 @@ def training_dir(data: Path, split: Split, on_dev: bool) -> Path:
 
 
 #: where each experiment's dev-set predictions go (inference/<name>/, beside the test sets'); they
-#: calibrate its conformal sets for conformal.DEFAULT_COVERAGE (README, "Beyond the paper")
+#: calibrate its conformal sets for conformal.DEFAULT_COVERAGE (docs/evaluation.md)
 CONFORMAL_DEV = "dev"
 
 

@@ -12,8 +12,8 @@ skip_data_prep=false     # skip stages 1-4 (data, format, filter, features)
 skip_train=false         # skip stages 5-6 (stats, training)
 skip_eval=false          # skip stages 7-9 (inference, scoring, report)
 recipe=                  # a recipe of the spec: python -m espnet_ser.bin.recipe fact recipes
-variants=                # decoder variants to train (default: the recipe's; fact variants --recipe R)
-folds=                   # IEMOCAP leave-one-session-out folds to run (default: the recipe's)
+variants=                # decoder variants to train (required; each recipe's run.sh names its own)
+folds=                   # folds to run (default: every fold the recipe has; fact folds --recipe R)
 ser_config="conf/train_ser_{variant}.yaml"  # training YAML; {variant} -> the variant name
 ser_args=                # extra ser_train arguments, e.g. "--max_epoch 30 --seed 1"
 inference_args=          # extra ser_inference arguments, e.g. "--vad_scale 1-5"
@@ -42,9 +42,9 @@ Stages:  1 data prep (local/data.sh + splits)   2 format audio to 16 kHz mono (d
 Options (default):
   --stage ($stage) --stop_stage ($stop_stage)
   --skip_data_prep ($skip_data_prep) --skip_train ($skip_train) --skip_eval ($skip_eval)
-  --recipe ($recipe)        each recipe's table, tests, folds and variants: espnet_ser/spec.py
-  --variants \"$variants\"   (default: the recipe's)
-  --folds \"$folds\"         (default: the recipe's)
+  --recipe ($recipe)        each recipe's table, test sets and folds: espnet_ser/spec.py
+  --variants \"$variants\"   (required; the recipe's run.sh names its own)
+  --folds \"$folds\"         (default: every fold the recipe has)
   --ser_config ($ser_config)   {variant} is replaced; without it --decoder <variant> is added
   --ser_args \"$ser_args\"        extra ser_train arguments
   --inference_args \"$inference_args\"  extra ser_inference arguments
@@ -64,7 +64,7 @@ Job backends come from cmd.sh (train_cmd, cuda_cmd, decode_cmd): local or Slurm.
 [ $# -eq 0 ] || die "unexpected arguments: $* (see --help)"
 fact() { python -m espnet_ser.bin.recipe fact "$@"; }
 table=$(fact table --recipe "$recipe" 2>&1) || die "--recipe: ${table#recipe: error: }"
-[ -n "$variants" ] || variants=$(fact variants --recipe "$recipe")
+[ -n "$variants" ] || { echo "ser.sh: error: --variants: name the variants to run (each recipe's run.sh names its own)" >&2; exit 2; }
 [ -n "$folds" ] || folds=$(fact folds --recipe "$recipe")
 # stage numbers and folds the recipe does not have are refused before anything runs
 python -m espnet_ser.bin.recipe check --recipe "$recipe" --stage "$stage" --stop_stage "$stop_stage" --folds $folds || exit 2

@@ -12,7 +12,7 @@ normalisation, so that ``export_onnx`` can export a model trained with the s3prl
 
 Hidden states line up one to one: s3prl hooks the input of every transformer layer and the encoder's
 output; transformers returns the same L + 1 tensors (tested equal within 1e-5 on tiny checkpoints of
-both layouts, ``tests/test_onnx.py``). Other s3prl upstreams (WavLM, wav2vec 2.0) are refused by name.
+both layouts, ``tests/unit/inference/test_onnx.py``). Other s3prl upstreams (WavLM, wav2vec 2.0) are refused by name.
 """
 
 import re

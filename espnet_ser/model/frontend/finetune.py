@@ -26,7 +26,7 @@ positional convolution and the layers below the first trainable one, ``first``) 
 (layers ``first`` .. L-1). The hidden state that enters layer ``first`` does not change during
 training, so the feature cache stores it (:meth:`FinetunedUpstream.cache_states`; with a learnt layer
 weighting, the frozen layers below it too) and training runs only the top
-(:meth:`FinetunedUpstream.from_cache`): the same numbers as from audio (``tests/test_finetune.py``).
+(:meth:`FinetunedUpstream.from_cache`): the same numbers as from audio (``tests/unit/model/test_finetune.py``).
 ``all`` has no frozen bottom: it reads audio.
 
 Hidden states follow transformers' convention: state ``i`` is the input of layer ``i``, state L the

@@ -1,0 +1,59 @@
+"""Emotion over time holds one window in memory: an hour of audio peaks within 100 MB of a minute."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from espnet_ser.recipe.train_args import collect_stats, train
+from helpers import make_data_dir
+
+from helpers import ROOT  # noqa: E402  (the project root)
+CONF = ROOT / "conf/tuning/train_ser_tiny_fbank.yaml"
+FS = 16000
+
+
+def tone(cls: int, seconds: float, seed: int) -> np.ndarray:
+    """A class's signal as helpers.make_data_dir draws it (pitch 120 + 60 k Hz, a little noise)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(FS * seconds)) / FS
+    return (0.25 * np.sin(2 * np.pi * (120 + 60 * cls) * t) + 0.01 * rng.normal(size=t.size)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A tiny fbank class model trained on the generated classes (dev UA about 0.9)."""
+    root = tmp_path_factory.mktemp("timeline")
+    tr = make_data_dir(root / "tr", n=40, seed=0, prefix="tr", dur=(1.0, 1.6))
+    dv = make_data_dir(root / "dv", n=10, seed=1, prefix="dv", dur=(1.0, 1.6))
+    st = collect_stats(CONF, tr, dv, root / "stats")
+    return train(CONF, tr, dv, st, root / "exp", ["--max_epoch", "40", "--batch_size", "8", "--decoder", "baseline_d",
+                                                  "--best_model_criterion", "valid,epoch_ua,max"])
+
+
+def test_memory_flat_from_one_minute_to_one_hour(model, tmp_path):
+    """Peak memory (VmHWM of the process) of a 60-minute recording within 100 MB of a 1-minute one."""
+    def write(path, minutes):
+        with sf.SoundFile(path, "w", FS, 1, subtype="PCM_16") as f:
+            for m in range(minutes):
+                f.write(tone(m % 5, 60.0, m))
+        return path
+
+    short, long = write(tmp_path / "short.wav", 1), write(tmp_path / "long.wav", 60)
+    code = ("import sys\nfrom espnet_ser.bin import ser_inference\n"
+            "rc = ser_inference.main(sys.argv[1:])\n"
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])\n")
+
+    def peak_kb(wav, out):
+        p = subprocess.run([sys.executable, "-c", code, "--model", str(model), "--out", str(out), str(wav), "--timeline",
+                            "--timeline_window", "2", "--timeline_hop", "2", "--no_progress"],
+                           capture_output=True, text=True, cwd=ROOT)
+        assert p.returncode == 0, p.stderr[-2000:]
+        return int(p.stdout.strip().splitlines()[-1])
+
+    a, b = peak_kb(short, tmp_path / "o1"), peak_kb(long, tmp_path / "o60")
+    assert len(json.loads((tmp_path / "o60" / "timeline" / "long.json").read_text())["windows"]) == 1800
+    assert b - a < 100 * 1024, (a, b)
