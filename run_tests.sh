@@ -3,7 +3,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 . ./path.sh
-# two layers (tests/unit, tests/integration: marker "integration"), one pytest-xdist worker per core; a
-# test file, or the tests sharing the recipe run, stay on one worker (tests/conftest.py); the ten slowest
-# tests are listed at the end
-exec python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=10 tests "$@"
+# two layers (tests/unit, tests/integration: marker "integration"), one pytest-xdist worker per core, a
+# test file per worker (its module fixtures are built once); the ten slowest tests are listed at the end
+exec python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=10 tests "$@"

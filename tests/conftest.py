@@ -12,16 +12,15 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # never wait on hub retries (path.sh exports
 os.environ.setdefault("OMP_NUM_THREADS", "1" if os.environ.get("PYTEST_XDIST_WORKER") else "2")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+#: the longest test file (one recipe run, then everything done with it): collected first, so that with
+#: pytest-xdist's --dist loadfile it starts first and the two workers finish together
+LONGEST = TESTS / "integration" / "test_recipe_run.py"
+
+
 def pytest_collection_modifyitems(items):
-    """Everything under tests/integration/ is marked `integration`. For pytest-xdist (run_tests.sh:
-    ``-n 2 --dist loadgroup``) each test file is one group, so its module fixtures are built once, and
-    every test that uses the recipe run of tests/integration/conftest.py joins one group, so that run is
-    made once."""
+    """Everything under tests/integration/ is marked `integration`; LONGEST's tests come first."""
     integration = TESTS / "integration"
     for item in items:
-        path = Path(str(item.fspath)).resolve()
-        if integration in path.parents:
+        if integration in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.integration)
-        group = "recipe_run" if "recipe_run" in getattr(item, "fixturenames", ()) else str(path.relative_to(TESTS))
-        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: Path(str(item.fspath)).resolve() != LONGEST)

@@ -1,8 +1,6 @@
-"""The stage engine's options and job backends: --help, db.sh, the local runner, Slurm (faked sbatch/srun), job stamps, locks of concurrent runs, the best-model criterion."""
+"""The stage engine's options and job backends: --help, db.sh, the local runner, Slurm (a faked sbatch), job stamps, locks of concurrent runs, the best-model criterion."""
 
 import json
-from unittest import mock
-import os
 import re
 import signal
 import subprocess
@@ -89,78 +87,6 @@ def test_slurm_backend_with_fake_sbatch(tmp_path):
         assert "--gres=gpu:2" in call and "--partition=gpuq" in call and "--mem=32G" in call and "--wait" in call
         assert f"running {j}" in (tmp_path / "logs" / f"train.{j}.log").read_text()
     assert p.returncode == 1 and "train.2.log" in p.stderr
-
-
-def test_ser_sh_stage_through_slurm(recipe_run, tmp_path):
-    work, _ = recipe_run
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "sbatch").write_text(FAKE_SBATCH)
-    (bin_dir / "sbatch").chmod(0o755)
-    record = tmp_path / "record"
-    env = env_with(IEMOCAP=work / "corpus" / "IEMOCAP", SER_BACKEND="slurm", SBATCH_RECORD=record)
-    env["PATH"] = f"{bin_dir}:{env['PATH']}"
-    ser(work, "--folds", "1", "--variants", "baseline_c hierarchical_dc", "--stage", "8", "--stop_stage", "8", env=env)
-    calls = record.read_text().splitlines()
-    # one sbatch job per job of the stage: per variant, ser_score and the test set's conformal coverage, and
-    # the model's own conformal calibration
-    n = len((work / "exp" / "jobs" / "score.jobs").read_text().splitlines())
-    assert n == 2 * 3 and len(calls) == n and all("--partition=gpu" in c for c in calls)  # the repository's conf/slurm.conf
-    assert {re.search(r"--output=(\S+)", c).group(1) for c in calls} == {f"{work}/exp/logs/score.{j}.log" for j in range(1, n + 1)}
-
-
-FAKE_SRUN = """#!/usr/bin/env bash
-# fake srun: record the step's arguments (no GPUs here: the step itself is not run)
-echo "$@" >> "$SRUN_RECORD"
-"""
-
-
-def test_multi_gpu_multi_node_training_reaches_espnets_launcher_through_slurm(recipe_run, tmp_path):
-    from espnet2.train.distributed_utils import get_node_rank, get_num_nodes, resolve_distributed_mode
-
-    from espnet_ser.model.task import SERTask
-
-    work, _ = recipe_run
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for name, text in (("sbatch", FAKE_SBATCH), ("srun", FAKE_SRUN)):
-        (bin_dir / name).write_text(text)
-        (bin_dir / name).chmod(0o755)
-    env = env_with(IEMOCAP=work / "corpus" / "IEMOCAP", SER_BACKEND="slurm", SBATCH_RECORD=tmp_path / "sbatch", SRUN_RECORD=tmp_path / "srun")
-    env["PATH"] = f"{bin_dir}:{env['PATH']}"
-    exp = tmp_path / "exp"
-    ser(work, "--folds", "1", "--variants", "baseline_c", "--ngpu", "2", "--num_nodes", "2", "--stage", "5", "--stop_stage", "6",
-        "--expdir", exp, env=env)
-    calls = {re.search(r"--output=\S+/logs/(\w+)\.\d+\.log", c).group(1): c for c in (tmp_path / "sbatch").read_text().splitlines()}
-    assert "--nodes" not in calls["stats"]                          # only training asks for several nodes
-    assert all(o in calls["train"].split() for o in ("--nodes=2", "--ntasks-per-node=1", "--gres=gpu:2")), calls["train"]
-    steps = (tmp_path / "srun").read_text().splitlines()
-    assert len(steps) == 1
-    words = steps[0].split()
-    assert words[:3] == ["--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1"] and words[4:6] == ["-m", "espnet_ser.bin.ser_train"]
-    # what ESPnet makes of that command on node 2 of the step: 2 nodes x 2 GPUs, ranks 2 and 3 spawned here
-    args = SERTask.get_parser().parse_args(words[6:])
-    assert (args.ngpu, args.multiprocessing_distributed, args.dist_launcher) == (2, True, "slurm")
-    assert args.dist_init_method == f"file://{(exp / 'ser_baseline_c_fold1').resolve()}/.dist_init"
-    slurm = {"SLURM_PROCID": "1", "SLURM_NODEID": "1", "SLURM_NTASKS": "2", "SLURM_STEP_NUM_NODES": "2",
-             "SLURM_STEP_NODELIST": "gpu[1-2]"}
-    with mock.patch.dict(os.environ, slurm):
-        resolve_distributed_mode(args)
-        assert args.distributed and args.multiprocessing_distributed
-        assert get_num_nodes(args.dist_world_size, args.dist_launcher) == 2 and get_node_rank(args.dist_rank, args.dist_launcher) == 1
-    # one node, several GPUs (either backend): ESPnet spawns a process per GPU itself; no srun step
-    one = subprocess.run([sys.executable, "-m", "espnet_ser.bin.recipe", "jobs", "--stage", "train", "--recipe", "iemocap",
-                          "--root", work / "dump" / "feats", "--expdir", tmp_path / "exp3", "--variants", "baseline_c", "--folds", "1",
-                          "--ser_config", TINY, "--ngpu", "2", "--eval_root", work / "dump" / "raw", "--out", tmp_path / "one.jobs"],
-                         capture_output=True, text=True, env=env_with(), check=True)
-    job = json.loads((tmp_path / "one.jobs").read_text().splitlines()[0])
-    assert one.stdout.strip() == "1" and "launcher" not in job
-    local = SERTask.get_parser().parse_args(job["args"])
-    assert (local.ngpu, local.multiprocessing_distributed, local.dist_launcher) == (2, True, None)
-    # several nodes without a cluster backend: refused before anything runs
-    bad = ser(work, "--folds", "1", "--variants", "baseline_c", "--num_nodes", "2", "--stage", "6", "--stop_stage", "6",
-              "--expdir", tmp_path / "exp2", check=False)
-    assert bad.returncode != 0 and "need SER_BACKEND=slurm" in bad.stderr and not (tmp_path / "exp2" / "jobs").exists()
 
 
 def test_run_jobs_stamps_and_failures(tmp_path):
