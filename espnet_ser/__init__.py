@@ -29,13 +29,24 @@ def defer_import(name: str) -> None:
     if spec is None:
         return
 
-    class Deferred(types.ModuleType):
-        def __getattr__(self, attr: str):
-            if sys.modules.get(name) is self:
-                del sys.modules[name]
+    def load() -> types.ModuleType:
+        """The real module, imported on first use; the stand-in then holds its contents."""
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+            try:
                 real = importlib.import_module(name)
-                self.__dict__.update(real.__dict__)
-            return self.__dict__[attr] if attr in self.__dict__ else getattr(sys.modules[name], attr)
+            except BaseException:
+                sys.modules[name] = stand_in
+                raise
+            stand_in.__dict__.update(real.__dict__)
+        return sys.modules[name]
+
+    class Deferred(types.ModuleType):
+        def __getattr__(self, attr: str):  # only asked for what the stand-in does not hold
+            if attr.startswith("__") and attr.endswith("__") and attr != "__all__":
+                # what the import system and inspect ask of any module (a non-package's __path__, ...)
+                raise AttributeError(attr)
+            return getattr(load(), attr)
 
     stand_in = Deferred(name)
     stand_in.__spec__, stand_in.__file__ = spec, spec.origin
@@ -46,9 +57,9 @@ def defer_import(name: str) -> None:
 
 # ESPnet's text front-ends run at import what speech emotion recognition never uses: the phoneme
 # tokenizer imports g2p_en (with it nltk, and nltk's attempt to download its data) and the text cleaner
-# imports tacotron_cleaner.cleaners, whose number expansion builds an inflect engine (inflect: about
-# 4 s of CPU). Together about 5 s in every process that imports ESPnet's task; both still load, and
-# work, the first time a tokenizer or cleaner uses them.
+# imports tacotron_cleaner.cleaners, whose number expansion builds an inflect engine. Together about 4 s
+# of CPU in every process that imports ESPnet's task; both still load, and work, the first time a
+# tokenizer or cleaner uses them.
 for _name in ("g2p_en", "tacotron_cleaner", "tacotron_cleaner.cleaners"):
     defer_import(_name)
 del _name

@@ -23,9 +23,10 @@ def packages(tmp_path, monkeypatch):
     (tmp_path / "pk").mkdir()
     (tmp_path / "pk" / "__init__.py").write_text(f"open({str(log)!r}, 'a').write('pk ')\nfrom . import sub\n")
     (tmp_path / "pk" / "sub.py").write_text(f"open({str(log)!r}, 'a').write('sub ')\ndef g(x):\n    return x + 1\n")
+    (tmp_path / "solo.py").write_text(f"open({str(log)!r}, 'a').write('solo ')\ndef h():\n    return 3\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     yield lambda: log.read_text() if log.exists() else ""
-    for name in ("heavy", "pk", "pk.sub"):
+    for name in ("heavy", "pk", "pk.sub", "solo"):
         sys.modules.pop(name, None)
 
 
@@ -51,6 +52,18 @@ def test_a_deferred_submodule_and_its_package(packages):
 
     assert packages() == ""
     assert pk.sub.g(1) == 2 and packages() == "pk sub "
+
+
+def test_from_a_deferred_module_import_a_name(packages):
+    """``from solo import h`` asks the module whether it is a package (``__path__``) before it asks for
+    ``h``: only ``h`` loads it."""
+    defer_import("solo")
+    import solo
+
+    assert not hasattr(solo, "__path__") and packages() == ""
+    from solo import h
+
+    assert h() == 3 and packages() == "solo "
 
 
 def test_missing_or_imported_modules_are_left_alone(packages):
