@@ -49,3 +49,13 @@ def wait_for_lock(lock: Path, pid: int, timeout=60):
             return
         time.sleep(0.02)
     raise AssertionError(f"{lock} never named pid {pid}")
+
+
+FAKE_SBATCH = """#!/usr/bin/env bash
+# fake sbatch: record the arguments, run the batch script locally with its --output
+echo "$@" >> "$SBATCH_RECORD"
+out=/dev/null
+for a in "$@"; do case $a in --output=*) out=${a#--output=} ;; esac; done
+script=${@: -1}
+bash "$script" > "$out" 2>&1
+"""

@@ -14,6 +14,7 @@ from espnet_ser.bin import run_jobs
 from helpers import ROOT
 from recipes import RECIPE, TINY, UTILS, env_with, py as _py, ser, tree as _tree, wait_for_lock as _wait_for_lock
 from espnet_ser.corpora.mini import make_mini
+from recipes import FAKE_SBATCH  # noqa: F401  (fixtures and helpers shared with another layer)
 
 
 def test_help_lists_every_option():
@@ -56,16 +57,6 @@ def test_local_runner_parallel_logs_and_failures(tmp_path):
         assert f"job {j}" in (tmp_path / "log" / f"x.{j}.log").read_text() and Path(f"{marker}.{j}").exists()
     ok = subprocess.run([UTILS / "run_local.sh", "JOB=1:2", tmp_path / "ok.JOB.log", "true"])
     assert ok.returncode == 0
-
-
-FAKE_SBATCH = """#!/usr/bin/env bash
-# fake sbatch: record the arguments, run the batch script locally with its --output
-echo "$@" >> "$SBATCH_RECORD"
-out=/dev/null
-for a in "$@"; do case $a in --output=*) out=${a#--output=} ;; esac; done
-script=${@: -1}
-bash "$script" > "$out" 2>&1
-"""
 
 
 def test_slurm_backend_with_fake_sbatch(tmp_path):

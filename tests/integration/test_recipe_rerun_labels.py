@@ -1,29 +1,15 @@
 """A label corrected in the corpus reaches the dump when stages 1-3 are run again."""
 
-import csv
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import soundfile as sf
 
-from corpus_fixtures import tone
 from espnet_ser.labels import read_table
 
 from helpers import ROOT  # noqa: E402  (the project root)
-
-
-def manifest_csv(root: Path, rows, header=("utt_id", "path", "speaker", "emotion", "split")) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "a").mkdir(exist_ok=True)
-    for i in range(4):
-        sf.write(root / f"a/{i}.wav", tone(), 16000)
-    with open(root / "m.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    return root / "m.csv"
+from manifest_fixtures import manifest_csv  # noqa: F401  (fixtures and helpers shared with another layer)
 
 
 # ================================================================ 4. stage outputs follow their inputs

@@ -19,6 +19,7 @@ from helpers import markdown_tables
 from recipes import TINY, env_with, py as _py, ser
 from espnet_ser.corpora.mini import make_mini
 from espnet_ser.testing.synthetic_audio import write_tone
+from recipes import FAKE_SBATCH  # noqa: F401  (fixtures and helpers shared with another layer)
 
 
 @pytest.fixture(scope="module")
@@ -181,16 +182,6 @@ def test_model_card_of_a_demo_model_quick(recipe_run):
     assert hub.data.library_name == "espnet" and {r.metric_type for r in hub.data.eval_results} >= {"ua", "ccc_mean"}
     with zipfile.ZipFile(packed / "model.zip") as z:
         assert {"MODEL_CARD.md", "model_card.json", "experiment.json", "provenance.json"} <= set(z.namelist())
-
-
-FAKE_SBATCH = """#!/usr/bin/env bash
-# fake sbatch: record the arguments, run the batch script locally with its --output
-echo "$@" >> "$SBATCH_RECORD"
-out=/dev/null
-for a in "$@"; do case $a in --output=*) out=${a#--output=} ;; esac; done
-script=${@: -1}
-bash "$script" > "$out" 2>&1
-"""
 
 
 def test_ser_sh_stage_through_slurm(recipe_run, tmp_path):

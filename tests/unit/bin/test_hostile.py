@@ -4,7 +4,6 @@ uncounted files, tracebacks for user mistakes. Each case asserts the one-line me
 traceback) or the count, and for the unsafe kinds that nothing outside the output changed and no code
 ran (a marker file is never created)."""
 
-import csv
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ from espnet_ser.labels import read_table, write_table
 from helpers import CLASSES, cli, make_data_dir, one_line_error
 
 from helpers import ROOT  # noqa: E402  (the project root)
+from manifest_fixtures import manifest_csv  # noqa: F401  (fixtures and helpers shared with another layer)
 TINY = ROOT / "conf/tuning/train_ser_tiny_fbank.yaml"
 
 
@@ -53,18 +53,6 @@ class Evil:
 
     def __reduce__(self):
         return (os.system, (f"touch {self.marker}",))
-
-
-def manifest_csv(root: Path, rows, header=("utt_id", "path", "speaker", "emotion", "split")) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "a").mkdir(exist_ok=True)
-    for i in range(4):
-        sf.write(root / f"a/{i}.wav", tone(), 16000)
-    with open(root / "m.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    return root / "m.csv"
 
 
 GOOD_ROWS = [["u0", "a/0.wav", "s1", "happy", "train"], ["u1", "a/1.wav", "s2", "sad", "test"]]

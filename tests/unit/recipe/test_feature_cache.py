@@ -2,32 +2,15 @@
 
 
 import numpy as np
-import pytest
 import torch
-import yaml
 
 from espnet_ser.recipe.feature_cache import extract_features
 from espnet_ser.inference.speech2emotion import Speech2Emotion
 from espnet_ser.recipe.train_args import collect_stats, train
 from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
-from helpers import make_data_dir, tiny_hubert_config
 
 from helpers import ROOT  # noqa: E402  (the project root)
-EPOCHS = 2
-
-
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cache")
-    # batch size 1: the tiny HuBERT's group-norm feature extractor sees padding, so padded batches would
-    # change its features (HuBERT-large normalises per frame and is not affected)
-    cfg = tiny_hubert_config(root, batch_type="unsorted", batch_size=1, max_epoch=EPOCHS, keep_nbest_models=EPOCHS, seed=3)
-    conf = yaml.safe_load(cfg.read_text())
-    conf.pop("fold_length", None)
-    cfg.write_text(yaml.safe_dump(conf))
-    tr = make_data_dir(root / "tr", n=8, seed=0, partial=True, prefix="tr")
-    dv = make_data_dir(root / "dv", n=4, seed=1, prefix="dv")
-    return root, cfg, tr, dv
+from cache_fixtures import EPOCHS, setup  # noqa: F401  (fixtures and helpers shared with another layer)
 
 
 def test_cached_training_matches_on_the_fly(setup):
