@@ -1,8 +1,14 @@
 """Run a share of a stage's job file in this process (the worker behind ``$cmd JOB=1:N``).
 
     python -m espnet_ser.bin.run_jobs exp/jobs/train.jobs --part 2 --nparts 4
+    python -m espnet_ser.bin.run_jobs exp/jobs/stats.jobs exp/jobs/train.jobs --part 2 --nparts 4 --sync DIR
 
-Line i (0-based) belongs to part ``i % nparts + 1``. Each job is ``python -m <module> <args>`` run
+Line i (0-based) belongs to part ``i % nparts + 1``. With several job files (consecutive stages, all
+parts on one machine) the worker runs its share of each in turn and, before the next file, waits at a
+barrier until every part has finished the file (``--sync DIR``: each part writes ``<file>.<part>``
+there with its pid at the start and its outcome at the end); a failed job in any part, or a part whose
+process ended without an outcome, stops every part there, as a failed stage stops ser.sh. ESPnet is then
+imported once per worker for all the stages. Each job is ``python -m <module> <args>`` run
 in-process (ESPnet is imported once per worker, not once per job), with its output in the job's log;
 a job with a ``launcher`` (a multi-node training job: ``srun ...``) runs as that command's child instead.
 A job whose stamp holds the hash of the same command is skipped (the stage is idempotent); a job that
@@ -17,6 +23,7 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -105,18 +112,18 @@ def _run_held(job: Dict, key: str) -> str:
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="run_jobs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("jobs", type=Path, help="job file (one JSON object per line), written by espnet_ser.bin.recipe jobs")
+    p.add_argument("jobs", type=Path, nargs="+", help="job files (one JSON object per line), written by espnet_ser.bin.recipe "
+                   "jobs; several: consecutive stages, run in turn with a barrier between them (--sync)")
     p.add_argument("--part", type=int, default=1, help="which share to run, 1..nparts (the JOB of $cmd JOB=1:N)")
     p.add_argument("--nparts", type=int, default=1, help="number of shares")
+    p.add_argument("--sync", type=Path, help="barrier dir of the parts (needed with several job files)")
     return p
 
 
-def main(argv=None) -> int:
-    args = get_parser().parse_args(argv)
-    if not 1 <= args.part <= args.nparts:
-        get_parser().error(f"--part must be within 1..{args.nparts}")
-    lines = [line for line in args.jobs.read_text().splitlines() if line.strip()]
-    mine = [json.loads(line) for i, line in enumerate(lines) if i % args.nparts == args.part - 1]
+def run_share(jobs: Path, part: int, nparts: int) -> List[str]:
+    """Run this part's share of one job file; returns the logs of the jobs that failed."""
+    lines = [line for line in jobs.read_text().splitlines() if line.strip()]
+    mine = [json.loads(line) for i, line in enumerate(lines) if i % nparts == part - 1]
     failed: List[str] = []
     for job in mine:
         t0 = time.time()
@@ -130,8 +137,58 @@ def main(argv=None) -> int:
             continue
         print(f"[run_jobs] {status} in {time.time() - t0:.1f}s: {job['log']}", flush=True)
     if failed:
-        print(f"[run_jobs] {len(failed)} of {len(mine)} jobs failed; see " + " ".join(failed), file=sys.stderr)
-        return 1
+        print(f"[run_jobs] {len(failed)} of {len(mine)} jobs of {jobs} failed; see " + " ".join(failed), file=sys.stderr)
+    return failed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def barrier(sync: Path, jobs: Path, nparts: int, poll: float = 0.2) -> List[str]:
+    """Wait until every part has finished ``jobs``; returns the parts that failed or died (empty: all ok)."""
+    while True:
+        states = {}
+        for k in range(1, nparts + 1):
+            words = _read(sync / f"{jobs.name}.{k}").split()
+            states[k] = words[1] if len(words) > 1 else ("running" if words and _alive(int(words[0])) else
+                                                        "started" if not words else "died")
+        bad = [f"part {k} {s}" for k, s in states.items() if s in ("failed", "died")]
+        if bad or all(s == "ok" for s in states.values()):
+            return bad
+        time.sleep(poll)
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    if not 1 <= args.part <= args.nparts:
+        get_parser().error(f"--part must be within 1..{args.nparts}")
+    if len(args.jobs) > 1 and args.sync is None:
+        get_parser().error("several job files need --sync DIR (the barrier between them)")
+    for i, jobs in enumerate(args.jobs):
+        mark = args.sync / f"{jobs.name}.{args.part}" if args.sync else None
+        if mark:
+            mark.parent.mkdir(parents=True, exist_ok=True)
+            mark.write_text(f"{os.getpid()}\n")
+        failed = ["(interrupted)"]
+        try:
+            failed = run_share(jobs, args.part, args.nparts)
+        finally:
+            if mark:
+                mark.write_text(f"{os.getpid()} {'failed' if failed else 'ok'}\n")
+        if failed:
+            return 1
+        if mark and i + 1 < len(args.jobs):
+            bad = barrier(args.sync, jobs, args.nparts)
+            if bad:
+                print(f"[run_jobs] {jobs.name}: {', '.join(bad)}; the next stages are not run", file=sys.stderr)
+                return 1
     return 0
 
 

@@ -26,6 +26,8 @@ def test_acted_corpus_recipe_runs_speaker_independent_folds(tmp_path):
     p = subprocess.run([str(c) for c in cmd], cwd=ROOT / "egs2" / "emodb" / "ser1", env=env_with(EMODB=tmp_path / "corpus"),
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    # stages 5-7 ran in one worker per part (2 parts each): ESPnet imported once per worker
+    assert "stages stats, train, inference: 2 worker(s)" in p.stdout
     for k in (1, 2, 3):
         spk = {part: {line.split()[1] for line in (tmp_path / f"data/emodb/fold{k}/{part}/utt2spk").read_text().splitlines()}
                for part in ("train", "dev", "test")}

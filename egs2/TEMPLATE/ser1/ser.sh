@@ -96,24 +96,56 @@ feats_type=$(python -m espnet_ser.bin.recipe feats_type --ser_config "$ser_confi
   || die "the variants' configs must share one frontend (see above)"
 case $feats_type in raw) train_root=$dump ;; cached) train_root=$feats ;; esac
 
-# run_stage NAME NJ ROOT CMD [CMD OPTIONS]: write NAME's job file over data ROOT, run it through CMD.
-run_stage() {
-  local name=$1 want_nj=$2 root=$3; shift 3
-  local jobs=$expdir/jobs/$name.jobs n parts extra=$ser_args
+# plan_stage NAME NJ ROOT: write NAME's job file over data ROOT; sets jobs_file, parts and stage_line
+plan_stage() {
+  local name=$1 want_nj=$2 root=$3 n extra=$ser_args
+  jobs_file=$expdir/jobs/$name.jobs
   if [ "$root" = "$feats" ]; then
     [ -f "$feats/frontend_args" ] || die "$feats/frontend_args missing: run stage 4 with --feats_type cached"
     extra="$(cat "$feats/frontend_args") $ser_args"
   fi
   n=$(python -m espnet_ser.bin.recipe jobs --stage "$name" --recipe "$recipe" --root "$root" --expdir "$expdir" \
         --variants $variants --folds $folds --ser_config "$ser_config" --ser_args "$extra" \
-        --inference_args "$inference_args" --ngpu "$ngpu" --num_nodes "$num_nodes" --model_card "$model_card" --eval_root "$dump" --out "$jobs")
+        --inference_args "$inference_args" --ngpu "$ngpu" --num_nodes "$num_nodes" --model_card "$model_card" --eval_root "$dump" --out "$jobs_file") \
+    || exit $?  # (set -e does not reach here when the caller is an if's condition)
   parts=$n; [ "$want_nj" -gt 0 ] && [ "$want_nj" -lt "$n" ] && parts=$want_nj
-  log "stage $name: $n jobs in $parts parallel job(s); logs $expdir/logs/$name.*.log"
-  # parallel jobs on one machine share its CPUs: oversubscribed OpenMP threads slow torch down many-fold
-  [ "${SER_BACKEND:-local}" = local ] && export OMP_NUM_THREADS=$(( ncpu / (parts < ncpu ? parts : ncpu) ))
+  stage_line="stage $name: $n jobs in $parts parallel job(s); logs $expdir/logs/$name.*.log"
+}
+# parallel jobs on one machine share its CPUs: oversubscribed OpenMP threads slow torch down many-fold
+share_cpus() { [ "${SER_BACKEND:-local}" = local ] && export OMP_NUM_THREADS=$(( ncpu / (parts < ncpu ? parts : ncpu) )); return 0; }
+
+# run_stage NAME NJ ROOT CMD [CMD OPTIONS]: write NAME's job file over data ROOT, run it through CMD.
+run_stage() {
+  local name=$1 want_nj=$2 root=$3; shift 3
+  plan_stage "$name" "$want_nj" "$root"
+  log "$stage_line"
+  share_cpus
   "$@" JOB=1:"$parts" "$expdir/logs/$name.JOB.log" \
-      python -m espnet_ser.bin.run_jobs "$jobs" --part JOB --nparts "$parts" \
+      python -m espnet_ser.bin.run_jobs "$jobs_file" --part JOB --nparts "$parts" \
     || die "stage $name failed: see $expdir/logs/$name.*.log and the job logs they name"
+}
+
+# Stages 5-7 in one go on this machine (local backend, no GPU, one node) with as many parts each: every
+# worker runs its share of the stats, training and inference jobs in turn, waiting for all parts between
+# stages (run_jobs --sync), so that ESPnet is imported once per worker instead of once per stage. Same
+# jobs, stamps and logs as stage by stage; otherwise the stages run one by one.
+run_stats_train_inference() {
+  $skip_train || $skip_eval && return 1
+  want 5 && want 6 && want 7 || return 1
+  [ "${SER_BACKEND:-local}" = local ] && [ "$ngpu" = 0 ] && [ "$num_nodes" = 1 ] || return 1
+  local files=() counts=() lines=() sync
+  plan_stage stats "$nj" "$train_root"; files+=("$jobs_file"); counts+=("$parts"); lines+=("$stage_line")
+  plan_stage train "$nj" "$train_root"; files+=("$jobs_file"); counts+=("$parts"); lines+=("$stage_line")
+  plan_stage inference "$inference_nj" "$dump"; files+=("$jobs_file"); counts+=("$parts"); lines+=("$stage_line")
+  [ "${counts[0]}" = "${counts[1]}" ] && [ "${counts[1]}" = "${counts[2]}" ] || return 1
+  for line in "${lines[@]}"; do log "$line"; done
+  log "stages stats, train, inference: $parts worker(s), each running its share of the three in turn (one ESPnet import)"
+  sync=$expdir/jobs/sync.$$; rm -rf "$sync"
+  share_cpus
+  ${train_cmd} JOB=1:"$parts" "$expdir/logs/stats_train_inference.JOB.log" \
+      python -m espnet_ser.bin.run_jobs "${files[@]}" --part JOB --nparts "$parts" --sync "$sync" \
+    || die "stages stats/train/inference failed: see $expdir/logs/stats_train_inference.*.log and the job logs they name"
+  rm -rf "$sync"
 }
 
 if want 1; then
@@ -143,12 +175,14 @@ if want 4 && [ "$feats_type" = cached ]; then
       --config "$frontend_config" --src "$dump" --dst "$feats" --no_progress $extract_args \
     || die "stage 4 failed: see $expdir/logs/extract.log"
 fi
-if ! $skip_train; then
+merged=false
+if run_stats_train_inference; then merged=true; fi
+if ! $skip_train && ! $merged; then
   if want 5; then run_stage stats "$nj" "$train_root" ${train_cmd}; fi
   if want 6; then run_stage train "$nj" "$train_root" ${cuda_cmd} --gpu "$ngpu" --num_nodes "$num_nodes"; fi
 fi
 if ! $skip_eval; then
-  if want 7; then run_stage inference "$inference_nj" "$dump" ${decode_cmd}; fi  # audio in: any model reads it
+  if want 7 && ! $merged; then run_stage inference "$inference_nj" "$dump" ${decode_cmd}; fi  # audio in: any model reads it
   if want 8; then run_stage score "$inference_nj" "$dump" ${decode_cmd}; fi
   if want 9; then
     log "stage 9: fold aggregation, significance, tables and plots -> $results_dir/RESULTS.md"
