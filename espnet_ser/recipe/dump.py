@@ -78,6 +78,8 @@ def format_data_dir(src: PathLike, dst: PathLike, shared: Optional[Dict] = None)
     if _stamp_ok(stamp, key):
         return json.loads((dst / "format_report.json").read_text())
     utts = read_data_dir(src)
+    # made here, not by a conversion: every utterance of this dir may have been converted for an earlier one
+    dst.mkdir(parents=True, exist_ok=True)
     # the filter's state belongs to the previous formatted files: gone with them
     shutil.rmtree(dst / ".unfiltered", ignore_errors=True)
     for f in (".filtered", ".done"):

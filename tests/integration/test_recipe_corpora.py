@@ -50,16 +50,23 @@ def test_manifest_recipe_runs_a_users_corpus_from_one_csv(tmp_path):
     small-corpus CPU config: speaker statistics written in the stats stage and computed at inference."""
     import csv
 
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
     from espnet_ser.labels import read_data_dir
 
     make_mini(tmp_path / "corpus")
     assert _py("espnet_ser.bin.prepare_data", "iemocap", tmp_path / "corpus" / "IEMOCAP", tmp_path / "iem").returncode == 0
     utts = read_data_dir(tmp_path / "iem" / "all")
+    (tmp_path / "audio24k").mkdir()
     with open(tmp_path / "my.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["utt_id", "path", "speaker", "emotion", "valence", "arousal", "dominance"])
-        for u in utts:  # the data dir's 0-1 V/A/D back on the manifest's 1-5 scale
-            w.writerow([u.utt_id, u.path, u.speaker, u.emotion or ""] + ["" if v != v else f"{1 + 4 * v:.4f}" for v in u.vad])
+        for u in utts:  # the data dir's 0-1 V/A/D back on the manifest's 1-5 scale; the audio at 24 kHz
+            wav, fs = sf.read(u.path, dtype="float32")
+            path = tmp_path / "audio24k" / f"{u.utt_id}.wav"
+            sf.write(path, resample_poly(wav, 3, 2).astype("float32"), 24000)
+            w.writerow([u.utt_id, path, u.speaker, u.emotion or ""] + ["" if v != v else f"{1 + 4 * v:.4f}" for v in u.vad])
     cmd = ["./run.sh", "--datadir", tmp_path / "data", "--dumpdir", tmp_path / "dump", "--expdir", tmp_path / "exp",
            "--results_dir", tmp_path, "--ser_config", ROOT / "conf/tuning/train_ser_cpu_small.yaml",
            "--ser_args", "--max_epoch 2", "--feats_type", "raw", "--folds", "1 2", "--stop_stage", "9", "--nj", "2",
@@ -67,6 +74,10 @@ def test_manifest_recipe_runs_a_users_corpus_from_one_csv(tmp_path):
     p = subprocess.run([str(c) for c in cmd], cwd=ROOT / "egs2" / "manifest" / "ser1", env=env_with(MANIFEST=tmp_path / "my.csv"),
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    # any-rate audio over several folds: converted once, a later fold's dirs point at those conversions
+    reports = {d.parent.name + "/" + d.name: json.loads((d / "format_report.json").read_text())
+               for d in (tmp_path / "dump" / "raw" / "manifest").glob("fold[12]/*")}
+    assert reports["fold2/test"]["converted"] == reports["fold2/test"]["shared"] == reports["fold2/test"]["utterances"] > 0
     speakers = sorted({u.speaker for u in utts})
     folds = sorted((tmp_path / "data" / "manifest").glob("fold*"))
     assert len(folds) == len(speakers) == 10  # one fold per speaker
