@@ -10,7 +10,6 @@ VAD_DIMS = ("valence", "arousal", "dominance")
 MISSING = "nan"
 
 
-
 def defer_import(name: str) -> None:
     """Make ``import name`` cheap: ``sys.modules[name]`` becomes a stand-in that carries the module's
     ``__file__``, ``__path__`` and ``__spec__`` and imports the real module when any other attribute is

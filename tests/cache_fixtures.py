@@ -4,7 +4,6 @@ import pytest
 import yaml
 from helpers import make_data_dir, tiny_hubert_config
 
-
 EPOCHS = 2
 
 

@@ -2,6 +2,7 @@
 
 import csv
 from pathlib import Path
+
 import soundfile as sf
 from corpus_fixtures import tone
 

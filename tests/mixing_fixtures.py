@@ -1,14 +1,16 @@
 """Corpora, declarations and their fixture shared by the multi-corpus tests (unit and integration)."""
 
 from pathlib import Path
+
 import pytest
 import yaml
-from espnet_ser.labels import read_data_dir, write_data_dir
-from espnet_ser.recipe import mixing
 from helpers import make_data_dir
 
+from espnet_ser.labels import read_data_dir, write_data_dir
+from espnet_ser.recipe import mixing
 
-def _corpus(root: Path, name: str, n: int, seed: int, edit) -> Path:
+
+def corpus_dir(root: Path, name: str, n: int, seed: int, edit) -> Path:
     """A fixture corpus (train, dev and test dirs, speakers spk0-2) with its labels edited by ``edit``."""
     out = {}
     for part, k, s in (("train", n, seed), ("dev", 4, seed + 10), ("test", 5, seed + 20)):
@@ -21,13 +23,13 @@ def _corpus(root: Path, name: str, n: int, seed: int, edit) -> Path:
     return root / name
 
 
-def _classes_only(i, u):
+def classes_only(i, u):
     u.vad = None
     if i % 5 == 4:
         u.emotion = "boredom" if i % 10 == 4 else "fear"  # boredom is mapped to neutral, fear is not a class
 
 
-def _vad_1_to_5(i, u):
+def vad_1_to_5(i, u):
     u.emotion = None
     u.vad = tuple(1 + 4 * v for v in u.vad)  # the corpus's own 1-5 scale
 
@@ -52,9 +54,9 @@ DECL = {
 @pytest.fixture(scope="module")
 def corpora(tmp_path_factory):
     root = tmp_path_factory.mktemp("multi")
-    _corpus(root, "acted", 10, 0, _classes_only)
-    _corpus(root, "pod", 8, 1, _vad_1_to_5)
-    _corpus(root, "both", 9, 2, lambda i, u: None)
+    corpus_dir(root, "acted", 10, 0, classes_only)
+    corpus_dir(root, "pod", 8, 1, vad_1_to_5)
+    corpus_dir(root, "both", 9, 2, lambda i, u: None)
     decl = mixing.load(write_declaration(root / "decl.yaml", DECL))
     built = mixing.build(decl, root, root / "multi")
     return root, decl, built

@@ -1,15 +1,16 @@
 """Models and audio shared by the ONNX tests (unit and integration)."""
 
 from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from espnet_ser.inference.speech2emotion import Speech2Emotion
-from espnet_ser.inference.onnx import export_onnx
-from espnet_ser.model.task import SERTask
 from helpers import tiny_hubert_config
 
+from espnet_ser.inference.onnx import export_onnx
+from espnet_ser.inference.speech2emotion import Speech2Emotion
+from espnet_ser.model.task import SERTask
 
 TOL = 1e-4  # onnxruntime vs torch, fp32 both: kernels differ in summation order only
 

@@ -1,13 +1,13 @@
 """openSMILE features of a small generated data dir, and openSMILE's own functionals as the reference."""
 
 from pathlib import Path
+
 import numpy as np
 import pytest
 import yaml
-from espnet_ser.labels import read_table
-from helpers import make_data_dir
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT, make_data_dir
 
+from espnet_ser.labels import read_table
 
 CONF = ROOT / "conf/tuning/train_ser_cpu_opensmile.yaml"
 

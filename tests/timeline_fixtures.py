@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-from espnet_ser.recipe.train_args import collect_stats, train
-from helpers import make_data_dir
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT, make_data_dir
 
+from espnet_ser.recipe.train_args import collect_stats, train
 
 CONF = ROOT / "conf/tuning/train_ser_tiny_fbank.yaml"
 

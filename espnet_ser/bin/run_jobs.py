@@ -151,14 +151,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _state(mark: Path) -> str:
+    """A part's state from its barrier mark: ``ok``/``failed`` (its outcome), ``running`` (its pid, alive),
+    ``died`` (its pid, gone without an outcome) or ``waiting`` (no mark yet)."""
+    words = _read(mark).split()
+    if not words:
+        return "waiting"
+    if len(words) > 1:
+        return words[1]
+    return "running" if _alive(int(words[0])) else "died"
+
+
 def barrier(sync: Path, jobs: Path, nparts: int, poll: float = 0.2) -> List[str]:
     """Wait until every part has finished ``jobs``; returns the parts that failed or died (empty: all ok)."""
     while True:
-        states = {}
-        for k in range(1, nparts + 1):
-            words = _read(sync / f"{jobs.name}.{k}").split()
-            states[k] = words[1] if len(words) > 1 else ("running" if words and _alive(int(words[0])) else
-                                                        "started" if not words else "died")
+        states = {k: _state(sync / f"{jobs.name}.{k}") for k in range(1, nparts + 1)}
         bad = [f"part {k} {s}" for k, s in states.items() if s in ("failed", "died")]
         if bad or all(s == "ok" for s in states.values()):
             return bad

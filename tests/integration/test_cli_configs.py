@@ -6,7 +6,7 @@ import sys
 import yaml
 
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 
 
 def ser_train(*args, cwd):

@@ -6,7 +6,7 @@ import numpy as np
 from espnet_ser.recipe.feature_cache import extract_features
 from helpers import make_data_dir
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 from cache_fixtures import EPOCHS, setup  # noqa: F401  (fixtures and helpers shared with another layer)
 
 

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 from onnx_fixtures import TOL, hubert, random_model, speech_like  # noqa: F401  (fixtures and helpers shared with another layer)
 
 

@@ -11,8 +11,8 @@ import yaml
 
 from espnet_ser.labels import read_table
 
-from helpers import ROOT  # noqa: E402  (the project root)
-from mixing_fixtures import DECL, _classes_only, _corpus, _vad_1_to_5, corpora, write_declaration  # noqa: F401  (fixtures and helpers shared with another layer)
+from helpers import ROOT
+from mixing_fixtures import DECL, classes_only, corpus_dir, vad_1_to_5, corpora, write_declaration  # noqa: F401  (fixtures and helpers shared with another layer)
 
 
 def test_the_multi_recipe_runs_a_declaration_end_to_end(corpora, tmp_path):

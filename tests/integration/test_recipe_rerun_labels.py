@@ -8,7 +8,7 @@ from pathlib import Path
 
 from espnet_ser.labels import read_table
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 from manifest_fixtures import manifest_csv  # noqa: F401  (fixtures and helpers shared with another layer)
 
 

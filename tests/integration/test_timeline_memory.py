@@ -7,7 +7,7 @@ import sys
 import soundfile as sf
 
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 from timeline_fixtures import CONF, FS, model, tone  # noqa: F401  (fixtures and helpers shared with another layer)
 
 

@@ -10,7 +10,7 @@ from espnet_ser.recipe.train_args import collect_stats, train
 from espnet_ser.spec import VARIANTS
 from helpers import make_data_dir
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 CONF = ROOT / "conf/tuning/train_ser_tiny_fbank.yaml"
 STATS = ["loss", "loss_ce", "loss_ccc", "ccc_valence", "ccc_arousal", "ccc_dominance", "ccc_mean", "acc"]
 

@@ -13,7 +13,7 @@ from espnet_ser.recipe.plan import Split, plan_stage
 from espnet_ser.recipe.train_args import collect_stats, train
 from helpers import make_data_dir
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 TINY = ROOT / "conf/tuning/train_ser_tiny_fbank.yaml"
 
 

@@ -14,7 +14,7 @@ from espnet_ser.bin import prepare_data, ser_score
 from espnet_ser.inference.predictions import Predictions, write_predictions
 from helpers import CLASSES, cli, make_data_dir, one_line_error
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 
 
 # ---------------------------------------------------------------- IEMOCAP

@@ -25,7 +25,7 @@ from espnet_ser.inference.predictions import Predictions, write_predictions
 from espnet_ser.labels import read_table, write_table
 from helpers import CLASSES, cli, make_data_dir, one_line_error
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 from manifest_fixtures import manifest_csv  # noqa: F401  (fixtures and helpers shared with another layer)
 TINY = ROOT / "conf/tuning/train_ser_tiny_fbank.yaml"
 

@@ -13,7 +13,7 @@ from espnet_ser.inference.speech2emotion import Speech2Emotion
 from espnet_ser.inference.onnx import OnnxSpeech2Emotion, export_onnx
 from helpers import tiny_hubert_config
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 from onnx_fixtures import TOL, hubert, random_model, speech_like  # noqa: F401  (fixtures and helpers shared with another layer)
 
 

@@ -16,7 +16,7 @@ from espnet_ser.labels import read_table, write_table
 from espnet_ser.recipe.train_args import collect_stats, train
 from helpers import CLASSES, make_data_dir
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 CONF = ROOT / "conf/tuning/train_ser_tiny_fbank.yaml"
 
 

@@ -8,7 +8,7 @@ from espnet_ser.model.task import SERTask
 from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
 from espnet_ser.spec import VARIANTS
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 
 
 @pytest.fixture(scope="module")

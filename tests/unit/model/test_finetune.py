@@ -21,7 +21,7 @@ from espnet_ser.recipe.train_args import collect_stats, train
 from espnet_ser.testing.hubert_checkpoints import save_hf_hubert, save_s3prl_hubert
 from helpers import make_data_dir, tiny_hubert_config
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 TOP1 = {"mode": "top", "layers": 1}
 
 

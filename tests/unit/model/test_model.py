@@ -7,7 +7,7 @@ import torch
 from espnet_ser.model.task import SERTask
 from espnet_ser.spec import VARIANTS
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 STATS = ["loss", "loss_ce", "loss_ccc", "ccc_valence", "ccc_arousal", "ccc_dominance", "ccc_mean", "acc"]
 NAN = float("nan")
 

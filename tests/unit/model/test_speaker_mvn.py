@@ -20,7 +20,7 @@ from espnet_ser.recipe.plan import Split, plan_stage
 from espnet_ser.recipe.train_args import collect_stats, speaker_stats_files, train, train_args
 from helpers import make_data_dir
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 CONF = ROOT / "conf/tuning/train_ser_cpu_small.yaml"
 
 

@@ -9,7 +9,7 @@ from espnet_ser.inference.speech2emotion import Speech2Emotion
 from espnet_ser.recipe.train_args import collect_stats, train
 from espnet_ser.testing.hubert_checkpoints import save_hf_hubert
 
-from helpers import ROOT  # noqa: E402  (the project root)
+from helpers import ROOT
 from cache_fixtures import EPOCHS, setup  # noqa: F401  (fixtures and helpers shared with another layer)
 
 

@@ -16,8 +16,8 @@ from espnet_ser.recipe.combine import combine, size_matched_subset
 from espnet_ser.recipe.plan import make_splits
 from espnet_ser.spec import TABLE2_ROWS
 
-from helpers import ROOT  # noqa: E402  (the project root)
-from mixing_fixtures import DECL, _classes_only, _corpus, _vad_1_to_5, corpora, write_declaration  # noqa: F401  (fixtures and helpers shared with another layer)
+from helpers import ROOT
+from mixing_fixtures import DECL, classes_only, corpus_dir, vad_1_to_5, corpora, write_declaration  # noqa: F401  (fixtures and helpers shared with another layer)
 
 
 def test_table2_declared_gives_the_same_training_sets_as_before(tmp_path):
