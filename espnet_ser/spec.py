@@ -28,6 +28,29 @@ VARIANTS: Tuple[str, ...] = tuple(_REGISTRY)
 VARIANT_TITLES: Dict[str, str] = {n: v.title for n, v in _REGISTRY.items()}
 #: what each variant predicts
 VARIANT_OUTPUTS: Dict[str, Tuple[str, ...]] = {n: v.outputs for n, v in _REGISTRY.items()}
+#: systems a recipe may run beside the decoder variants (``--variants`` names them too), each from a config
+#: of its own (``system: classical`` or ``system: fusion``): the scikit-learn classical system
+#: (:mod:`espnet_ser.classical`) and the late fusion of the run's other systems (``ser_ensemble``)
+SYSTEMS: Dict[str, str] = {"classical": "Classical (scikit-learn)", "fusion": "Fusion"}
+#: every name ``--variants`` accepts, in the order tables list them
+RUNNABLE: Tuple[str, ...] = VARIANTS + tuple(SYSTEMS)
+TITLES: Dict[str, str] = {**VARIANT_TITLES, **SYSTEMS}
+
+
+def title_of(key: str) -> str:
+    """A table's name for a variant, a system or a system's member (``<system>/<member>``).
+
+    >>> title_of("baseline_d"), title_of("classical/egemaps_svm")
+    ('Baseline D', 'egemaps_svm (member of Classical (scikit-learn))')
+    """
+    system, _, member = key.partition("/")
+    return f"{member} (member of {TITLES.get(system, system)})" if member else TITLES.get(key, key)
+
+
+def row_order(keys) -> list:
+    """Table rows in order: the decoder variants, then each system followed by its members, fusion last."""
+    rank = {k: i for i, k in enumerate(RUNNABLE)}
+    return sorted(keys, key=lambda k: (rank.get(k.partition("/")[0], len(rank)), k.partition("/")[0], "/" in k, k))
 #: the baseline of each label type: the variant that predicts it alone (Baseline C: vad, Baseline D: emotion)
 BASELINES: Dict[str, str] = {t: next(n for n, out in VARIANT_OUTPUTS.items() if out == (t,)) for t in LABEL_TYPES}
 CCC_METRICS = ("ccc_mean", "ccc_valence", "ccc_arousal", "ccc_dominance")

@@ -9,7 +9,7 @@ from helpers import ROOT, make_data_dir
 
 from espnet_ser.labels import read_table
 
-CONF = ROOT / "conf/tuning/train_ser_cpu_opensmile.yaml"
+CONF = ROOT / "conf/tuning/cpu_opensmile_baseline_d.yaml"
 
 
 SETS = ("GeMAPSv01b", "eGeMAPSv02", "emobase")
@@ -34,14 +34,12 @@ def reference_functionals(data_dir: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    """The shipped openSMILE config with GeMAPS (62) instead of ComParE (6,373): the same model, smaller."""
+    """The shipped openSMILE network config with GeMAPS (62) instead of ComParE (6,373): the same model, smaller."""
     root = tmp_path_factory.mktemp("os")
     conf = yaml.safe_load(CONF.read_text())
     assert conf["frontend_conf"]["feature_set"] == ["ComParE_2016", "eGeMAPSv02", "emobase"]
     assert conf["frontend_conf"]["window"] == [0, 1.0, 2.0] and conf["frontend_conf"]["window_shift"] == [None, 0.5, 1.0]
     conf["frontend_conf"]["feature_set"] = list(SETS)
-    conf["encoder_conf"]["output_size"] = VIEWS * DIM
-    conf["decoder_conf"]["input_groups"] = [62, 88, 988] * VIEWS
     (root / "conf.yaml").write_text(yaml.safe_dump(conf))
     tr = make_data_dir(root / "train", n=15, seed=0, prefix="tr", dur=(1.0, 1.5))
     dv = make_data_dir(root / "valid", n=6, seed=1, prefix="dv", dur=(1.0, 1.5))

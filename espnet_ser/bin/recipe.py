@@ -41,10 +41,10 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--folds", nargs="*", default=[], help="folds asked for")
     s = sub.add_parser("frontend_config", help="print the config whose frontend all variants share (stages 4-5)")
     s.add_argument("--ser_config", required=True, help="training YAML; {variant} is replaced by the variant name")
-    s.add_argument("--variants", nargs="+", required=True, choices=spec.VARIANTS)
+    s.add_argument("--variants", nargs="+", required=True, choices=spec.RUNNABLE)
     s = sub.add_parser("feats_type", help="print the feature type training reads (raw where the frontend has nothing frozen to cache)")
     s.add_argument("--ser_config", required=True, help="training YAML; {variant} is replaced by the variant name")
-    s.add_argument("--variants", nargs="+", required=True, choices=spec.VARIANTS)
+    s.add_argument("--variants", nargs="+", required=True, choices=spec.RUNNABLE)
     s.add_argument("--feats_type", required=True, choices=["raw", "cached"], help="what the run asked for")
     s = sub.add_parser("format", help="every data dir of <src>/splits.tsv -> 16 kHz mono copy under <dst>")
     s.add_argument("--src", type=Path, required=True, help="data root with splits.tsv")
@@ -58,7 +58,7 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--recipe", required=True, choices=spec.RECIPES)
     s.add_argument("--root", type=Path, required=True, help="dump root with splits.tsv")
     s.add_argument("--expdir", type=Path, required=True)
-    s.add_argument("--variants", nargs="+", default=None, choices=spec.VARIANTS, help="default: the recipe's")
+    s.add_argument("--variants", nargs="+", default=None, choices=spec.RUNNABLE, help="default: the recipe's")
     s.add_argument("--folds", type=int, nargs="*", default=None, help="only splits of these folds (default: all)")
     s.add_argument("--ser_config", required=True, help="training YAML; {variant} is replaced by the variant name")
     s.add_argument("--ser_args", default="", help="extra ser_train arguments (one shell-quoted string)")
@@ -67,6 +67,7 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument("--num_nodes", type=int, default=1, help="nodes per training job (>1: one Slurm step over them)")
     s.add_argument("--model_card", choices=("none", "quick", "full"), default="none", help="pack stage: write model cards")
     s.add_argument("--eval_root", type=Path, default=None, help="audio data root of the test sets (default --root)")
+    s.add_argument("--feats_root", type=Path, default=None, help="feature cache root (stage 4), read by the classical system")
     s.add_argument("--out", type=Path, required=True, help="job file to write")
     return p
 
@@ -111,7 +112,7 @@ def main(argv=None) -> int:
         variants = args.variants
         jobs = plan_stage(args.stage, args.recipe, splits, args.root, args.expdir, variants, args.ser_config,
                           shlex.split(args.ser_args), shlex.split(args.inference_args), args.ngpu, args.eval_root,
-                          args.num_nodes, args.model_card)
+                          args.num_nodes, args.model_card, args.feats_root)
         write_jobs(jobs, args.out)
         print(len(jobs))
     return 0

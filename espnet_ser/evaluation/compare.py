@@ -27,7 +27,7 @@ from espnet_ser.evaluation.plots import plot_reject_curves, plot_reliability
 from espnet_ser.evaluation.runs import load_runs
 from espnet_ser.evaluation.scoring import concat, score_paired
 from espnet_ser.labels import read_labels
-from espnet_ser.spec import VARIANT_TITLES, recipe as recipe_spec
+from espnet_ser.spec import recipe as recipe_spec, title_of
 
 PathLike = Union[str, Path]
 
@@ -67,7 +67,7 @@ def build_comparison(sources: Dict[str, PathLike], recipe: str, out_dir: PathLik
         for variant in sorted({r.variant for r in runs}):
             rs = [r for r in runs if r.variant == variant and test in r.paired]
             pooled = concat([r.paired[test] for r in sorted(rs, key=lambda r: r.meta.get("fold") or 0)])
-            name = f"{label}: {VARIANT_TITLES.get(variant, variant)}"
+            name = f"{label}: {title_of(variant)}"
             b = beyond_scores(pooled, fit_vad_classes=False)  # classes from V/A/D: fitted per fold below
             row = {"run": name, "folds": len(rs), "n": len(pooled.ids), **score_paired(pooled), **b,
                    "vad_to_class": vad_classes_by_fold(rs, test)}

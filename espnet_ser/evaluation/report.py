@@ -19,9 +19,9 @@ from espnet_ser.evaluation.compare import fmt3, vad_classes_by_fold
 from espnet_ser.evaluation.cross_corpus import cross_corpus
 from espnet_ser.evaluation.plots import (plot_confusion, plot_pred_vs_true, plot_reject_curves, plot_training_curves,
                                          plot_va_plane)
-from espnet_ser.evaluation.runs import by_variant, load_runs
+from espnet_ser.evaluation.runs import by_member, by_variant, load_runs, predictable_by_variant
 from espnet_ser.evaluation.tables import table2, variant_table
-from espnet_ser.spec import TABLE2_CORPORA, TABLES, VARIANT_TITLES
+from espnet_ser.spec import TABLE2_CORPORA, TABLES, row_order, title_of
 
 PathLike = Union[str, Path]
 
@@ -30,7 +30,7 @@ def _figures(aggs, tag: str, fig_dir: Path) -> List[Path]:
     out = []
     for v, agg in aggs.items():
         p = agg.pooled
-        name = f"{tag} {VARIANT_TITLES.get(v, v)} (pooled, n={len(p.ids)})"
+        name = f"{tag} {title_of(v)} (pooled, n={len(p.ids)})"
         if p.has_classes:
             out.append(plot_confusion(p, fig_dir / f"{tag}_{v}_confusion.png", name))
         if p.has_vad:
@@ -44,17 +44,17 @@ def beyond_section(aggs, runs, test: str, tag: str, fig_dir: Path):
     """Markdown lines and a reject-curve figure: calibration, agreement with the evaluators' votes and
     classes read off V/A/D, per variant on the pooled folds (:mod:`espnet_ser.evaluation.beyond`)."""
     rows, curves = [], {}
-    for v in sorted(aggs, key=lambda k: list(VARIANT_TITLES).index(k) if k in VARIANT_TITLES else len(VARIANT_TITLES)):
+    for v in row_order(aggs):
         agg = aggs[v]
         b = beyond_scores(agg.pooled, fit_vad_classes=False)  # classes from V/A/D: fitted per fold below
         view = vad_classes_by_fold([r for r in runs if r.variant == v and test in r.paired], test) if agg.pooled.has_vad else {}
         if not b and not view:
             continue
         rho = b.get("spearman_uncertainty_disagreement")
-        rows.append(f"| {VARIANT_TITLES.get(v, v)} | {fmt3(b.get('ece'))} | {fmt3(b.get('ece_votes'))} | "
+        rows.append(f"| {title_of(v)} | {fmt3(b.get('ece'))} | {fmt3(b.get('ece_votes'))} | "
                     f"{fmt3(b.get('jsd_votes'))} | {fmt3(rho)} | "
                     f"{fmt3(view.get('ua'))} | {fmt3(view.get('agreement'))} |")
-        curves[VARIANT_TITLES.get(v, v)] = reject_curves(b)
+        curves[title_of(v)] = reject_curves(b)
     if not rows:
         return [], None
     lines = ["Beyond accuracy (pooled folds; docs/evaluation.md): ECE of the top-class probability, against the "
@@ -78,8 +78,7 @@ def conformal_section(runs, test: str) -> List[str]:
     """Markdown lines: empirical coverage of each variant's conformal sets and intervals on ``test``, every
     fold's utterances pooled (each fold calibrated on its own dev set; ``ser_conformal``'s coverage.json)."""
     rows, target, few = [], None, False
-    order = list(VARIANT_TITLES)
-    for v in sorted({r.variant for r in runs}, key=lambda k: order.index(k) if k in order else len(order)):
+    for v in row_order({r.variant for r in runs}):
         reports = [json.loads(f.read_text()) for r in runs if r.variant == v
                    for f in [r.exp_dir / "inference" / test / "conformal" / "coverage.json"] if f.is_file()]
         if not reports:
@@ -104,7 +103,7 @@ def conformal_section(runs, test: str) -> List[str]:
         worst = min((g.get("class_coverage", 1.0) for rep in reports for k, g in rep["groups"].items()
                      if k.startswith("speaker=") and g.get("class_n")), default=None)
         cal_n = (f"{min(sizes)}" if min(sizes) == max(sizes) else f"{min(sizes)}-{max(sizes)}") if sizes else "?"
-        rows.append(f"| {VARIANT_TITLES.get(v, v)} | {cal_n}{' *' if short else ''} | {fmt3(pooled('class_coverage', 'class_n'))} | "
+        rows.append(f"| {title_of(v)} | {cal_n}{' *' if short else ''} | {fmt3(pooled('class_coverage', 'class_n'))} | "
                     f"{fmt3(pooled('mean_set_size', 'n'))} | {fmt3(worst)} | {fmt3(mean(vad_cov))} | {fmt3(mean(vad_width))} |")
     if not rows:
         return []
@@ -134,7 +133,7 @@ def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str =
         logs: Dict[str, List[Path]] = {}
         for r in runs:
             if (r.exp_dir / "train.log").exists():
-                label = VARIANT_TITLES.get(r.variant, r.variant) + (f", ID {r.meta['row']}" if spec.layout == "mismatched" else "")
+                label = title_of(r.variant) + (f", ID {r.meta['row']}" if spec.layout == "mismatched" else "")
                 logs.setdefault(label, []).append(r.exp_dir / "train.log")
         if spec.layout == "multi":  # a declaration's experiments x its corpora: the cross-corpus matrix
             md, det, figs, summary[table] = cross_corpus(runs, fig_dir, correction, show_ci)
@@ -149,9 +148,11 @@ def build_results(sources: Dict[str, PathLike], out_dir: PathLike, header: str =
             summary[table] = {f"{k[0]}/row{k[1]}": {c: a.metrics for c, a in v.items()} for k, v in aggs.items()}
         else:
             aggs = by_variant(runs, spec.tests[0])
-            md, det = variant_table(spec.title, aggs, [m for _, m in spec.columns], table, "folds" if spec.layout == "folds" else "runs",
-                                    correction, show_ci)
-            summary[table] = {v: a.metrics for v, a in aggs.items()}
+            members = by_member(runs, spec.tests[0])
+            md, det = variant_table(spec.title, {**aggs, **members}, [m for _, m in spec.columns], table,
+                                    "folds" if spec.layout == "folds" else "runs", correction, show_ci,
+                                    predictable_by_variant(runs))
+            summary[table] = {v: a.metrics for v, a in {**aggs, **members}.items()}
             figures += _figures(aggs, table, fig_dir)
             extra, fig = beyond_section(aggs, runs, spec.tests[0], table, fig_dir)
             extra += conformal_section(runs, spec.tests[0])

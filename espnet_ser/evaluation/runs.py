@@ -21,6 +21,7 @@ import numpy as np
 
 from espnet_ser.errors import InputError, MissingInput
 from espnet_ser.evaluation.scoring import Paired, concat, pair, score_paired
+from espnet_ser.inference.predictions import MEMBERS_DIR
 
 PathLike = Union[str, Path]
 
@@ -30,6 +31,7 @@ class Run:
     exp_dir: Path
     meta: Dict
     paired: Dict[str, Paired] = field(default_factory=dict)  # test name -> predictions paired with refs
+    members: Dict[str, Dict[str, Paired]] = field(default_factory=dict)  # test name -> a system's members' predictions
 
     @property
     def variant(self) -> str:
@@ -61,6 +63,10 @@ def load_runs(exp_root: PathLike, recipe: Optional[str] = None) -> List[Run]:
             if not hyp.exists():
                 raise MissingInput(f"{hyp}: no predictions for test set {name!r} of {meta_file.parent} (run inference)")
             run.paired[name] = pair(ref, hyp)
+            # a system's members (the classical system writes one prediction dir per member)
+            members = sorted(d for d in (hyp / MEMBERS_DIR).glob("*") if d.is_dir()) if (hyp / MEMBERS_DIR).is_dir() else []
+            if members:
+                run.members[name] = {d.name: pair(ref, d) for d in members}
         runs.append(run)
     return runs
 
@@ -104,6 +110,65 @@ def by_variant(runs: Sequence[Run], test: str, key=lambda r: r.variant) -> Dict[
     for k, rs in groups.items():
         rs = sorted(rs, key=lambda r: (r.meta.get("fold") or 0))
         out[k] = aggregate([r.paired[test] for r in rs], [r.meta.get("fold") for r in rs])
+    return out
+
+
+#: the files in which a system's exp dir lists the classes it can predict (``predictable_classes``)
+SYSTEM_INFO = ("classical.json", "fusion.json")
+
+
+def predictable(run: Run) -> Optional[Dict[str, List[str]]]:
+    """The classes ``run``'s model can predict (``classes``) and those of its class list it cannot
+    (``missing``: its training data had none), from its exp dir: a system's ``classical.json`` /
+    ``fusion.json``, a network's ``config.yaml`` (``model_conf.trained_classes``). None: not recorded."""
+    for name in SYSTEM_INFO:
+        f = run.exp_dir / name
+        if f.is_file():
+            info = json.loads(f.read_text(encoding="utf-8"))
+            classes = list(info.get("class_counts", {}))
+            can = info.get("predictable_classes", classes)
+            return {"classes": can, "missing": [c for c in classes if c not in can]}
+    f = run.exp_dir / "config.yaml"
+    if not f.is_file():
+        return None
+    import yaml
+
+    conf = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+    classes = conf.get("class_list")
+    can = (conf.get("model_conf") or {}).get("trained_classes")
+    if not isinstance(classes, list) or not isinstance(can, list):
+        return None
+    return {"classes": can, "missing": [c for c in classes if c not in can]}
+
+
+def predictable_by_variant(runs: Sequence[Run]) -> Dict[str, Dict[str, List[str]]]:
+    """:func:`predictable` per variant, over its folds: the classes every fold's model can predict, and
+    those some fold's model cannot."""
+    out: Dict[str, Dict[str, List[str]]] = {}
+    for r in runs:
+        p = predictable(r)
+        if p is None:
+            continue
+        have = out.setdefault(r.variant, {"classes": list(p["classes"]), "missing": []})
+        have["classes"] = [c for c in have["classes"] if c in p["classes"]]
+        have["missing"] += [c for c in p["missing"] if c not in have["missing"]]
+    return out
+
+
+def by_member(runs: Sequence[Run], test: str) -> Dict[str, Aggregate]:
+    """The members of the systems that have them, aggregated like :func:`by_variant`, keyed
+    ``<variant>/<member>`` (:func:`espnet_ser.spec.title_of` names them); only members every fold of
+    the system has."""
+    groups: Dict[str, List[Run]] = {}
+    for r in runs:
+        if test in r.paired:
+            groups.setdefault(r.variant, []).append(r)
+    out = {}
+    for v, rs in groups.items():
+        rs = sorted(rs, key=lambda r: (r.meta.get("fold") or 0))
+        names = [m for m in rs[0].members.get(test, {}) if all(m in r.members.get(test, {}) for r in rs)]
+        for m in names:
+            out[f"{v}/{m}"] = aggregate([r.members[test][m] for r in rs], [r.meta.get("fold") for r in rs])
     return out
 
 

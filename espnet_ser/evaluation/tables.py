@@ -24,7 +24,7 @@ from espnet_ser.evaluation.runs import Aggregate, is_missing
 from espnet_ser.evaluation.significance import (ALPHA, BOOTSTRAP_TEST, CORRECTION_NAMES, FOLD_TEST, bootstrap_std, family_size,
                                              mark_family, paired_bootstrap, paired_fold_test)
 from espnet_ser.spec import (BASELINES, LABEL_WORDS, TABLE2_CORPORA, TABLE2_ROWS, TABLES, TEST_SETS, VARIANT_TITLES, VARIANTS,
-                              metric_label_type, table2_baseline_row, table2_trained_types)
+                              metric_label_type, row_order, title_of, table2_baseline_row, table2_trained_types)
 
 LABELS = {"ccc_mean": "CCC", "ccc_valence": "CCC-V", "ccc_arousal": "CCC-A", "ccc_dominance": "CCC-D",
           "ua": "Acc (UA)", "f1_macro": "F1 (macro)", "wa": "WA"}
@@ -88,9 +88,20 @@ def _header(cols: Sequence[str]) -> List[str]:
     return ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
 
 
+def system_base(aggs: Dict[str, Aggregate]) -> Optional[str]:
+    """The row every other row of a table is tested against when the table has systems: the fusion, else
+    the classical system (None: a table of the paper's variants, tested against their baselines)."""
+    return next((k for k in ("fusion", "classical") if k in aggs), None)
+
+
 def variant_table(title: str, aggs: Dict[str, Aggregate], metrics: Sequence[str], paper_key: str,
-                  fold_word: str, correction: str = "holm", show_ci: bool = False) -> Tuple[str, Dict]:
-    """Table 1 or 3 (or a corpus outside the paper: no paper columns): one row per variant."""
+                  fold_word: str, correction: str = "holm", show_ci: bool = False,
+                  predictable: Optional[Dict[str, Dict[str, List[str]]]] = None) -> Tuple[str, Dict]:
+    """Table 1 or 3 (or a corpus outside the paper: no paper columns): one row per variant, system
+    (:data:`espnet_ser.spec.SYSTEMS`) and system member (``<system>/<member>``), in
+    :func:`espnet_ser.spec.row_order`. With a system in the table every row is tested against
+    :func:`system_base`. ``predictable``: the classes each row's model can predict, named under the
+    table where some class of the list is missing."""
     cols = ["Model", f"n ({fold_word}/utts)"]
     for m in metrics:
         cols += [LABELS[m], "paper", "Δ"] if paper_key in PAPER else [LABELS[m]]
@@ -98,14 +109,14 @@ def variant_table(title: str, aggs: Dict[str, Aggregate], metrics: Sequence[str]
     details: Dict = {}
     rows: List[List[str]] = []
     places: List[Tuple[int, int, str]] = []
-    for v in VARIANTS:
-        agg = aggs.get(v)
-        if agg is None:
-            continue
+    order = row_order(aggs)
+    against = system_base(aggs)
+    for v in order:
+        agg = aggs[v]
         n = next(iter(agg.metrics.values()))
-        row = [VARIANT_TITLES[v], f"{n['n']}/{n['n_utts']}"]
+        row = [title_of(v), f"{n['n']}/{n['n_utts']}"]
         for m in metrics:
-            base = aggs.get(BASELINES[metric_label_type(m)])
+            base = aggs[against] if against else aggs.get(BASELINES[metric_label_type(m)])
             text, tests = cell(agg, m, base)
             details[f"{v}/{m}"] = tests
             places.append((len(rows), len(row), f"{v}/{m}"))
@@ -115,12 +126,25 @@ def variant_table(title: str, aggs: Dict[str, Aggregate], metrics: Sequence[str]
     sizes = mark(rows, places, details, correction, show_ci)
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     pooled = ["", "Pooled predictions (every utterance scored once):", ""] + _header(["Model"] + [LABELS[m] for m in metrics])
-    for v in VARIANTS:
-        if v in aggs:
-            vals = [_num(aggs[v].metrics[m]["pooled"]) if m in aggs[v].metrics else "–" for m in metrics]
-            pooled.append("| " + " | ".join([VARIANT_TITLES[v]] + vals) + " |")
-    per_class = per_class_recall({VARIANT_TITLES[v]: aggs[v] for v in VARIANTS if v in aggs}, fold_word)
-    return "\n".join(lines + pooled + ["", _legend(sizes, correction, paper=paper_key in PAPER)] + per_class) + "\n", details
+    for v in order:
+        vals = [_num(aggs[v].metrics[m]["pooled"]) if m in aggs[v].metrics else "–" for m in metrics]
+        pooled.append("| " + " | ".join([title_of(v)] + vals) + " |")
+    per_class = per_class_recall({title_of(v): aggs[v] for v in order}, fold_word)
+    base_text = (f"Paired tests: every row against {title_of(against)}." if against else "")
+    lines += pooled + ["", _legend(sizes, correction, base_text, paper=paper_key in PAPER)] + per_class
+    lines += predictable_lines(predictable or {})
+    return "\n".join(lines) + "\n", details
+
+
+def predictable_lines(predictable: Dict[str, Dict[str, List[str]]]) -> List[str]:
+    """Markdown lines naming the classes each model can predict, when some model cannot predict all of
+    its class list (its training data lacked them: they get probability 0)."""
+    short = {k: v for k, v in predictable.items() if v["missing"]}
+    if not short:
+        return []
+    return ["", "Classes a model cannot predict (no training utterance of theirs; probability 0): "
+            + "; ".join(f"{title_of(k)}: {', '.join(v['missing'])} (predicts {', '.join(v['classes'])})"
+                        for k, v in ((k, short[k]) for k in row_order(short))) + "."]
 
 
 #: a class with fewer test utterances than this in some fold is named under the per-class table

@@ -130,7 +130,7 @@ class OneUtterance(torch.nn.Module):
             feats, feat_lengths = m.normalize(feats, feat_lengths)
         hs, hs_lengths, _ = m.encoder(feats, feat_lengths)
         out = m.decoder(hs, hs_lengths)
-        result = {"probs": torch.softmax(out["logits"], dim=-1) if out["logits"] is not None else None,
+        result = {"probs": torch.softmax(m.mask_untrained(out["logits"]), dim=-1) if out["logits"] is not None else None,
                   "vad": out["vad"]}
         return tuple(result[k] for k in self.outputs)
 

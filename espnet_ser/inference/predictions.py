@@ -65,6 +65,8 @@ class Predictions:
         return [u for u, b in zip(self.ids, bad) if b]
 
 
+#: the subdir of a prediction dir holding one prediction dir per member of a system (the classical system's)
+MEMBERS_DIR = "members"
 PREDICTION_FILES = ("emotion", "probs", "class_list", "vad", "class_entropy", "vad_std", "results.json", "results.csv",
                     "errors")
 

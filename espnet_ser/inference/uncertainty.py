@@ -1,15 +1,15 @@
 """Predictive uncertainty from several stochastic predictions of the same utterances.
 
-The S predictions are either MC-dropout passes of one model (``ser_inference --mc_dropout S``: the
-features once, then S runs of the trained part with its dropout on) or the models of several folds
-(``ser_ensemble``). :func:`summarize` turns them into what the prediction dir holds:
+The S predictions are MC-dropout passes of one model (``ser_inference --mc_dropout S``: the features
+once, then S runs of the trained part with its dropout on); ``ser_ensemble`` writes the same files for
+several systems or folds' models. :func:`summarize` turns them into what the prediction dir holds:
 
 * ``probs``: the mean of the S class distributions (the predictive distribution);
 * ``class_entropy``: its entropy in nats, ``H = -sum_k p_k ln p_k`` (0 ln 0 = 0; at most ln K);
 * ``vad``: the mean of the S V/A/D predictions; ``vad_std``: their population std per dimension.
 """
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -68,17 +68,3 @@ def mc_dropout_passes(model, speech: torch.Tensor, lengths: torch.Tensor, passes
         for m in drops:
             m.eval()
     return {"probs": torch.stack(probs) if probs else None, "vad": torch.stack(vad) if vad else None}
-
-
-def ensemble(preds: Sequence) -> Dict[str, Optional[np.ndarray]]:
-    """:func:`summarize` over several prediction dirs' ``Predictions`` of the same utterances and classes."""
-    first = preds[0]
-    for p in preds[1:]:
-        if p.ids != first.ids:
-            raise InputError("the prediction dirs of an ensemble must list the same utterances")
-        if (p.class_list or None) != (first.class_list or None):
-            raise InputError(f"the prediction dirs of an ensemble must share one class list: {p.class_list} vs {first.class_list}")
-        if (p.probs is None) != (first.probs is None) or (p.vad is None) != (first.vad is None):
-            raise InputError("the prediction dirs of an ensemble must all have (or all lack) probs and vad")
-    return summarize(None if first.probs is None else np.stack([p.probs for p in preds]),
-                     None if first.vad is None else np.stack([p.vad for p in preds]))

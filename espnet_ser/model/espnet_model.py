@@ -54,8 +54,17 @@ class ESPnetSERModel(AbsESPnetModel):
         vad_agreement_tau: Optional[float] = None,
         ce_reduction: str = "mean",
         lsm_weight: float = 0.0,
+        trained_classes: Optional[Sequence[str]] = None,
     ):
         super().__init__()
+        unknown = sorted(set(trained_classes or ()) - set(class_list))
+        if unknown:
+            raise InputError(f"model_conf trained_classes {unknown} are not in class_list {list(class_list)}")
+        # the classes the training data has (SERTask fills it in from the training emotion file): the others
+        # get probability 0, so a model never predicts a class it never saw
+        self.trained_classes = list(trained_classes) if trained_classes else list(class_list)
+        self.register_buffer("untrained", torch.tensor([c not in self.trained_classes for c in class_list]),
+                             persistent=False)
         if not 0.0 <= lsm_weight < 1.0:
             raise InputError(f"model_conf lsm_weight (label smoothing) must be in [0, 1), got {lsm_weight!r}")
         self.lsm_weight = float(lsm_weight)
@@ -111,8 +120,12 @@ class ESPnetSERModel(AbsESPnetModel):
         """Class probabilities (B, C) and V/A/D (B, 3); either is None when the decoder lacks it.
         ``speaker_mvn``: (B, 2 D) speaker statistics, for a model normalised with ``speaker_mvn``."""
         out = self.decoder(*self.encode(speech, speech_lengths, speaker_mvn))
-        probs = torch.softmax(out["logits"], dim=-1) if out["logits"] is not None else None
+        probs = torch.softmax(self.mask_untrained(out["logits"]), dim=-1) if out["logits"] is not None else None
         return {"probs": probs, "vad": out["vad"]}
+
+    def mask_untrained(self, logits: torch.Tensor) -> torch.Tensor:
+        """``logits`` with the classes absent from the training data at -inf (their probability is 0)."""
+        return logits.masked_fill(self.untrained, float("-inf")) if bool(self.untrained.any()) else logits
 
     # ------------------------------------------------------------------ training
     def forward(
@@ -130,15 +143,10 @@ class ESPnetSERModel(AbsESPnetModel):
         **kwargs,
     ) -> Tuple[torch.Tensor, Dict[str, Optional[torch.Tensor]], torch.Tensor]:
         batch_size = speech.shape[0]
-        labels = emotion.view(batch_size, -1)[:, 0].long() if emotion is not None and self.training else None
-        out = self.decoder(*self.encode(speech, speech_lengths, speaker_mvn), labels=labels)  # labels: kernel ridge members
+        out = self.decoder(*self.encode(speech, speech_lengths, speaker_mvn))
         stats: Dict[str, Optional[torch.Tensor]] = {}
 
         loss_ce, acc, loss_ccc, cccs = self._head_losses(out, emotion, vad, emotion_votes, vad_raters)
-        if out.get("members"):  # a grouped decoder (decoder_conf input_groups): each member's loss, averaged
-            parts = [self._head_losses(m, emotion, vad, emotion_votes, vad_raters) for m in out["members"]]
-            loss_ce = torch.stack([p[0] for p in parts]).mean()
-            loss_ccc = torch.stack([p[2] for p in parts]).mean()
 
         if self.epoch_outputs is not None and not self.training:
             self.epoch_outputs.append({

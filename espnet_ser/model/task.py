@@ -9,7 +9,8 @@ frontend, specaug, normalize, encoder, pooling, decoder.
 import argparse
 import inspect
 import logging
-from typing import Callable, Collection, Dict, List, Optional, Tuple
+from pathlib import Path
+from typing import Callable, Collection, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -41,7 +42,7 @@ from espnet_ser.class_list import load_class_list
 from espnet_ser.model.trainer import AtomicCheckpointTrainer
 from espnet_ser.model.preprocessor import SERPreprocessor
 from espnet_ser.model.speaker_mvn import SpeakerMVN
-from espnet_ser.labels import CORPUS_FILE, LABEL_FILES, SPEAKER_MVN
+from espnet_ser.labels import CORPUS_FILE, LABEL_FILES, SPEAKER_MVN, read_table
 
 specaug_choices = ClassChoices(
     name="specaug", classes=dict(specaug=SpecAug), type_check=AbsSpecAug, default=None, optional=True
@@ -102,6 +103,16 @@ def _slot(name: str, cls, conf, *args, **kwargs):
         if "argument" not in str(e):  # not about the options: a bug, keep its traceback
             raise
         raise InputError(f"{name}_conf: {e} (the options of {cls.__name__}: see its docstring or --print_config)") from None
+
+
+def trained_classes(train_data: Sequence, class_list: Sequence[str]) -> Optional[List[str]]:
+    """The classes of ``class_list`` that the training emotion file (``train_data_path_and_name_and_type``'s
+    ``emotion`` entry) has, in ``class_list`` order; None without a readable one (a model built for inference)."""
+    path = next((p for p, name, _ in train_data if name == "emotion"), None)
+    if path is None or not Path(path).is_file():
+        return None
+    have = {v.split()[0] for v in read_table(path).values() if v.split()}
+    return [c for c in class_list if c in have]
 
 
 class SERTask(AbsTask):
@@ -212,6 +223,11 @@ class SERTask(AbsTask):
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> ESPnetSERModel:
         args.class_list = load_class_list(args.class_list)
+        if "trained_classes" not in (args.model_conf or {}):
+            # recorded in config.yaml (dumped after this): a model never predicts a class its training data lacks
+            trained = trained_classes(getattr(args, "train_data_path_and_name_and_type", None) or [], args.class_list)
+            if trained is not None:
+                args.model_conf = {**(args.model_conf or {}), "trained_classes": trained}
         if args.input_size is None:
             frontend = _slot("frontend", frontend_choices.get_class(args.frontend), args.frontend_conf)
             input_size = frontend.output_size()

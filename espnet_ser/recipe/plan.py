@@ -34,11 +34,11 @@ from espnet_ser.labels import CORPUS_FILE
 from espnet_ser.inference.conformal import DEFAULT_COVERAGE
 from espnet_ser.recipe import mixing
 from espnet_ser.recipe.train_args import collect_stats_args, option, train_args
-from espnet_ser.spec import (ALL_FOLDS, TABLE2_ROWS, TEST_DIRS, recipe as recipe_spec, selection_stat,
+from espnet_ser.spec import (ALL_FOLDS, SYSTEMS, TABLE2_ROWS, TEST_DIRS, recipe as recipe_spec, selection_stat,
                               table2_trained_types)
 
 PathLike = Union[str, Path]
-STAGES = ("stats", "train", "inference", "score", "pack")  # the stages whose work is a job file
+STAGES = ("stats", "train", "inference", "fuse", "score", "pack")  # the stages whose work is a job file
 
 
 @dataclass
@@ -157,30 +157,69 @@ def data_dirs(splits: Sequence[Split]) -> List[str]:
 
 def config_for(template: str, variant: str) -> List[str]:
     """``--config`` (and ``--decoder``) for a variant: ``{variant}`` in the template is filled in;
-    a template without it is one config for all variants with the decoder overridden."""
+    a template without it is one config for all variants with the decoder overridden (a system of
+    :data:`espnet_ser.spec.SYSTEMS` reads the config as it is)."""
     if "{variant}" in template:
         return ["--config", template.format(variant=variant)]
+    if variant in SYSTEMS:
+        return ["--config", template]
     return ["--config", template, "--decoder", variant]
 
 
-def shared_frontend_config(template: str, variants: Sequence[str]) -> str:
-    """The config whose frontend extracts features (stage 4) and whose data shapes are collected (stage 5)
-    for all ``variants``: their configs must agree on frontend and normalisation, or the one cache and
-    the one set of statistics would be wrong for some of them (an error naming the two configs)."""
+def system_of(config: str) -> str:
+    """What a config trains: ``espnet`` (a ``ser_train`` config), ``classical`` or ``fusion`` (its ``system`` key)."""
     from espnet_ser.errors import read_yaml_mapping
+
+    return str(read_yaml_mapping(config, "config").get("system", "espnet"))
+
+
+def configs_of(template: str, variants: Sequence[str]) -> Dict[str, str]:
+    """Each variant's config, checked to be of its kind: a decoder variant's an ESPnet training config, a
+    system's (``classical``, ``fusion``) a config with that ``system``; a fusion's ``systems`` among the run's."""
+    from espnet_ser.errors import read_yaml_mapping
+
+    out = {}
+    for v in variants:
+        config = config_for(template, v)[1]
+        kind = system_of(config)
+        if kind != (v if v in SYSTEMS else "espnet"):
+            want = f"system: {v}" if v in SYSTEMS else "an ESPnet training config (no system key)"
+            raise InputError(f"{config}: variant {v} needs {want}, the config has system: {kind} (a template with "
+                             "{variant} gives each variant its own config)")
+        if kind == "fusion":
+            fused = read_yaml_mapping(config, "fusion config").get("systems")
+            if not isinstance(fused, list) or len(fused) < 2 or not set(map(str, fused)) <= set(variants) - {v}:
+                raise InputError(f"{config}: systems {fused!r}: at least two of the run's other variants "
+                                 f"({' '.join(x for x in variants if x != v)})")
+        out[v] = config
+    return out
+
+
+def shared_frontend_config(template: str, variants: Sequence[str]) -> str:
+    """The config whose frontend extracts features (stage 4) for all ``variants``: their configs must agree
+    on the frontend (and the ESPnet configs on normalisation, whose statistics stage 5 collects once), or
+    the one cache would be wrong for some of them (an error naming the two configs). A fusion reads no
+    features."""
+    from espnet_ser.errors import read_yaml_mapping
+
+    configs = configs_of(template, variants)
+    featured = [c for v, c in configs.items() if v != "fusion"]
+    if not featured:
+        raise InputError("--variants: a fusion alone fuses nothing: name the systems it fuses too")
 
     def part(path: str):
         conf = read_yaml_mapping(path, "training config")
-        return {k: conf.get(k) for k in ("frontend", "frontend_conf", "normalize", "normalize_conf")}
+        keys = ("frontend", "frontend_conf") + (() if system_of(path) == "classical" else ("normalize", "normalize_conf"))
+        return {k: conf.get(k) for k in keys}
 
-    configs = [config_for(template, v)[1] for v in variants]
-    first = part(configs[0])
-    for other in configs[1:]:
-        if part(other) != first:
-            raise InputError(f"{configs[0]} and {other} differ in frontend or normalisation, but the recipe extracts "
+    first = part(featured[0])
+    for other in featured[1:]:
+        theirs = part(other)
+        if {k: v for k, v in theirs.items() if k in first} != {k: v for k, v in first.items() if k in theirs}:
+            raise InputError(f"{featured[0]} and {other} differ in frontend or normalisation, but the recipe extracts "
                              "one feature cache and one set of statistics for all variants; run them as separate recipes "
                              "(--variants, other --dumpdir/--expdir) or align the configs")
-    return configs[0]
+    return featured[0]
 
 
 def feats_type(template: str, variants: Sequence[str], asked: str) -> Tuple[str, str]:
@@ -189,9 +228,11 @@ def feats_type(template: str, variants: Sequence[str], asked: str) -> Tuple[str,
     from espnet_ser.errors import read_yaml_mapping
     from espnet_ser.model.frontend.finetune import reads_audio
 
-    if asked != "cached":
-        return asked, "as asked"
     config = shared_frontend_config(template, variants)
+    if asked != "cached":
+        if "classical" in variants:
+            raise InputError("--feats_type raw: the classical system reads the feature cache (--feats_type cached)")
+        return asked, "as asked"
     if reads_audio(read_yaml_mapping(config, "training config").get("frontend_conf")):
         return "raw", f"{config} fine-tunes the whole upstream (finetune: all): nothing to cache, training reads audio"
     return "cached", "as asked"
@@ -225,8 +266,11 @@ def _job(module: str, args: Sequence[str], log: Path, stamp: Path, on_change: st
 def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: PathLike, expdir: PathLike,
                variants: Sequence[str], ser_config: str, ser_args: Sequence[str] = (),
                inference_args: Sequence[str] = (), ngpu: int = 0, eval_root: Optional[PathLike] = None,
-               num_nodes: int = 1, model_card: str = "none") -> List[Dict]:
-    """The jobs of one stage (``stats``, ``train``, ``inference``, ``score``, ``pack``).
+               num_nodes: int = 1, model_card: str = "none", feats_root: Optional[PathLike] = None) -> List[Dict]:
+    """The jobs of one stage (``stats``, ``train``, ``inference``, ``fuse``, ``score``, ``pack``).
+
+    The systems of :data:`espnet_ser.spec.SYSTEMS` have jobs of their own (:func:`_system_jobs`); the
+    decoder variants train with ``ser_train`` and predict with ``ser_inference``.
 
     Training on several GPUs goes through ESPnet's own launcher: ``--ngpu N`` (N > 1) adds
     ``--multiprocessing_distributed true`` (ESPnet spawns one process per GPU); ``num_nodes`` M > 1 runs
@@ -235,18 +279,20 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
     (ranks from Slurm's variables) and a rendezvous file in the exp dir (removed before each launch).
 
     ``eval_root`` (default ``data_root``) holds the audio data dirs of the test sets that ``meta.json``
-    names when training reads a feature cache under ``data_root``.
+    names when training reads a feature cache under ``data_root``; ``feats_root`` the feature caches
+    (stage 4) that the classical system reads.
     """
     data, exp = Path(data_root), Path(expdir)
     evald = Path(eval_root) if eval_root is not None else data
+    configs = configs_of(ser_config, variants)
     jobs = []
     if stage == "stats":
-        for s in splits:
+        networks = [v for v in variants if v not in SYSTEMS]
+        for s in splits if networks else []:
             out = exp / "stats" / s.name
-            cfg = config_for(ser_config, variants[0])
+            cfg = config_for(ser_config, networks[0])
             train_dir = training_dir(data, s, trains_on_dev(cfg[1], [*cfg[2:], *ser_args]))
-            args = collect_stats_args(shared_frontend_config(ser_config, variants), train_dir, data / s.dev, out,
-                                      [*cfg[2:], *ser_args])
+            args = collect_stats_args(cfg[1], train_dir, data / s.dev, out, [*cfg[2:], *ser_args])
             jobs.append(_job("espnet_ser.bin.ser_train", args, out / "collect_stats.log", out / ".done"))
             if option(cfg[1], [*cfg[2:], *ser_args], "normalize") == "speaker_mvn":
                 args = [cfg[1], out, train_dir, data / s.dev]
@@ -259,6 +305,9 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
         for v in variants:
             tag = f"ser_{v}_{s.name}"
             e = exp / tag
+            if v in SYSTEMS or stage == "fuse":
+                jobs += _system_jobs(stage, recipe, s, v, configs, data, exp, evald, feats_root, ser_args)
+                continue
             cfg = config_for(ser_config, v)
             on_dev = trains_on_dev(cfg[1], [*cfg[2:], *ser_args])
             if stage == "train":
@@ -322,6 +371,58 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                     else:
                         raise InputError(f"unknown stage {stage!r}")
     return jobs
+
+
+def _system_jobs(stage: str, recipe: str, s: Split, v: str, configs: Dict[str, str], data: Path, exp: Path,
+                 evald: Path, feats_root: Optional[PathLike], ser_args: Sequence[str]) -> List[Dict]:
+    """The jobs of a system of :data:`espnet_ser.spec.SYSTEMS` for one split. Both fit on the split's train and
+    dev sets (nothing is selected on dev: the classical system's grids are searched over the training
+    speakers; the fusion only counts the training classes, its prior), so no dev predictions are made.
+
+    * ``classical``: ``train`` fits it on the feature caches (``classical fit``), ``inference`` predicts each
+      test set's cache (``classical predict``);
+    * ``fusion``: ``train`` counts the classes (``ser_ensemble fit``), ``fuse`` (after every system's
+      inference) fuses the predictions of its ``systems`` per test set (``ser_ensemble predict``).
+
+    Scoring is every system's: ``ser_score`` on each test set's predictions."""
+    e = exp / f"ser_{v}_{s.name}"
+    tests = list(s.tests.items())
+    if stage == "fuse":
+        if v != "fusion":
+            return []
+        from espnet_ser.errors import read_yaml_mapping
+
+        fused = [str(x) for x in read_yaml_mapping(configs[v], "fusion config")["systems"]]
+        return [_job("espnet_ser.bin.ser_ensemble", ["predict", "--model", e, "--out", e / "inference" / name,
+                                                     *[exp / f"ser_{x}_{s.name}" / "inference" / name for x in fused]],
+                     e / "inference" / name / "fuse.log", e / "inference" / name / ".done") for name, _ in tests]
+    if stage == "train":
+        if feats_root is None and v == "classical":
+            raise InputError("the classical system reads the feature cache: run with --feats_type cached (stage 4)")
+        root = Path(feats_root) if v == "classical" else data
+        seed = option(configs[v], list(ser_args), "seed", None)
+        module = "espnet_ser.bin.classical" if v == "classical" else "espnet_ser.bin.ser_ensemble"
+        args = ["fit", "--config", configs[v], "--train", root / s.train, "--train", root / s.dev, "--out", e,
+                *(["--seed", str(seed)] if seed is not None and v == "classical" else [])]
+        meta = {"tag": e.name, "recipe": recipe, "variant": v, "split": s.name, "fold": s.fold, "row": s.row,
+                "trained": ["emotion"], "train": str(root / s.train), "dev": str(root / s.dev),
+                "selection": "none: fitted on the train and dev sets",
+                "tests": {k: str(evald / t) for k, t in tests}}
+        return [_job(module, args, e / "train.log", e / ".done.train", "error", meta=meta)]
+    if stage == "inference":
+        if v != "classical":
+            return []
+        return [_job("espnet_ser.bin.classical", ["predict", "--model", e, "--feats", Path(feats_root) / rel,
+                                                  "--out", e / "inference" / name],
+                     e / "inference" / name / "inference.log", e / "inference" / name / ".done") for name, rel in tests]
+    if stage == "score":
+        return [_job("espnet_ser.bin.ser_score", ["--ref", data / rel, "--hyp", e / "inference" / name,
+                                                  "--out", e / "inference" / name / "score"],
+                     e / "inference" / name / "score" / "score.log", e / "inference" / name / "score" / ".done")
+                for name, rel in tests]
+    if stage == "pack":
+        return []
+    raise InputError(f"unknown stage {stage!r}")
 
 
 def provenance(config_args: Sequence[str]) -> Dict:

@@ -15,9 +15,10 @@ PKG = Path(__file__).resolve().parents[2] / "espnet_ser"
 #: bottom to top; a unit (a top-level module, or a sub-package as a whole) imports only from lower layers
 LAYERS = (
     {"__init__"},
-    {"errors", "metrics", "testing"},
+    {"errors", "metrics", "testing", "fusion"},
     {"labels", "class_list", "compute_dtype", "locks", "safe_load", "waveform"},
     {"corpora", "model"},
+    {"classical"},
     {"spec"},
     {"inference"},
     {"recipe"},

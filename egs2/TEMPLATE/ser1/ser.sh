@@ -37,7 +37,7 @@ declaration=             # recipe multi: the multi-corpus declaration (corpora, 
 help_message="Usage: $0 --recipe <recipe> [options]   (recipes: python -m espnet_ser.bin.recipe fact recipes)
 Stages:  1 data prep (local/data.sh + splits)   2 format audio to 16 kHz mono (dump)
          3 duration filter   4 frozen-feature extraction (--feats_type cached)
-         5 collect stats     6 train     7 inference     8 scoring
+         5 collect stats     6 train     7 inference     8 fusion and scoring
          9 fold aggregation, tables, plots -> RESULTS.md     10 pack models (zip)
 Options (default):
   --stage ($stage) --stop_stage ($stop_stage)
@@ -94,7 +94,7 @@ case $feats_type in raw|cached) ;; *) die "--feats_type must be raw or cached" ;
 # shellcheck disable=SC2086
 feats_type=$(python -m espnet_ser.bin.recipe feats_type --ser_config "$ser_config" --variants $variants --feats_type "$feats_type") \
   || die "the variants' configs must share one frontend (see above)"
-case $feats_type in raw) train_root=$dump ;; cached) train_root=$feats ;; esac
+case $feats_type in raw) train_root=$dump; feats_root= ;; cached) train_root=$feats; feats_root=$feats ;; esac
 
 # plan_stage NAME NJ ROOT: write NAME's job file over data ROOT; sets jobs_file, parts and stage_line
 plan_stage() {
@@ -106,7 +106,8 @@ plan_stage() {
   fi
   n=$(python -m espnet_ser.bin.recipe jobs --stage "$name" --recipe "$recipe" --root "$root" --expdir "$expdir" \
         --variants $variants --folds $folds --ser_config "$ser_config" --ser_args "$extra" \
-        --inference_args "$inference_args" --ngpu "$ngpu" --num_nodes "$num_nodes" --model_card "$model_card" --eval_root "$dump" --out "$jobs_file") \
+        --inference_args "$inference_args" --ngpu "$ngpu" --num_nodes "$num_nodes" --model_card "$model_card" --eval_root "$dump" \
+        ${feats_root:+--feats_root "$feats_root"} --out "$jobs_file") \
     || exit $?  # (set -e does not reach here when the caller is an if's condition)
   parts=$n; [ "$want_nj" -gt 0 ] && [ "$want_nj" -lt "$n" ] && parts=$want_nj
   stage_line="stage $name: $n jobs in $parts parallel job(s); logs $expdir/logs/$name.*.log"
@@ -118,6 +119,7 @@ share_cpus() { [ "${SER_BACKEND:-local}" = local ] && export OMP_NUM_THREADS=$((
 run_stage() {
   local name=$1 want_nj=$2 root=$3; shift 3
   plan_stage "$name" "$want_nj" "$root"
+  [ "$parts" -gt 0 ] || { log "stage $name: no jobs for these variants"; return 0; }
   log "$stage_line"
   share_cpus
   "$@" JOB=1:"$parts" "$expdir/logs/$name.JOB.log" \
@@ -183,7 +185,10 @@ if ! $skip_train && ! $merged; then
 fi
 if ! $skip_eval; then
   if want 7 && ! $merged; then run_stage inference "$inference_nj" "$dump" ${decode_cmd}; fi  # audio in: any model reads it
-  if want 8; then run_stage score "$inference_nj" "$dump" ${decode_cmd}; fi
+  if want 8; then  # a fusion's predictions first (every system's inference is done), then every system's scores
+    run_stage fuse "$inference_nj" "$dump" ${decode_cmd}
+    run_stage score "$inference_nj" "$dump" ${decode_cmd}
+  fi
   if want 9; then
     log "stage 9: fold aggregation, significance, tables and plots -> $results_dir/RESULTS.md"
     python -m espnet_ser.bin.ser_report --"$table" "$expdir" --out "$results_dir" > "$expdir/logs/report.log" \

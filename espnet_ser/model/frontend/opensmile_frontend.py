@@ -19,13 +19,12 @@ speaker's statistics over all its windows). An utterance no longer than the wind
 its 2 s windows. The frames are the windows of the shortest nonzero length; each frame carries, for every
 view in the list's order, the functionals of that view's window whose centre lies nearest the frame's
 centre (the earlier one on a tie; the whole utterance for 0) (:func:`nearest_windows`). A frame is then
-``len(window) * sum(set sizes)`` wide, view by view, each view's sets in ``feature_set``'s order, so
-``decoder_conf input_groups`` can give every view and set members of its own, and ``speaker_mvn`` keeps
-each view's statistics apart (per dimension, over the speaker's frames).
+``len(window) * sum(set sizes)`` wide, view by view, each view's sets in ``feature_set``'s order (the
+frontend's ``layout`` names each set's columns in each view: what the classical system's members read), and
+``speaker_mvn`` keeps each view's statistics apart (per dimension, over the speaker's frames).
 
 ``feature_set`` may also be a list of sets with ``functionals``: their vectors side by side, in the
-list's order (e.g. ``[ComParE_2016, eGeMAPSv02]``: 6,373 + 88; ``decoder_conf input_groups`` can give
-each its own decoder). Low-level descriptors of several sets are refused: their frames do not align.
+list's order (e.g. ``[ComParE_2016, eGeMAPSv02]``: 6,373 + 88). Low-level descriptors of several sets are refused: their frames do not align.
 
 It has no trainable parameter and no state, so it goes through the feature cache (``extract_feats``)
 and through ``normalize: speaker_mvn`` like the other frozen frontends: with functionals each speaker's
@@ -115,6 +114,12 @@ class OpenSmileFrontend(AbsFrontend):
                        for s in sets]
         self.group_sizes = [len(m.feature_names) for m in self.smiles]
         self._size = sum(self.group_sizes) * len(self.views)
+        #: (feature set, view length in seconds, 0 the whole utterance) -> its (start, stop) columns in a frame
+        self.layout, start = {}, 0
+        for length, _ in self.views:
+            for name, size in zip(sets, self.group_sizes):
+                self.layout[name, length / self.fs] = (start, start + size)
+                start += size
 
     def _view(self, window, window_shift, given, given_shift) -> Tuple[int, int]:
         """One view's (length, shift) in samples, (0, 0) for the whole utterance; refused in one line unless

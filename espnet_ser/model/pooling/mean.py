@@ -7,8 +7,7 @@ from espnet_ser.model.pooling.abs_pooling import AbsPooling
 
 class MeanPooling(AbsPooling):
     """The mean of each utterance's valid frames, summed over exactly those frames: the same bits whatever the
-    padding of its batch (a sum over the padded length rounds differently as that length changes, and a member
-    that stores pooled inputs, ``kernel_landmarks``, would see an utterance as new in every batch shape)."""
+    padding of its batch (a sum over the padded length rounds differently as that length changes)."""
 
     def __init__(self, input_size: int):
         super().__init__()

@@ -287,7 +287,7 @@ def test_scoring_accepts_the_models_own_predictions(tmp_path, capsys, refs):
 def test_ensemble_of_a_dir_with_nan_is_refused(tmp_path, capsys, refs):
     a = _hyp(tmp_path / "a", refs, lambda d, ids: None)
     b = _hyp(tmp_path / "b", refs, lambda d, ids: _set_row(d / "vad", ids[0], ["nan", "0.5", "0.5"]))
-    rc, _, err = cli(ser_ensemble, capsys, a, b, "--out", tmp_path / "ens")
+    rc, _, err = cli(ser_ensemble, capsys, "combine", a, b, "--out", tmp_path / "ens")
     one_line_error(rc, err, "NaN or infinite", "utt000")
 
 

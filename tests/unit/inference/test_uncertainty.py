@@ -80,7 +80,7 @@ def test_mc_dropout_writes_entropy_and_std_and_score_reads_them(soft_exp, tmp_pa
     assert "Beyond accuracy" in (tmp_path / "s/scores.md").read_text()
 
     # a fold ensemble of the deterministic and the MC run: the mean of their probs, std of their V/A/D
-    assert ensemble_main([str(tmp_path / "det"), str(tmp_path / "mc"), "--out", str(tmp_path / "ens")]) == 0
+    assert ensemble_main(["combine", str(tmp_path / "det"), str(tmp_path / "mc"), "--out", str(tmp_path / "ens")]) == 0
     det, ens = read_predictions(tmp_path / "det"), read_predictions(tmp_path / "ens")
     assert np.allclose(ens.probs, (det.probs + mc.probs) / 2, atol=2e-6)
     assert np.allclose(ens.vad_std, np.abs(det.vad - mc.vad) / 2, atol=2e-6)
@@ -97,4 +97,4 @@ def test_mc_dropout_errors(soft_exp, tmp_path):
         for d, n in ((d1, 2), (d2, 3)):
             d.mkdir()
             write_table(d / "vad", [f"u{i} 0.1 0.2 0.3" for i in range(n)])
-        ensemble_main([str(d1), str(d2), "--out", str(tmp_path / "e")])
+        ensemble_main(["combine", str(d1), str(d2), "--out", str(tmp_path / "e")])
