@@ -48,9 +48,10 @@ def title_of(key: str) -> str:
 
 
 def row_order(keys) -> list:
-    """Table rows in order: the decoder variants, then each system followed by its members, fusion last."""
+    """Table rows in order: the decoder variants, then each system followed by its members (in the order
+    given), fusion last."""
     rank = {k: i for i, k in enumerate(RUNNABLE)}
-    return sorted(keys, key=lambda k: (rank.get(k.partition("/")[0], len(rank)), k.partition("/")[0], "/" in k, k))
+    return sorted(keys, key=lambda k: (rank.get(k.partition("/")[0], len(rank)), k.partition("/")[0], "/" in k))
 #: the baseline of each label type: the variant that predicts it alone (Baseline C: vad, Baseline D: emotion)
 BASELINES: Dict[str, str] = {t: next(n for n, out in VARIANT_OUTPUTS.items() if out == (t,)) for t in LABEL_TYPES}
 CCC_METRICS = ("ccc_mean", "ccc_valence", "ccc_arousal", "ccc_dominance")

@@ -1,4 +1,5 @@
-"""Pack an exp dir's best model (config, weights, class list, normalisation stats) into a zip.
+"""Pack an exp dir's best model (config, weights, class list, normalisation stats) into a zip; an exp dir of the
+classical system (``model.skops``) packs its system, config and ``classical.json`` (espnet_ser.classical.store.pack).
 
     python -m espnet_ser.bin.pack_model --exp exp/ser_hierarchical_dc_fold1 --out exp/.../model.zip
 """
@@ -6,6 +7,7 @@
 import argparse
 from pathlib import Path
 
+from espnet_ser.classical import store
 from espnet_ser.inference.pack import pack_model
 from espnet_ser.errors import run_cli
 
@@ -25,7 +27,10 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    out = pack_model(args.exp, args.out, args.model_file)
+    if (args.exp / store.MODEL_NAME).is_file():  # a classical system (espnet_ser.classical)
+        out = store.pack(args.exp, args.out)
+    else:
+        out = pack_model(args.exp, args.out, args.model_file)
     print(f"packed {args.exp} -> {out} ({out.stat().st_size / 1e6:.1f} MB)")
     if args.card != "none":
         from espnet_ser.evaluation.model_card import add_card

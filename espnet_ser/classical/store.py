@@ -60,6 +60,46 @@ def load(path: PathLike):
     return sio.load(path, trusted=list(untrusted))
 
 
+#: what a packed classical system holds beside ``model.skops``: its exp dir's files, under these names
+PACKED = (("config.yaml", "config.yaml"), ("classical.json", "classical.json"), ("meta.json", "experiment.json"),
+          ("provenance.json", "provenance.json"))
+
+
+def pack(exp_dir: PathLike, out_zip: PathLike) -> Path:
+    """Pack a fitted classical system's exp dir into one zip: ``model.skops`` (checked to load), its config,
+    ``classical.json`` (members, training vectors, predictable classes), how it was made (``experiment.json``,
+    ``provenance.json``) and ``meta.json`` (source, versions)."""
+    import datetime
+    import zipfile
+
+    import sklearn
+
+    import espnet_ser
+
+    exp = Path(exp_dir)
+    system = load(exp / MODEL_NAME)  # a file that would not load is not packed
+    out = Path(out_zip)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(exp / MODEL_NAME, MODEL_NAME)
+        for name, packed in PACKED:
+            if (exp / name).is_file():
+                z.write(exp / name, packed)
+        meta = {"espnet_ser": espnet_ser.__version__, "scikit-learn": sklearn.__version__, "skops": _skops_version(),
+                "source": str(exp.resolve()), "model_file": MODEL_NAME, "classes": list(system.class_list),
+                "created": datetime.datetime.now().isoformat(timespec="seconds")}
+        z.writestr("meta.json", json.dumps(meta, indent=1) + "\n")
+    tmp.replace(out)
+    return out
+
+
+def _skops_version() -> str:
+    import skops
+
+    return skops.__version__
+
+
 @dataclass
 class Cached:
     ids: List[str]

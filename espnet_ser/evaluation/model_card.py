@@ -397,10 +397,90 @@ def write_card(card: Dict, out_dir: PathLike) -> List[Path]:
     return [md, js]
 
 
+def build_classical_card(zip_path: PathLike, test_ref: Optional[PathLike] = None, quick: bool = False) -> Dict:
+    """The card of a packed classical system: its members (features, view, estimator, chosen parameters, training
+    vectors), the classes it can predict, and its test metrics with bootstrap intervals from the predictions its
+    exp dir made of the recipe's test set (it predicts from a feature cache: no audio robustness or compute
+    sections)."""
+    from espnet_ser.evaluation.scoring import pair, score_paired
+    from espnet_ser.evaluation.significance import bootstrap_interval
+
+    zip_path = Path(zip_path)
+    info = _zip_json(zip_path, "classical.json") or {}
+    packed = _zip_json(zip_path, "meta.json") or {}
+    experiment = _zip_json(zip_path, "experiment.json") or {}
+    provenance = _zip_json(zip_path, "provenance.json") or {}
+    with zipfile.ZipFile(zip_path) as z:
+        import yaml
+
+        conf = yaml.safe_load(z.read("config.yaml")) or {}
+    tests = experiment.get("tests") or {}
+    test = None
+    if tests or test_ref is not None:
+        name, ref = (Path(test_ref).name, Path(test_ref)) if test_ref is not None else next(iter(tests.items()))
+        hyp = Path(packed.get("source", "")) / "inference" / name
+        if (hyp / "probs").is_file() and (Path(ref) / "emotion").is_file():
+            p = pair(ref, hyp)
+            metrics = {k: v for k, v in score_paired(p).items() if k in ("ua", "wa", "f1_macro")}
+            n_boot = 200 if quick else 1000
+            test = {"name": name, "data": str(ref), "utterances": len(p.ids), "bootstrap_draws": n_boot, "metrics": metrics,
+                    "intervals_95": {m: bootstrap_interval(p, m, n_boot) for m in metrics}}
+    members = [{**m, "chosen": info.get("chosen_params", {}).get(m["name"]),
+                "training_vectors": info.get("training_vectors", {}).get(m["name"])} for m in conf.get("members", [])]
+    return {"kind": "classical",
+            "model": {"name": experiment.get("tag") or zip_path.stem, "system": "classical", "packed": packed,
+                      "frontend": f"{conf.get('frontend')} {conf.get('frontend_conf')}", "fusion": conf.get("fusion"),
+                      "prior_correction": conf.get("prior_correction"), "class_list": conf.get("class_list"),
+                      "predictable_classes": info.get("predictable_classes"), "members": members,
+                      "training_vectors": sum(v or 0 for v in info.get("training_vectors", {}).values()),
+                      "size_mb": round(zip_path.stat().st_size / 1e6, 2)},
+            "training": {"recipe": experiment.get("recipe"), "fold": experiment.get("fold"), "train": experiment.get("train"),
+                         "dev": experiment.get("dev"), "utterances": info.get("utterances"), "speakers": info.get("speakers"),
+                         "class_counts": info.get("class_counts"), "seed": provenance.get("seed", info.get("seed")),
+                         "git_commit": provenance.get("git_commit")},
+            "test": test, "created": datetime.datetime.now().isoformat(timespec="seconds")}
+
+
+def render_classical(card: Dict) -> str:
+    m, tr, t = card["model"], card["training"], card["test"]
+    lines = [f"# Model card: {m['name']}", "", "## Model", "",
+             f"- the classical system (scikit-learn, espnet_ser.classical): {len(m['members'])} members fused by "
+             f"{m['fusion']}{', prior-corrected' if m['prior_correction'] else ''}; features: {m['frontend']}",
+             f"- classes it can predict: {', '.join(m['predictable_classes'] or [])} (of {', '.join(m['class_list'] or [])}: "
+             "a class without training utterances gets probability 0)",
+             f"- it carries {m['training_vectors']:,} training vectors (the kernel members keep their training rows); "
+             f"packed size {m['size_mb']} MB; packed {m['packed'].get('created')} from `{m['packed'].get('source')}`", "",
+             "| member | features | view (s; 0 = utterance) | estimator | chosen | training vectors |", "|---|---|---|---|---|---|"]
+    lines += [f"| {x['name']} | {x['features']} | {x['view']} | {x['estimator']} | {x['chosen'] or '–'} | {x['training_vectors']} |"
+              for x in m["members"]]
+    lines += ["", "## Training data", "", f"- recipe: {tr['recipe']}; fold: {tr['fold']}; {tr['utterances']} utterances of "
+              f"{tr['speakers']} speakers from `{tr['train']}` and `{tr['dev']}`; classes {tr['class_counts']}",
+              f"- seed {tr['seed']}; git commit {tr['git_commit'] or 'unknown'}", "", "## Test metrics", ""]
+    if t:
+        lines += [f"{t['name']} (`{t['data']}`), {t['utterances']} utterances; 95 % percentile bootstrap intervals "
+                  f"({t['bootstrap_draws']} draws).", "", "| metric | value | 95 % interval |", "|---|---|---|"]
+        lines += [f"| {k} | {_num(v)} | {_num(t['intervals_95'][k][0])}-{_num(t['intervals_95'][k][1])} |" for k, v in t["metrics"].items()]
+    else:
+        lines += ["- no scored test predictions beside the packed exp dir"]
+    lines += ["", "## Limitations", "", "- It predicts from a feature cache (stage 4) with each speaker's features "
+              "z-scored over that speaker's utterances: give it several utterances per speaker.",
+              "- Emotion labels are annotators' perceptions, not a speaker's felt emotion.", ""]
+    return "\n".join(lines)
+
+
 def add_card(out_zip: PathLike, quick: bool = False, test_ref: Optional[PathLike] = None) -> List[Path]:
     """Write the model card of a packed model beside the zip and into it."""
     out = Path(out_zip)
-    files = write_card(build_card(out, test_ref, quick), out.parent)
+    with zipfile.ZipFile(out) as z:
+        classical = "model.skops" in z.namelist()
+    if classical:
+        card = build_classical_card(out, test_ref, quick)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        files = [out.parent / "MODEL_CARD.md", out.parent / "model_card.json"]
+        files[0].write_text(render_classical(card))
+        files[1].write_text(json.dumps(card, indent=1, default=float) + "\n")
+    else:
+        files = write_card(build_card(out, test_ref, quick), out.parent)
     with zipfile.ZipFile(out, "a") as z:
         for f in files:
             if f.name not in z.namelist():

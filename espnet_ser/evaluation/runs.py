@@ -64,9 +64,11 @@ def load_runs(exp_root: PathLike, recipe: Optional[str] = None) -> List[Run]:
                 raise MissingInput(f"{hyp}: no predictions for test set {name!r} of {meta_file.parent} (run inference)")
             run.paired[name] = pair(ref, hyp)
             # a system's members (the classical system writes one prediction dir per member)
-            members = sorted(d for d in (hyp / MEMBERS_DIR).glob("*") if d.is_dir()) if (hyp / MEMBERS_DIR).is_dir() else []
+            members = sorted(d.name for d in (hyp / MEMBERS_DIR).glob("*") if d.is_dir()) if (hyp / MEMBERS_DIR).is_dir() else []
             if members:
-                run.members[name] = {d.name: pair(ref, d) for d in members}
+                declared = list(_system_info(run.exp_dir).get("training_vectors", {}))  # the config's order
+                members.sort(key=lambda m: (declared.index(m) if m in declared else len(declared), m))
+                run.members[name] = {m: pair(ref, hyp / MEMBERS_DIR / m) for m in members}
         runs.append(run)
     return runs
 
@@ -117,17 +119,27 @@ def by_variant(runs: Sequence[Run], test: str, key=lambda r: r.variant) -> Dict[
 SYSTEM_INFO = ("classical.json", "fusion.json")
 
 
+def _system_info(exp_dir: Path) -> Dict:
+    """A system's ``classical.json`` / ``fusion.json`` ({} for a network's exp dir)."""
+    for name in SYSTEM_INFO:
+        f = exp_dir / name
+        if f.is_file():
+            try:
+                return json.loads(f.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                raise InputError(f"{f}: not readable JSON ({e}); re-run the training stage") from None
+    return {}
+
+
 def predictable(run: Run) -> Optional[Dict[str, List[str]]]:
     """The classes ``run``'s model can predict (``classes``) and those of its class list it cannot
     (``missing``: its training data had none), from its exp dir: a system's ``classical.json`` /
     ``fusion.json``, a network's ``config.yaml`` (``model_conf.trained_classes``). None: not recorded."""
-    for name in SYSTEM_INFO:
-        f = run.exp_dir / name
-        if f.is_file():
-            info = json.loads(f.read_text(encoding="utf-8"))
-            classes = list(info.get("class_counts", {}))
-            can = info.get("predictable_classes", classes)
-            return {"classes": can, "missing": [c for c in classes if c not in can]}
+    info = _system_info(run.exp_dir)
+    if info:
+        classes = list(info.get("class_counts", {}))
+        can = info.get("predictable_classes", classes)
+        return {"classes": can, "missing": [c for c in classes if c not in can]}
     f = run.exp_dir / "config.yaml"
     if not f.is_file():
         return None

@@ -306,7 +306,8 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
             tag = f"ser_{v}_{s.name}"
             e = exp / tag
             if v in SYSTEMS or stage == "fuse":
-                jobs += _system_jobs(stage, recipe, s, v, configs, data, exp, evald, feats_root, ser_args)
+                card = ["--card", model_card] if model_card != "none" else []
+                jobs += _system_jobs(stage, recipe, s, v, configs, data, exp, evald, feats_root, ser_args, card)
                 continue
             cfg = config_for(ser_config, v)
             on_dev = trains_on_dev(cfg[1], [*cfg[2:], *ser_args])
@@ -374,7 +375,7 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
 
 
 def _system_jobs(stage: str, recipe: str, s: Split, v: str, configs: Dict[str, str], data: Path, exp: Path,
-                 evald: Path, feats_root: Optional[PathLike], ser_args: Sequence[str]) -> List[Dict]:
+                 evald: Path, feats_root: Optional[PathLike], ser_args: Sequence[str], card: Sequence[str] = ()) -> List[Dict]:
     """The jobs of a system of :data:`espnet_ser.spec.SYSTEMS` for one split. Both fit on the split's train and
     dev sets (nothing is selected on dev: the classical system's grids are searched over the training
     speakers; the fusion only counts the training classes, its prior), so no dev predictions are made.
@@ -420,8 +421,11 @@ def _system_jobs(stage: str, recipe: str, s: Split, v: str, configs: Dict[str, s
                                                   "--out", e / "inference" / name / "score"],
                      e / "inference" / name / "score" / "score.log", e / "inference" / name / "score" / ".done")
                 for name, rel in tests]
-    if stage == "pack":
-        return []
+    if stage == "pack":  # a fusion has no model of its own: it is its systems' packs and its fusion.json
+        if v != "classical":
+            return []
+        return [_job("espnet_ser.bin.pack_model", ["--exp", e, "--out", e / "packed" / "model.zip", *card],
+                     e / "packed" / "pack.log", e / "packed" / ".done")]
     raise InputError(f"unknown stage {stage!r}")
 
 
