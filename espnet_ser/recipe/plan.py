@@ -189,8 +189,9 @@ def configs_of(template: str, variants: Sequence[str]) -> Dict[str, str]:
         if kind == "fusion":
             fused = read_yaml_mapping(config, "fusion config").get("systems")
             if not isinstance(fused, list) or len(fused) < 2 or not set(map(str, fused)) <= set(variants) - {v}:
-                raise InputError(f"{config}: systems {fused!r}: at least two of the run's other variants "
-                                 f"({' '.join(x for x in variants if x != v)})")
+                others = ' '.join(x for x in variants if x != v) or 'none'
+                raise InputError(f"{config}: systems {fused!r}: a fusion fuses at least two of the run's other variants "
+                                 f"(here: {others}); name them in --variants too")
         out[v] = config
     return out
 
@@ -203,9 +204,7 @@ def shared_frontend_config(template: str, variants: Sequence[str]) -> str:
     from espnet_ser.errors import read_yaml_mapping
 
     configs = configs_of(template, variants)
-    featured = [c for v, c in configs.items() if v != "fusion"]
-    if not featured:
-        raise InputError("--variants: a fusion alone fuses nothing: name the systems it fuses too")
+    featured = [c for v, c in configs.items() if v != "fusion"]  # a fusion names at least two others (configs_of)
 
     def part(path: str):
         conf = read_yaml_mapping(path, "training config")
