@@ -17,7 +17,6 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 
 from espnet_ser.classical import store
 from espnet_ser.classical.config import load_config

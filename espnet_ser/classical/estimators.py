@@ -30,7 +30,8 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 
 class KernelRidgeClassifier(ClassifierMixin, BaseEstimator):
     """Kernel ridge regression of the centred one-hot classes with an RBF kernel, ``gamma = gamma_scale / d``
-    (d the number of features); probabilities ``softmax(temperature * (k(x) A + y_mean))``.
+    (d the number of features); probabilities ``softmax(temperature * (k(x) A + y_mean))``. It keeps its training
+    rows (as float32) to compute ``k(x)``: a model's size grows with them.
 
     >>> clf = KernelRidgeClassifier(alpha=1.0, gamma_scale=1.0, temperature=1.0).fit([[0.0], [5.0]], ["a", "b"])
     >>> clf.predict([[0.2], [4.0]]).tolist(), clf.classes_.tolist()
@@ -47,6 +48,9 @@ class KernelRidgeClassifier(ClassifierMixin, BaseEstimator):
         self.offset_ = onehot.mean(0)
         self.ridge_ = KernelRidge(alpha=self.alpha, kernel="rbf", gamma=self.gamma_scale / X.shape[1])
         self.ridge_.fit(X, onehot - self.offset_)
+        # the training rows it keeps for predicting, as float32 (half the model; the kernel is still computed in
+        # float64: scikit-learn upcasts them against a float64 input)
+        self.ridge_.X_fit_ = self.ridge_.X_fit_.astype(np.float32)
         return self
 
     def decision_function(self, X) -> np.ndarray:

@@ -27,7 +27,7 @@ frequencies. Classes no training utterance has get probability 0: a model never 
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin

@@ -2,8 +2,8 @@
 # EMOVO (Italian, acted, 6 speakers; outside the paper): leave-one-speaker-out folds, classes only.
 # What it runs (any ser.sh option after these overrides them; ./run.sh --help lists them):
 #   config    conf/train_ser_{variant}.yaml: the paper's configs (HuBERT-large: a GPU is expected).
-#             Without a GPU: --ser_config "conf/tuning/cpu_opensmile_{variant}.yaml"
-#                            --variants "classical baseline_d fusion" (docs/benchmarks.md)
+#             Without a GPU: --ser_config conf/tuning/cpu_opensmile_classical.yaml --variants classical
+#                            (docs/benchmarks.md; docs/models.md for a network beside it and their fusion)
 #   variants  Baseline D (the corpus has no V/A/D labels)
 #   folds     1-6, one per test speaker
 # The corpus path comes from db.sh (EMOVO).

@@ -3,8 +3,8 @@
 # results table with fold mean ± std and pooled. One command: MANIFEST=my.csv ./run.sh
 # What it runs (any ser.sh option after these overrides them; ./run.sh --help lists them):
 #   config    conf/train_ser_{variant}.yaml: the paper's configs (HuBERT-large: a GPU is expected).
-#             Without a GPU: --ser_config "conf/tuning/cpu_opensmile_{variant}.yaml"
-#                            --variants "classical baseline_d fusion" (docs/benchmarks.md)
+#             Without a GPU: --ser_config conf/tuning/cpu_opensmile_classical.yaml --variants classical
+#                            (docs/benchmarks.md; docs/models.md for a network beside it and their fusion)
 #   variants  Baseline D (classes); a corpus with V/A/D labels: --variants "hierarchical_dc" or others
 #   folds     every fold local/data.sh prepared (leave-one-speaker-out; --local_data_opts "--speaker_folds K")
 set -euo pipefail

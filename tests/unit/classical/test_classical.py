@@ -123,7 +123,7 @@ def test_compare_logistic_regression_equals_scikit_learn_by_hand(compare_caches,
         ids = sorted(wav)
         by_hand[name] = (ids, speaker_z_by_hand(rows, read_table(data / "utt2spk"), ids),
                          [read_table(data / "emotion")[u] for u in ids])
-    (tr_ids, x_tr, y_tr), (te_ids, x_te, _) = by_hand["train"], by_hand["test"]
+    (_, x_tr, y_tr), (te_ids, x_te, _) = by_hand["train"], by_hand["test"]
     lr = LogisticRegression(C=0.5, max_iter=3000, class_weight="balanced").fit(x_tr, y_tr)
     hyp = read_predictions(root / "hyp")
     assert hyp.ids == te_ids
