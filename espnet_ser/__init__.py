@@ -45,6 +45,10 @@ def defer_import(name: str) -> None:
             if attr.startswith("__") and attr.endswith("__") and attr != "__all__":
                 # what the import system and inspect ask of any module (a non-package's __path__, ...)
                 raise AttributeError(attr)
+            if sys._getframe(1).f_code.co_name == "whichmodule":
+                # pickle's and skops's whichmodule ask every loaded module for a name to find an object's
+                # home; a module nobody has used yet is not it
+                raise AttributeError(attr)
             return getattr(load(), attr)
 
     stand_in = Deferred(name)

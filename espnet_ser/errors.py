@@ -58,6 +58,33 @@ def describe(e: BaseException) -> str:
     return f"{where}: {reason}" if where else reason
 
 
+def check_output_file(path, inputs=(), flag: str = "--out") -> None:
+    """Refuse, in one line, an output file path that is a directory, an existing non-regular file (a device, a
+    FIFO, a socket: a temp file renamed over it would replace it), or one of the command's ``inputs`` (files;
+    a directory stands for the files directly in it).
+
+    >>> check_output_file("/dev/null")
+    Traceback (most recent call last):
+    ...
+    espnet_ser.errors.InputError: --out /dev/null: exists and is not a regular file; refused (give a new file's path)
+    """
+    import os
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{flag} {p}: a directory; give the file to write")
+    if os.path.lexists(p) and not p.is_file():
+        raise InputError(f"{flag} {p}: exists and is not a regular file; refused (give a new file's path)")
+    if not p.exists():
+        return
+    for i in inputs:
+        q = Path(i)
+        files = [f for f in q.iterdir() if f.is_file()] if q.is_dir() else [q]
+        if any(f.exists() and os.path.samefile(f, p) for f in files):
+            raise InputError(f"{flag} {p}: is an input of this command ({q}); give another path")
+
+
 def read_yaml_mapping(path, what: str = "config") -> dict:
     """A YAML file whose top level is a mapping, read with ``yaml.safe_load`` (no tags that build
     objects); a missing file, a syntax error, a tag or another top level is an error naming the file

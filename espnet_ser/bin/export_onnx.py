@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from espnet_ser.errors import InputError, run_cli
+from espnet_ser.errors import InputError, check_output_file, run_cli
 
 #: opsets accepted (17, the default, is the one the tests export and compare with onnxruntime)
 OPSETS = (14, 21)
@@ -32,8 +32,7 @@ def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     if not OPSETS[0] <= args.opset <= OPSETS[1]:
         raise InputError(f"--opset {args.opset}: the export needs an opset from {OPSETS[0]} to {OPSETS[1]} (default 17)")
-    if args.out.is_dir():
-        raise InputError(f"--out {args.out}: a directory; give the ONNX file to write")
+    check_output_file(args.out, [args.model])
     import espnet_ser.bin.espnet_quiet  # noqa: F401  (ESPnet import notice off stdout)
     from espnet_ser.inference.speech2emotion import Speech2Emotion
     from espnet_ser.inference.onnx import export_onnx

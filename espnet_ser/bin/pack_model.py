@@ -8,8 +8,7 @@ import argparse
 from pathlib import Path
 
 from espnet_ser.classical import store
-from espnet_ser.inference.pack import pack_model
-from espnet_ser.errors import run_cli
+from espnet_ser.errors import check_output_file, run_cli
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -27,9 +26,12 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
+    check_output_file(args.out, [args.exp])
     if (args.exp / store.MODEL_NAME).is_file():  # a classical system (espnet_ser.classical)
         out = store.pack(args.exp, args.out)
     else:
+        from espnet_ser.inference.pack import pack_model  # torch: only for a network
+
         out = pack_model(args.exp, args.out, args.model_file)
     print(f"packed {args.exp} -> {out} ({out.stat().st_size / 1e6:.1f} MB)")
     if args.card != "none":

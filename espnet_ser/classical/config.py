@@ -101,11 +101,11 @@ def load_config(path: Union[str, Path]) -> ClassicalConfig:
         conf = ClassicalConfig.model_validate(raw)
     except ValidationError as e:
         raise InputError(f"{path}: {describe(e)}") from None
-    from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
+    from espnet_ser.opensmile_views import layout_of
 
     try:
-        layout = OpenSmileFrontend(**conf.frontend_conf).layout
-    except (InputError, TypeError) as e:
+        layout = layout_of(conf.frontend_conf)
+    except InputError as e:
         raise InputError(f"{path}: {e}") from None
     for i, m in enumerate(conf.members):
         if (m.features, float(m.view)) not in layout:

@@ -96,10 +96,10 @@ def speaker_z(rows: np.ndarray, speakers: Sequence[str]) -> Tuple[np.ndarray, Li
 
 def layout_of(frontend_conf: Dict) -> List[Tuple[str, float, int, int]]:
     """The (feature set, view, start, stop) columns of each set and view in a cached frame of ``frontend_conf``'s
-    openSMILE frontend (the frontend's own ``layout``)."""
-    from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
+    openSMILE frontend (:func:`espnet_ser.opensmile_views.layout_of`, what the frontend's ``layout`` is)."""
+    from espnet_ser.opensmile_views import layout_of as columns_of
 
-    return [(name, view, start, stop) for (name, view), (start, stop) in OpenSmileFrontend(**frontend_conf).layout.items()]
+    return [(name, view, start, stop) for (name, view), (start, stop) in columns_of(frontend_conf).items()]
 
 
 class ClassicalSystem(ClassifierMixin, BaseEstimator):

@@ -16,7 +16,7 @@ PKG = Path(__file__).resolve().parents[2] / "espnet_ser"
 LAYERS = (
     {"__init__"},
     {"errors", "metrics", "testing", "fusion"},
-    {"labels", "class_list", "compute_dtype", "locks", "safe_load", "waveform"},
+    {"labels", "class_list", "compute_dtype", "locks", "safe_load", "waveform", "opensmile_views"},
     {"corpora", "model"},
     {"classical"},
     {"spec"},

@@ -19,8 +19,8 @@ ser_args=                # extra ser_train arguments, e.g. "--max_epoch 30 --see
 inference_args=          # extra ser_inference arguments, e.g. "--vad_scale 1-5"
 ngpu=0                   # GPUs per training job (>1: ESPnet distributed training on one node)
 num_nodes=1              # nodes per training job (>1: one srun step over them; SER_BACKEND=slurm)
-nj=0                     # parallel jobs for stats/training (0: one job per experiment)
-inference_nj=0           # parallel jobs for inference (0: one per experiment and test set)
+nj=0                     # parallel jobs for stats/training (0: one per experiment; local, no GPU: at most one per CPU)
+inference_nj=0           # parallel jobs for inference (0: one per experiment and test set; local, no GPU: at most one per CPU)
 local_data_opts=         # options for local/data.sh
 datadir=data             # prepared data dirs (local/data.sh)
 dumpdir=dump             # 16 kHz mono copies (stage 2)
@@ -109,6 +109,9 @@ plan_stage() {
         --inference_args "$inference_args" --ngpu "$ngpu" --num_nodes "$num_nodes" --model_card "$model_card" --eval_root "$dump" \
         ${feats_root:+--feats_root "$feats_root"} --out "$jobs_file") \
     || exit $?  # (set -e does not reach here when the caller is an if's condition)
+  # --nj 0: one part per job, but on this machine's CPUs (local backend, no GPU) at most one per CPU: each
+  # part is a worker that imports its libraries once and runs its jobs in turn
+  [ "$want_nj" = 0 ] && [ "${SER_BACKEND:-local}" = local ] && [ "$ngpu" = 0 ] && want_nj=$ncpu
   parts=$n; [ "$want_nj" -gt 0 ] && [ "$want_nj" -lt "$n" ] && parts=$want_nj
   stage_line="stage $name: $n jobs in $parts parallel job(s); logs $expdir/logs/$name.*.log"
 }

@@ -33,51 +33,16 @@ openSMILE runs on the CPU in its own C++ code, one utterance at a time; it canno
 model does not export to ONNX. A value openSMILE leaves undefined (NaN) is written as 0.
 """
 
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
 
-from espnet_ser.errors import InputError
+from espnet_ser.opensmile_views import FEATURE_LEVELS, FEATURE_SETS, columns, nearest_windows, parse, window_starts
 
-FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016", "emobase", "GeMAPSv01b")
-FEATURE_LEVELS = {"lld": "LowLevelDescriptors", "lld_deltas": "LowLevelDescriptors_Deltas", "functionals": "Functionals"}
-
-
-def window_starts(n: int, length: int, shift: int) -> List[int]:
-    """Start samples of the windows of ``length`` samples shifted by ``shift`` over ``n`` samples; a last window
-    ends at ``n`` where the shifts leave its end uncovered; ``n <= length`` gives one window, from 0.
-
-    >>> window_starts(32000, 16000, 8000), window_starts(36800, 16000, 8000), window_starts(9000, 16000, 8000)
-    ([0, 8000, 16000], [0, 8000, 16000, 20800], [0])
-    """
-    starts = list(range(0, max(n - length, 0) + 1, shift))
-    if n > length and starts[-1] + length < n:
-        starts.append(n - length)
-    return starts
-
-
-def nearest_windows(n: int, views: Sequence[Tuple[int, int]]) -> List[List[int]]:
-    """For an utterance of ``n`` samples and views ``(length, shift)`` in samples (length 0: the whole utterance),
-    the index of each view's window (:func:`window_starts`) nearest each frame: the frames are the windows of
-    the shortest nonzero length; a window's centre is its start plus half its length within the utterance, and
-    on a tie the earlier window is taken. One list per view, one index per frame.
-
-    >>> nearest_windows(48000, [(0, 0), (16000, 8000), (32000, 16000)])  # 3 s: 1 s windows from 0, 0.5, 1, 1.5, 2 s
-    [[0, 0, 0, 0, 0], [0, 1, 2, 3, 4], [0, 0, 0, 1, 1]]
-    """
-    def centres(length: int, shift: int) -> List[float]:
-        if not length:
-            return [n / 2]
-        return [s + min(length, n) / 2 for s in window_starts(n, length, shift)]
-
-    grid = centres(*min((v for v in views if v[0]), default=(0, 0)))
-    out = []
-    for view in views:
-        own = centres(*view)
-        out.append([min(range(len(own)), key=lambda j: (abs(own[j] - c), j)) for c in grid])
-    return out
+# re-exported: the views' arithmetic lives in espnet_ser.opensmile_views (no torch, for the classical system)
+__all__ = ["FEATURE_LEVELS", "FEATURE_SETS", "OpenSmileFrontend", "nearest_windows", "window_starts"]
 
 
 class OpenSmileFrontend(AbsFrontend):
@@ -87,54 +52,15 @@ class OpenSmileFrontend(AbsFrontend):
         super().__init__()
         import opensmile
 
-        sets = [feature_set] if isinstance(feature_set, str) else list(feature_set)
-        bad = [s for s in sets if s not in FEATURE_SETS]
-        if not sets or bad:
-            raise InputError(f"frontend_conf feature_set must be one of {FEATURE_SETS} or a list of them, got {feature_set!r}")
-        if feature_level not in FEATURE_LEVELS:
-            raise InputError(f"frontend_conf feature_level must be one of {tuple(FEATURE_LEVELS)}, got {feature_level!r}")
-        if len(sets) > 1 and feature_level != "functionals":
-            raise InputError(f"frontend_conf feature_set {sets}: several sets only with feature_level functionals "
-                             "(the sets' low-level descriptor frames do not align)")
-        if len(set(sets)) < len(sets):
-            raise InputError(f"frontend_conf feature_set {sets} names a set twice")
-        lengths = list(window) if isinstance(window, (list, tuple)) else [window]
-        shifts = list(window_shift) if isinstance(window_shift, (list, tuple)) else [window_shift] * len(lengths)
-        if not lengths or len(shifts) != len(lengths):
-            raise InputError(f"frontend_conf window {window!r} and window_shift {window_shift!r}: one shift (or none) "
-                             "per window length")
+        sets, self.views = parse(feature_set, feature_level, fs, window, window_shift)
         self.feature_set, self.feature_level, self.fs = feature_set, feature_level, int(fs)
-        self.views = [self._view(w, s, window, window_shift) for w, s in zip(lengths, shifts)]
-        if any(length for length, _ in self.views) and feature_level != "functionals":
-            raise InputError(f"frontend_conf window {window!r}: functionals of fixed windows need feature_level functionals")
-        if len(set(self.views)) < len(self.views):
-            raise InputError(f"frontend_conf window {window!r} and window_shift {window_shift!r} name a view twice")
         self.smiles = [opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, s),
                                        feature_level=getattr(opensmile.FeatureLevel, FEATURE_LEVELS[feature_level]))
                        for s in sets]
         self.group_sizes = [len(m.feature_names) for m in self.smiles]
         self._size = sum(self.group_sizes) * len(self.views)
         #: (feature set, view length in seconds, 0 the whole utterance) -> its (start, stop) columns in a frame
-        self.layout, start = {}, 0
-        for length, _ in self.views:
-            for name, size in zip(sets, self.group_sizes):
-                self.layout[name, length / self.fs] = (start, start + size)
-                start += size
-
-    def _view(self, window, window_shift, given, given_shift) -> Tuple[int, int]:
-        """One view's (length, shift) in samples, (0, 0) for the whole utterance; refused in one line unless
-        seconds, the length 0 or at least one sample, the shift at least one sample."""
-        try:
-            length = float(window)
-            shift = length / 2 if window_shift is None else float(window_shift)
-        except (TypeError, ValueError):
-            length = shift = float("nan")
-        samples = int(round(length * self.fs)) if length > 0 else 0
-        step = int(round(shift * self.fs)) if shift > 0 else 0
-        if not (length == 0 or (samples >= 1 and step >= 1)):
-            raise InputError(f"frontend_conf window {given!r} and window_shift {given_shift!r}: seconds, the window 0 "
-                             f"(the whole utterance) or at least one sample at fs {self.fs}, the shift at least one sample")
-        return (samples, step) if samples else (0, 0)
+        self.layout = columns(sets, self.group_sizes, self.views, self.fs)
 
     def output_size(self) -> int:
         return self._size
