@@ -58,7 +58,8 @@ def fit(args) -> int:
     counts = dict(zip(conf.class_list, system.class_counts_.astype(int).tolist()))
     info = {"utterances": len(feats), "speakers": len(set(spk)), "class_counts": counts,
             "predictable_classes": [c for c, n in counts.items() if n > 0],
-            "training_vectors": system.training_rows_, "chosen_params": system.chosen_,
+            "training_vectors": system.training_rows_, "carried_vectors": system.carried_rows_,
+            "chosen_params": system.chosen_,
             "seed": system.seed, "fit_seconds": round(time.time() - start, 1)}
     (out / INFO_NAME).write_text(json.dumps(info, indent=1) + "\n")
     print(f"classical fit: {len(members)} members on {len(feats)} utterances of {len(set(spk))} speakers "

@@ -114,3 +114,19 @@ ESTIMATORS: Dict[str, Callable[..., BaseEstimator]] = {
     "kernel_ridge": lambda **p: KernelRidgeClassifier(**p),
     "lda": lambda **p: ShrinkageLDA(**p),
 }
+
+
+def carried_rows(estimator: BaseEstimator) -> int:
+    """How many training rows a fitted member keeps to predict: a kernel ridge member all of its rows, an SVM its
+    support vectors; logistic regression and LDA keep coefficients only (0).
+
+    >>> carried_rows(KernelRidgeClassifier().fit([[0.0], [1.0], [2.0]], ["a", "b", "a"]))
+    3
+    """
+    if isinstance(estimator, KernelRidgeClassifier):
+        return int(len(estimator.ridge_.X_fit_))
+    inner = getattr(estimator, "calibrated_classifiers_", None)
+    if inner:
+        return int(sum(len(getattr(c.estimator, "support_vectors_", ())) for c in inner))
+    return int(len(getattr(estimator, "support_vectors_", ())))
+

@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GridSearchCV, GroupKFold
 
-from espnet_ser.classical.estimators import ESTIMATORS
+from espnet_ser.classical.estimators import ESTIMATORS, carried_rows
 from espnet_ser.fusion import fuse, prior_corrected
 
 #: the variance floor of the per-speaker z-scores (a feature constant over a speaker's rows becomes 0)
@@ -140,6 +140,7 @@ class ClassicalSystem(ClassifierMixin, BaseEstimator):
         self.fitted_: Dict[str, BaseEstimator] = {}
         self.chosen_: Dict[str, Dict] = {}
         self.training_rows_: Dict[str, int] = {}
+        self.carried_rows_: Dict[str, int] = {}
         rng = np.random.default_rng(self.seed)
         for m in self.members:
             x, owner, spk = self._rows(m, feats, speakers)
@@ -164,6 +165,7 @@ class ClassicalSystem(ClassifierMixin, BaseEstimator):
                 est.fit(x, target)
             self.fitted_[m.name] = est
             self.training_rows_[m.name] = int(len(x))
+            self.carried_rows_[m.name] = carried_rows(est)
         self.classes_ = np.asarray(classes)
         return self
 

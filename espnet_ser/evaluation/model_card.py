@@ -426,13 +426,14 @@ def build_classical_card(zip_path: PathLike, test_ref: Optional[PathLike] = None
             test = {"name": name, "data": str(ref), "utterances": len(p.ids), "bootstrap_draws": n_boot, "metrics": metrics,
                     "intervals_95": {m: bootstrap_interval(p, m, n_boot) for m in metrics}}
     members = [{**m, "chosen": info.get("chosen_params", {}).get(m["name"]),
-                "training_vectors": info.get("training_vectors", {}).get(m["name"])} for m in conf.get("members", [])]
+                "training_vectors": info.get("training_vectors", {}).get(m["name"]),
+                "carried_vectors": info.get("carried_vectors", {}).get(m["name"])} for m in conf.get("members", [])]
     return {"kind": "classical",
             "model": {"name": experiment.get("tag") or zip_path.stem, "system": "classical", "packed": packed,
                       "frontend": f"{conf.get('frontend')} {conf.get('frontend_conf')}", "fusion": conf.get("fusion"),
                       "prior_correction": conf.get("prior_correction"), "class_list": conf.get("class_list"),
                       "predictable_classes": info.get("predictable_classes"), "members": members,
-                      "training_vectors": sum(v or 0 for v in info.get("training_vectors", {}).values()),
+                      "carried_vectors": sum(v or 0 for v in info.get("carried_vectors", {}).values()),
                       "size_mb": round(zip_path.stat().st_size / 1e6, 2)},
             "training": {"recipe": experiment.get("recipe"), "fold": experiment.get("fold"), "train": experiment.get("train"),
                          "dev": experiment.get("dev"), "utterances": info.get("utterances"), "speakers": info.get("speakers"),
@@ -448,11 +449,13 @@ def render_classical(card: Dict) -> str:
              f"{m['fusion']}{', prior-corrected' if m['prior_correction'] else ''}; features: {m['frontend']}",
              f"- classes it can predict: {', '.join(m['predictable_classes'] or [])} (of {', '.join(m['class_list'] or [])}: "
              "a class without training utterances gets probability 0)",
-             f"- it carries {m['training_vectors']:,} training vectors (the kernel members keep their training rows); "
-             f"packed size {m['size_mb']} MB; packed {m['packed'].get('created')} from `{m['packed'].get('source')}`", "",
-             "| member | features | view (s; 0 = utterance) | estimator | chosen | training vectors |", "|---|---|---|---|---|---|"]
-    lines += [f"| {x['name']} | {x['features']} | {x['view']} | {x['estimator']} | {x['chosen'] or '–'} | {x['training_vectors']} |"
-              for x in m["members"]]
+             f"- it carries {m['carried_vectors']:,} training vectors (feature rows of training utterances: the kernel "
+             f"ridge members keep all of theirs, the SVMs their support vectors); packed size {m['size_mb']} MB; packed "
+             f"{m['packed'].get('created')} from `{m['packed'].get('source')}`", "",
+             "| member | features | view (s; 0 = utterance) | estimator | chosen | training rows | carried |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {x['name']} | {x['features']} | {x['view']} | {x['estimator']} | {x['chosen'] or '–'} | "
+              f"{x['training_vectors']} | {x['carried_vectors']} |" for x in m["members"]]
     lines += ["", "## Training data", "", f"- recipe: {tr['recipe']}; fold: {tr['fold']}; {tr['utterances']} utterances of "
               f"{tr['speakers']} speakers from `{tr['train']}` and `{tr['dev']}`; classes {tr['class_counts']}",
               f"- seed {tr['seed']}; git commit {tr['git_commit'] or 'unknown'}", "", "## Test metrics", ""]

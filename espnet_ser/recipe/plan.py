@@ -384,7 +384,8 @@ def _system_jobs(stage: str, recipe: str, s: Split, v: str, configs: Dict[str, s
     * ``fusion``: ``train`` counts the classes (``ser_ensemble fit``), ``fuse`` (after every system's
       inference) fuses the predictions of its ``systems`` per test set (``ser_ensemble predict``).
 
-    Scoring is every system's: ``ser_score`` on each test set's predictions."""
+    Scoring is every system's: ``ser_score`` on each test set's predictions; ``pack`` packs the classical
+    system (``pack_model``); a fusion has no model of its own to pack."""
     e = exp / f"ser_{v}_{s.name}"
     tests = list(s.tests.items())
     if stage == "fuse":

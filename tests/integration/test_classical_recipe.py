@@ -104,8 +104,12 @@ def test_a_four_class_corpus_trains_predicts_and_reports_only_its_classes(tmp_pa
     assert not (exp / "ser_fusion_fold1/packed").exists()
     assert pack_model.main(["--exp", str(exp / "ser_classical_fold1"), "--out", str(tmp_path / "card/model.zip"), "--card", "quick"]) == 0
     card = json.loads((tmp_path / "card/model_card.json").read_text())
-    vectors = json.loads((exp / "ser_classical_fold1/classical.json").read_text())["training_vectors"]
-    assert card["model"]["training_vectors"] == sum(vectors.values()) > 24  # the window members keep a row per window
+    info = json.loads((exp / "ser_classical_fold1/classical.json").read_text())
+    vectors = info["carried_vectors"]
+    # a kernel ridge member keeps every row it was fitted on (a window member a row per window), LDA and
+    # logistic regression none
+    assert vectors == {"egemaps_lr": 0, "gemaps_ridge_1s": info["training_vectors"]["gemaps_ridge_1s"], "egemaps_lda_1s": 0}
+    assert card["model"]["carried_vectors"] == sum(vectors.values()) > 24
     assert card["model"]["predictable_classes"] == FOUR
     scores = json.loads((exp / "ser_classical_fold1/inference/manifest/score/scores.json").read_text())["metrics"]
     assert card["test"]["metrics"]["ua"] == scores["ua"]

@@ -144,6 +144,7 @@ def test_classical_json_says_what_the_model_carries(compare_caches):
     info = json.loads((root / "exp" / "classical.json").read_text())
     assert info["utterances"] == 30 and info["speakers"] == 3
     assert info["training_vectors"] == {"compare_lr": 30}  # one whole-utterance row per training utterance
+    assert info["carried_vectors"] == {"compare_lr": 0}  # logistic regression keeps coefficients, no rows
     assert info["predictable_classes"] == CLASSES and info["class_counts"] == {c: 6 for c in CLASSES}
 
 
@@ -216,3 +217,20 @@ def test_a_grid_is_searched_over_the_training_speakers():
     assert system.fitted_["lr"].get_params()["C"] == system.chosen_["lr"]["C"]
     with pytest.raises(ValueError, match="at least 2 training speakers"):
         ClassicalSystem([m], [("set", 0.0, 0, 5)], ["a", "b", "c"]).fit(feats, list(y), ["one"] * len(x))
+
+
+def test_the_rows_a_member_carries_are_what_scikit_learn_keeps():
+    """An SVM member carries its support vectors (those of scikit-learn's SVC fitted alone on the same rows with
+    the same parameters), a kernel ridge member all its rows, logistic regression and LDA none."""
+    from sklearn.svm import SVC
+
+    x, y = blobs(n_per_class=15, d=4, seed=8)
+    feats = [r[None] for r in x]
+    members = [Member("svm", "set", 0.0, "svm"), Member("ridge", "set", 0.0, "kernel_ridge"),
+               Member("lr", "set", 0.0, "logistic_regression"), Member("lda", "set", 0.0, "lda")]
+    spk = [f"s{i % 3}" for i in range(len(x))]
+    system = ClassicalSystem(members, [("set", 0.0, 0, 4)], ["a", "b", "c"]).fit(feats, list(y), spk)
+    z = np.concatenate([StandardScaler().fit_transform(x[np.array(spk) == s]) for s in ("s0", "s1", "s2")])
+    zy = np.concatenate([y[np.array(spk) == s] for s in ("s0", "s1", "s2")])
+    svc = SVC(C=1.0, kernel="rbf", gamma="scale", class_weight="balanced").fit(z, zy)
+    assert system.carried_rows_ == {"svm": len(svc.support_vectors_), "ridge": len(x), "lr": 0, "lda": 0}
