@@ -6,6 +6,7 @@ Kept free of ESPnet imports so that light tools (packing, scoring) read it the s
 from typing import List, Sequence, Union
 
 from espnet_ser.errors import InputError
+from espnet_ser.labels import name_problem
 from espnet_ser import DEFAULT_CLASSES
 
 
@@ -20,4 +21,10 @@ def load_class_list(class_list: Union[None, str, Sequence[str]]) -> List[str]:
         names = [str(c) for c in class_list]
     if len(set(names)) != len(names) or not names:
         raise InputError(f"class list must be non-empty and without repeats: {names}")
+    where = class_list if isinstance(class_list, str) else "class_list"
+    for n in names:  # a class name is a field of emotion/probs lines and a column of RESULTS.md
+        problem = name_problem(n)
+        if problem:
+            raise InputError(f"{where}: class {n!r} {problem}; class names are fields of the label and prediction "
+                             "files (use letters, digits, '_', '-', '.')")
     return names

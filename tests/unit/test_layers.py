@@ -16,7 +16,8 @@ PKG = Path(__file__).resolve().parents[2] / "espnet_ser"
 LAYERS = (
     {"__init__"},
     {"errors", "metrics", "testing", "fusion"},
-    {"labels", "class_list", "compute_dtype", "locks", "safe_load", "waveform", "opensmile_views"},
+    {"labels", "compute_dtype", "locks", "safe_load", "waveform", "opensmile_views"},
+    {"class_list"},
     {"corpora", "model"},
     {"classical"},
     {"spec"},

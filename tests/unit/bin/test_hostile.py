@@ -627,3 +627,38 @@ def test_os_error_message_names_the_file():
 
     e = PermissionError(13, "Permission denied", "/data/x.wav")
     assert describe(e) == "/data/x.wav: Permission denied"
+
+
+@pytest.mark.parametrize("names, problem", [(["neutral", "sa\nd"], "whitespace"), (["neutral", "dis gust"], "whitespace"),
+                                            (["neutral", "../x"], "path separator")])
+def test_class_names_that_would_split_label_lines_are_refused(tmp_path, names, problem):
+    """A class name is a field of emotion and probs lines: a newline or space would make a 6-line class_list
+    of 5 classes or split lines; refused in one line, from a YAML list or a file."""
+    from espnet_ser.class_list import load_class_list
+    from espnet_ser.errors import InputError
+
+    with pytest.raises(InputError, match=f"class_list: class .* {problem}"):
+        load_class_list(names)
+    (tmp_path / "classes.txt").write_text("neutral\nbad/name\n")
+    with pytest.raises(InputError, match=f"{tmp_path / 'classes.txt'}: class 'bad/name' contains a path separator"):
+        load_class_list(str(tmp_path / "classes.txt"))
+
+
+def test_an_output_that_is_a_device_or_an_input_is_refused(tmp_path, capsys):
+    """pack_model and export_onnx write through a temp file renamed over the output: /dev/null, a FIFO or their
+    own input would be replaced. Refused in one line before any work."""
+    import os
+
+    from espnet_ser.bin import pack_model
+
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "config.yaml").write_text("x: 1\n")
+    os.mkfifo(tmp_path / "fifo")
+    for out, fragment in (("/dev/null", "not a regular file"), (tmp_path / "fifo", "not a regular file"),
+                          (exp / "config.yaml", "is an input of this command"), (tmp_path, "a directory")):
+        rc, _, err = cli(pack_model, capsys, "--exp", exp, "--out", out)
+        one_line_error(rc, err, fragment)
+    rc, _, err = cli(export_onnx, capsys, "--model", exp / "config.yaml", "--out", exp / "config.yaml")
+    one_line_error(rc, err, "is an input of this command")
+    assert (exp / "config.yaml").read_text() == "x: 1\n" and os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
