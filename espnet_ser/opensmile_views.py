@@ -81,20 +81,26 @@ def parse(feature_set: Union[str, Sequence[str]] = "eGeMAPSv02", feature_level: 
     return sets, views
 
 
+#: the shortest window and shift (seconds): openSMILE's functionals summarise 10 ms frames, and a shift of a
+#: few samples would make a long file tens of thousands of windows
+MIN_WINDOW, MIN_SHIFT = 0.1, 0.01
+
+
 def _view(window, window_shift, fs: int, given, given_shift) -> Tuple[int, int]:
     """One view's (length, shift) in samples, (0, 0) for the whole utterance; refused in one line unless
-    seconds, the length 0 or at least one sample, the shift at least one sample."""
+    finite seconds, the length 0 or at least :data:`MIN_WINDOW`, the shift at least :data:`MIN_SHIFT`."""
+    import math
+
     try:
         length = float(window)
         shift = length / 2 if window_shift is None else float(window_shift)
     except (TypeError, ValueError):
         length = shift = float("nan")
-    samples = int(round(length * fs)) if length > 0 else 0
-    step = int(round(shift * fs)) if shift > 0 else 0
-    if not (length == 0 or (samples >= 1 and step >= 1)):
+    if not (length == 0 or (math.isfinite(length) and math.isfinite(shift) and length >= MIN_WINDOW
+                            and shift >= MIN_SHIFT)):
         raise InputError(f"frontend_conf window {given!r} and window_shift {given_shift!r}: seconds, the window 0 "
-                         f"(the whole utterance) or at least one sample at fs {fs}, the shift at least one sample")
-    return (samples, step) if samples else (0, 0)
+                         f"(the whole utterance) or at least {MIN_WINDOW} s, the shift at least {MIN_SHIFT} s")
+    return (int(round(length * fs)), int(round(shift * fs))) if length else (0, 0)
 
 
 def set_sizes(sets: Sequence[str], feature_level: str) -> List[int]:

@@ -149,12 +149,16 @@ def test_views_give_each_frame_the_nearest_window_of_every_view():
     (dict(feature_level="functionals", window=[0, 1.0], window_shift=[0.5]), "one shift"),
     (dict(feature_level="functionals", window=[]), "one shift"),
     (dict(feature_level="lld", window=[0, 1.0]), "need feature_level functionals"),
-    (dict(feature_level="functionals", window=[0, -1.0]), "at least one sample"),
+    (dict(feature_level="functionals", window=[0, -1.0]), "at least 0.1 s"),
     (dict(feature_level="lld", window=1.0), "need feature_level functionals"),
-    (dict(feature_level="functionals", window=-1.0), "at least one sample"),
-    (dict(feature_level="functionals", window="long"), "at least one sample"),
+    (dict(feature_level="functionals", window=-1.0), "at least 0.1 s"),
+    (dict(feature_level="functionals", window="long"), "at least 0.1 s"),
+    (dict(feature_level="functionals", window=float("inf")), "at least 0.1 s"),
+    (dict(feature_level="functionals", window=0.01), "at least 0.1 s"),
     (dict(feature_level="functionals", window=1.0, window_shift=0.0), "window_shift"),
-    (dict(feature_level="functionals", window=1.0, window_shift=1e-6), "the shift at least one sample")])
+    (dict(feature_level="functionals", window=1.0, window_shift=1e-6), "the shift at least 0.01 s"),
+    (dict(feature_level="functionals", window=1.0, window_shift=0.0001), "the shift at least 0.01 s"),  # was 32,001 windows a minute
+    (dict(feature_level="functionals", window=1.0, window_shift=float("nan")), "the shift at least 0.01 s")])
 def test_bad_windows_are_refused(conf, match):
     from espnet_ser.errors import InputError
     from espnet_ser.model.frontend.opensmile_frontend import OpenSmileFrontend
