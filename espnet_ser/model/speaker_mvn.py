@@ -20,6 +20,7 @@ the inputs it is given (``--utt2spk``), so a trained model needs no statistics f
 [3.0, 10.0, 1.6329932, 1e-06]
 """
 
+import logging
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Mapping, Optional, Tuple, Union
 
@@ -75,6 +76,13 @@ class SpeakerStats:
             mean = s / n
             var = (q / n - mean * mean).clamp(min=EPS)
             out[spk] = torch.cat([mean, var.sqrt()]).float().numpy()
+        #: speakers with a single frame (one utterance of functionals): every normalised feature of theirs is 0
+        self.single = sorted(spk for spk, (n, _, _) in self.sums.items() if n == 1)
+        if self.single:
+            logging.warning(f"speaker_mvn: {len(self.single)} speaker(s) with a single feature frame "
+                            f"({', '.join(self.single[:10])}{' ...' if len(self.single) > 10 else ''}): each "
+                            "feature minus its own mean is 0, so their normalised features are all 0 (give every "
+                            "speaker several utterances, or use global_mvn)")
         return out
 
 

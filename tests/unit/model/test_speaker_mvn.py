@@ -151,3 +151,22 @@ def test_statistics_need_only_the_frontend_of_the_config(spk_exp, tmp_path):
 
     with pytest.raises(InputError, match="without trainable parameters"):
         statistics(fe, [("a", "x.wav")], {"a": "s"}, lambda p: iter(()))
+
+
+def test_a_speaker_with_one_frame_is_reported_by_name(caplog):
+    """One utterance of functionals (one frame) per speaker: every normalised feature is 0 (a tone and silence
+    look alike); the statistics say which speakers, in the log."""
+    import logging
+
+    import torch
+
+    from espnet_ser.model.speaker_mvn import SpeakerStats
+
+    acc = SpeakerStats()
+    acc.add("alone", torch.tensor([[1.0, 2.0]]))
+    acc.add("many", torch.tensor([[1.0, 2.0], [3.0, 5.0]]))
+    with caplog.at_level(logging.WARNING):
+        stats = acc.result()
+    assert acc.single == ["alone"]
+    assert "1 speaker(s) with a single feature frame (alone)" in caplog.text
+    assert stats["many"][2:].tolist() == [1.0, 1.5]  # population std of (1, 3) and (2, 5)
