@@ -31,7 +31,7 @@ import soundfile as sf
 from tqdm import tqdm
 
 from espnet_ser.errors import InputError
-from espnet_ser.labels import read_table
+from espnet_ser.labels import check_name, read_table
 from espnet_ser.inference.predictions import Predictions, write_predictions
 from espnet_ser.labels import parse_scale
 from espnet_ser.errors import run_cli
@@ -43,6 +43,7 @@ def inputs(files: List[Path], wav_scp: Path) -> List[Tuple[str, str]]:
     if wav_scp is not None:
         items = sorted(read_table(wav_scp).items())
         for n, (uid, path) in enumerate(items, 1):
+            check_name(uid, "utterance id", str(wav_scp))  # ids name output lines and, with --timeline, files
             if path.rstrip().endswith("|"):
                 raise InputError(f"{wav_scp}: utterance {uid}: piped commands are not supported; dump the audio first")
         return items

@@ -662,3 +662,11 @@ def test_an_output_that_is_a_device_or_an_input_is_refused(tmp_path, capsys):
     rc, _, err = cli(export_onnx, capsys, "--model", exp / "config.yaml", "--out", exp / "config.yaml")
     one_line_error(rc, err, "is an input of this command")
     assert (exp / "config.yaml").read_text() == "x: 1\n" and os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+@pytest.mark.parametrize("uid, problem", [("../../evil", "path separator"), ("-x", "starts with '-'")])
+def test_inference_ids_from_a_wav_scp_are_names_not_paths(tmp_path, capsys, uid, problem):
+    (tmp_path / "wav.scp").write_text(f"{uid} {tmp_path / 'a.wav'}\n")
+    rc, _, err = cli(ser_inference, capsys, "--model", tmp_path / "none.zip", "--wav_scp", tmp_path / "wav.scp",
+                     "--out", tmp_path / "hyp")
+    one_line_error(rc, err, str(tmp_path / "wav.scp"), problem)
