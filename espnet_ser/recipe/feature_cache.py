@@ -78,12 +78,12 @@ def store_dtype(name: str) -> str:
     return "float16" if name in HALF_PRECISION_FRONTENDS else "float32"
 
 
-def cache_key(name: str, fconf: Dict, dtype: str, compute: str = "fp32") -> Dict:
+def cache_key(name: str, fconf: Dict, dtype: str, compute: str = "fp32", digest: bool = True) -> Dict:
     """What produced a cache. A fine-tuning config (``finetune``) caches the frozen states below its
     first trainable layer: only the number of top layers that train decides those (not the mode, the
     learning rate or the adapters' settings), so ``layers`` records it and the rest of ``finetune`` is left out."""
     digests = {}
-    for k in PATH_KEYS:
+    for k in PATH_KEYS if digest else ():
         v = fconf.get(k)
         if isinstance(v, str) and Path(v).exists():
             digests[k] = _hash_path(Path(v))
@@ -97,6 +97,25 @@ def cache_key(name: str, fconf: Dict, dtype: str, compute: str = "fp32") -> Dict
         fconf = {k: v for k, v in fconf.items() if k != "finetune"}
     return {"frontend": name, "frontend_conf": fconf, "checkpoint_sha256": digests or None, "layers": layers,
             "fs": int(fconf.get("fs", 16000)), "dtype": dtype, "compute_dtype": compute, "espnet_ser": espnet_ser.__version__}
+
+
+#: what a cache's key must share with a config that trains on it (the storage and compute types may differ)
+MATCHING_KEY_FIELDS = ("frontend", "frontend_conf", "layers", "fs")
+
+
+def check_cache_matches(cache_dir: PathLike, config: PathLike) -> None:
+    """Refuse, in one line, a feature cache made by another frontend than ``config``'s (e.g. a fine-tuning
+    cache of ``layers: 1`` for a ``layers: 2`` config): its ``cache_key.json`` against :func:`cache_key`
+    (without hashing checkpoints again)."""
+    key_file = Path(cache_dir) / "cache_key.json"
+    if not key_file.is_file():
+        return
+    have = json.loads(key_file.read_text(encoding="utf-8"))
+    want = cache_key(*frontend_spec(config), "-", digest=False)
+    for field in MATCHING_KEY_FIELDS:
+        if have.get(field) != want[field]:
+            raise InputError(f"{key_file}: the cache holds features of {field} {have.get(field)!r}, {config} asks for "
+                             f"{want[field]!r}: extract its features again (stage 4) or train with the config that made the cache")
 
 
 def build_frontend(name: str, fconf: Dict, device: str) -> torch.nn.Module:

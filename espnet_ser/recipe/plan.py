@@ -290,6 +290,7 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
         for s in splits if networks else []:
             out = exp / "stats" / s.name
             cfg = config_for(ser_config, networks[0])
+            _check_cache(data / s.train, cfg[1])
             train_dir = training_dir(data, s, trains_on_dev(cfg[1], [*cfg[2:], *ser_args]))
             args = collect_stats_args(cfg[1], train_dir, data / s.dev, out, [*cfg[2:], *ser_args])
             jobs.append(_job("espnet_ser.bin.ser_train", args, out / "collect_stats.log", out / ".done"))
@@ -310,6 +311,8 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                 continue
             cfg = config_for(ser_config, v)
             on_dev = trains_on_dev(cfg[1], [*cfg[2:], *ser_args])
+            if stage == "train":
+                _check_cache(data / s.train, cfg[1])
             if stage == "train":
                 if s.row is not None:
                     trained = table2_trained_types(s.row)
@@ -371,6 +374,14 @@ def plan_stage(stage: str, recipe: str, splits: Sequence[Split], data_root: Path
                     else:
                         raise InputError(f"unknown stage {stage!r}")
     return jobs
+
+
+def _check_cache(train_dir: Path, config: str) -> None:
+    """A feature cache (``cache_key.json``) made by another frontend than ``config``'s is refused."""
+    if (train_dir / "cache_key.json").is_file():
+        from espnet_ser.recipe.feature_cache import check_cache_matches  # torch: only for a cached run
+
+        check_cache_matches(train_dir, config)
 
 
 def _system_jobs(stage: str, recipe: str, s: Split, v: str, configs: Dict[str, str], data: Path, exp: Path,

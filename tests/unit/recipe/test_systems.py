@@ -65,3 +65,24 @@ def test_systems_on_other_features_than_the_networks_are_refused(tmp_path):
         (tmp_path / f"c_{v}.yaml").write_text(yaml.safe_dump(conf))
     with pytest.raises(InputError, match="c_classical.yaml and .*c_baseline_d.yaml differ in frontend"):
         shared_frontend_config(str(tmp_path / "c_{variant}.yaml"), ["classical", "baseline_d"])
+
+
+def test_a_network_is_not_trained_on_a_cache_of_other_features(tmp_path):
+    """The cache's key records what made it; a config asking for other features (here other windows) is refused
+    when its stats and training jobs are planned, naming the key file."""
+    import json
+
+    from espnet_ser.recipe.feature_cache import cache_key, check_cache_matches, frontend_spec
+
+    net = ROOT / "conf/tuning/cpu_opensmile_baseline_d.yaml"
+    train = tmp_path / "feats/c/fold1/train"
+    train.mkdir(parents=True)
+    (train / "cache_key.json").write_text(json.dumps(cache_key(*frontend_spec(net), "float32")))
+    split = Split("fold1", 1, None, "c/fold1/train", "c/fold1/dev", {"c": "c/fold1/test"})
+    check_cache_matches(train, net)  # the config that made it (another storage type would not matter)
+    conf = yaml.safe_load(net.read_text())
+    conf["frontend_conf"]["window"] = [0, 1.0, 3.0]
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(conf))
+    for stage in ("stats", "train"):
+        with pytest.raises(InputError, match="cache_key.json: the cache holds features of frontend_conf"):
+            plan_stage(stage, "emodb", [split], tmp_path / "feats", tmp_path / "exp", ["baseline_d"], str(tmp_path / "other.yaml"))
