@@ -210,6 +210,27 @@ class WindowedPredictor:
         return result
 
 
+#: a packed model unpacks to at most this many times its zip's size (or MAX_UNPACKED_FLOOR bytes): weights and
+#: statistics compress little, a crafted zip of zeros a thousandfold
+MAX_UNPACK_RATIO, MAX_UNPACKED_FLOOR = 10, 64 * 2 ** 20
+
+
+def check_packed_zip(path: Path, infos) -> None:
+    """Refuse, before anything is extracted, a zip that is not a packed network: a packed classical system, a
+    member with a directory part, or more unpacked bytes than :data:`MAX_UNPACK_RATIO` times the zip's size."""
+    names = [i.filename for i in infos]
+    if "model.skops" in names:
+        raise InputError(f"{path}: a packed classical system (model.skops): it predicts from a feature cache "
+                         "(python -m espnet_ser.bin.classical predict)")
+    nested = [n for n in names if Path(n).name != n or n.startswith(".")]
+    if nested:
+        raise InputError(f"{path}: members with a directory part ({', '.join(nested[:3])}): not a packed model")
+    total, size = sum(i.file_size for i in infos), Path(path).stat().st_size
+    if total > max(MAX_UNPACKED_FLOOR, MAX_UNPACK_RATIO * size):
+        raise InputError(f"{path}: would unpack to {total / 2 ** 20:.0f} MiB from {size / 2 ** 20:.1f} MiB: refused "
+                         "(a packed model's weights compress little)")
+
+
 class Speech2Emotion(WindowedPredictor):
     def __init__(
         self,
@@ -279,8 +300,9 @@ class Speech2Emotion(WindowedPredictor):
             raise MissingInput(f"{path}: model not found")
         if not zipfile.is_zipfile(path):
             raise InputError(f"{path}: neither an exp dir nor a packed model zip")
-        tmp = tempfile.TemporaryDirectory(prefix="espnet_ser_model_")
         with zipfile.ZipFile(path) as z:
+            check_packed_zip(path, z.infolist())
+            tmp = tempfile.TemporaryDirectory(prefix="espnet_ser_model_")
             z.extractall(tmp.name)
         config = unpack_config(Path(tmp.name))
         if not (Path(tmp.name) / "model.pth").is_file():

@@ -670,3 +670,29 @@ def test_inference_ids_from_a_wav_scp_are_names_not_paths(tmp_path, capsys, uid,
     rc, _, err = cli(ser_inference, capsys, "--model", tmp_path / "none.zip", "--wav_scp", tmp_path / "wav.scp",
                      "--out", tmp_path / "hyp")
     one_line_error(rc, err, str(tmp_path / "wav.scp"), problem)
+
+
+def test_a_zip_bomb_or_a_nested_zip_is_refused_before_extraction(tmp_path, capsys):
+    """A packed model unpacks to about its own size; a small zip of zeros that would unpack to 70 MiB, a member
+    with a directory part, or a packed classical system is refused in one line, nothing extracted."""
+    import zipfile
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config.yaml", "class_list: [a, b]\n")
+        z.writestr("model.pth", b"\0" * (70 * 2 ** 20))
+    assert bomb.stat().st_size < 2 ** 20
+    nested = tmp_path / "nested.zip"
+    with zipfile.ZipFile(nested, "w") as z:
+        z.writestr("../evil/config.yaml", "x: 1\n")
+    classical = tmp_path / "classical.zip"
+    with zipfile.ZipFile(classical, "w") as z:
+        z.writestr("model.skops", b"PK")
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(tmp_path / "a.wav", (0.1 * np.sin(np.arange(16000) / 10)).astype("float32"), 16000)
+    for model, fragment in ((bomb, "would unpack to 70 MiB"), (nested, "directory part"), (classical, "classical predict")):
+        rc, _, err = cli(ser_inference, capsys, "--model", model, "--out", tmp_path / "hyp", tmp_path / "a.wav")
+        one_line_error(rc, err, str(model), fragment)
+    assert not (tmp_path / "evil").exists()
