@@ -324,8 +324,28 @@ def _num(x) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
 
 
+def inline_text(card):
+    """Every string of ``card`` made safe inside one Markdown line: whitespace runs (newlines too) as one space,
+    ``<``, ``>`` and ``&`` as HTML entities, backticks as quotes; names and paths come from files a user edits,
+    so a heading or a script cannot be injected into the card.
+
+    >>> inline_text({"tag": "x<script>\\n# Injected", "n": [1, "a`b"]})
+    {'tag': 'x&lt;script&gt; # Injected', 'n': [1, "a'b"]}
+    """
+    import html
+
+    if isinstance(card, str):
+        return html.escape(" ".join(card.split()), quote=False).replace("`", "'")
+    if isinstance(card, dict):
+        return {k: inline_text(v) for k, v in card.items()}
+    if isinstance(card, (list, tuple)):
+        return [inline_text(v) for v in card]
+    return card
+
+
 def render(card: Dict) -> str:
-    """Markdown with Hugging Face front matter."""
+    """Markdown with Hugging Face front matter (the card's strings through :func:`inline_text`)."""
+    card = inline_text(card)
     from huggingface_hub import EvalResult, ModelCardData
 
     m, t = card["model"], card["test"]
@@ -443,6 +463,8 @@ def build_classical_card(zip_path: PathLike, test_ref: Optional[PathLike] = None
 
 
 def render_classical(card: Dict) -> str:
+    """Markdown of a classical system's card (its strings through :func:`inline_text`)."""
+    card = inline_text(card)
     m, tr, t = card["model"], card["training"], card["test"]
     lines = [f"# Model card: {m['name']}", "", "## Model", "",
              f"- the classical system (scikit-learn, espnet_ser.classical): {len(m['members'])} members fused by "

@@ -234,3 +234,21 @@ def test_the_rows_a_member_carries_are_what_scikit_learn_keeps():
     zy = np.concatenate([y[np.array(spk) == s] for s in ("s0", "s1", "s2")])
     svc = SVC(C=1.0, kernel="rbf", gamma="scale", class_weight="balanced").fit(z, zy)
     assert system.carried_rows_ == {"svm": len(svc.support_vectors_), "ridge": len(x), "lr": 0, "lda": 0}
+
+
+def test_the_card_cannot_be_injected_through_names_and_paths():
+    """An experiment tag or path with a newline, a heading or a script stays inside its line of MODEL_CARD.md."""
+    from espnet_ser.evaluation.model_card import render_classical
+
+    evil = "exp<script>alert(1)</script>\n# Injected heading"
+    card = {"model": {"name": evil, "members": [{"name": "m", "features": "eGeMAPSv02", "view": 0, "estimator": "svm",
+                                                 "chosen": None, "training_vectors": 3, "carried_vectors": 2}],
+                      "fusion": "product", "prior_correction": True, "frontend": "opensmile {}", "class_list": ["a", "b"],
+                      "predictable_classes": ["a", "b"], "carried_vectors": 2, "size_mb": 0.1,
+                      "packed": {"created": "now", "source": "/x/`y`\n## Also injected"}},
+            "training": {"recipe": "r", "fold": 1, "utterances": 3, "speakers": 2, "train": evil, "dev": "d",
+                         "class_counts": {"a": 2, "b": 1}, "seed": 0, "git_commit": None}, "test": None}
+    md = render_classical(card)
+    assert "<script>" not in md and "&lt;script&gt;" in md
+    assert not [line for line in md.splitlines() if line.startswith("# Injected") or line.startswith("## Also")]
+    assert md.startswith("# Model card: exp&lt;script&gt;alert(1)&lt;/script&gt; # Injected heading\n")
