@@ -17,7 +17,6 @@ import shutil
 import time
 from pathlib import Path
 
-
 from espnet_ser.classical import store
 from espnet_ser.classical.config import load_config
 from espnet_ser.classical.system import ClassicalSystem, Member, layout_of
@@ -76,7 +75,7 @@ def predict(args) -> int:
     if not c.ids:
         raise InputError(f"{args.feats}/feats.scp: no utterance to predict")
     members = system.member_probs(c.feats, c.speakers)
-    probs = system.predict_proba(c.feats, c.speakers)
+    probs = system.fused(members)  # the members are computed once
     classes = list(system.class_list)
     write_predictions(Predictions(c.ids, classes, probs), args.out)
     shutil.rmtree(Path(args.out) / MEMBERS_DIR, ignore_errors=True)  # members of an earlier config

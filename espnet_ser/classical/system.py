@@ -188,9 +188,13 @@ class ClassicalSystem(ClassifierMixin, BaseEstimator):
             out[m.name] = e / e.sum(1, keepdims=True)
         return out
 
-    def predict_proba(self, feats: Sequence[np.ndarray], speakers: Sequence[str]) -> np.ndarray:
-        p = fuse(list(self.member_probs(feats, speakers).values()), self.fusion)
+    def fused(self, member_probs: Dict[str, np.ndarray]) -> np.ndarray:
+        """The system's (N, K) distributions from its members' (:meth:`member_probs`): fused, prior-corrected."""
+        p = fuse(list(member_probs.values()), self.fusion)
         return prior_corrected(p, self.class_counts_, divide=self.prior_correction)
+
+    def predict_proba(self, feats: Sequence[np.ndarray], speakers: Sequence[str]) -> np.ndarray:
+        return self.fused(self.member_probs(feats, speakers))
 
     def predict(self, feats: Sequence[np.ndarray], speakers: Sequence[str]) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(feats, speakers), 1)]

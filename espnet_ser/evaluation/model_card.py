@@ -408,11 +408,12 @@ def render(card: Dict) -> str:
     return "\n".join(lines)
 
 
-def write_card(card: Dict, out_dir: PathLike) -> List[Path]:
+def write_card(card: Dict, out_dir: PathLike, render_md=None) -> List[Path]:
+    """``MODEL_CARD.md`` (``render_md``, default :func:`render`) and ``model_card.json`` in ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     md, js = out / "MODEL_CARD.md", out / "model_card.json"
-    md.write_text(render(card))
+    md.write_text((render_md or render)(card))
     js.write_text(json.dumps(card, indent=1, default=float) + "\n")
     return [md, js]
 
@@ -499,11 +500,7 @@ def add_card(out_zip: PathLike, quick: bool = False, test_ref: Optional[PathLike
     with zipfile.ZipFile(out) as z:
         classical = "model.skops" in z.namelist()
     if classical:
-        card = build_classical_card(out, test_ref, quick)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        files = [out.parent / "MODEL_CARD.md", out.parent / "model_card.json"]
-        files[0].write_text(render_classical(card))
-        files[1].write_text(json.dumps(card, indent=1, default=float) + "\n")
+        files = write_card(build_classical_card(out, test_ref, quick), out.parent, render_classical)
     else:
         files = write_card(build_card(out, test_ref, quick), out.parent)
     with zipfile.ZipFile(out, "a") as z:
